@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Bring a fresh Debian 12 machine (or this one, again) to a working podnet controller:
+#   1. the Python venv .venv with the pinned requirements (skipped when unchanged),
+#   2. a running Docker engine (Debian's docker.io; started by hand where systemd is not PID 1),
+#   3. the locally built test-host image.
+# Idempotent: a second run installs and builds nothing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf 'setup | %s\n' "$*" >&2; }
+
+need_apt=()
+command -v dockerd >/dev/null 2>&1 || need_apt+=(docker.io)
+command -v debootstrap >/dev/null 2>&1 || need_apt+=(debootstrap)
+command -v iptables >/dev/null 2>&1 || need_apt+=(iptables)
+command -v ssh >/dev/null 2>&1 || need_apt+=(openssh-client)
+if [ "${#need_apt[@]}" -gt 0 ]; then
+  log "installing Debian packages: ${need_apt[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >/dev/null
+  apt-get install -y -q "${need_apt[@]}" >/dev/null
+fi
+
+# --- Python venv with pinned dependencies ---------------------------------------------
+req_hash=$(sha256sum requirements.txt | cut -d' ' -f1)
+if [ "$(cat .venv/.requirements.sha256 2>/dev/null || true)" != "$req_hash" ]; then
+  log "creating .venv from requirements.txt"
+  python3 -m venv .venv
+  .venv/bin/pip install -q --upgrade pip >/dev/null 2>&1 || true
+  .venv/bin/pip install -q -r requirements.txt 2>&1 | grep -v '^WARNING: Location' >&2 || true
+  .venv/bin/python -c 'import ansible, molecule, netaddr, testinfra, hypothesis' 
+  echo "$req_hash" >.venv/.requirements.sha256
+fi
+
+# --- Docker engine ------------------------------------------------------------------------
+if ! docker info >/dev/null 2>&1; then
+  if [ "$(cat /proc/1/comm 2>/dev/null)" = systemd ]; then
+    log "starting docker.service"
+    systemctl start docker
+  else
+    log "starting dockerd in the background (no systemd here); log in /var/log/podnet-dockerd.log"
+    nohup dockerd >>/var/log/podnet-dockerd.log 2>&1 &
+  fi
+  for _ in $(seq 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
+  docker info >/dev/null 2>&1 || { log "the Docker engine did not start; see /var/log/podnet-dockerd.log"; exit 1; }
+fi
+
+# --- Test-host image -------------------------------------------------------------------------
+image=$(scripts/build-testhost-image.sh)
+log "test-host image: $image"
