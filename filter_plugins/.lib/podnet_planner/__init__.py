@@ -1,0 +1,18 @@
+"""podnet's planner: pure functions on netaddr, JSON in and out.
+
+Lives in ``filter_plugins/.lib`` (a dot directory) because ansible-core's
+plugin loader loads every ``*.py`` in filter_plugins/ and in its first two
+levels of sub-directories as a filter plugin, and warns about each module
+without a ``FilterModule``.  Dot directories are skipped by its glob.
+"""
+
+from .errors import PlanError
+from .flannel import flannel_config, flannel_leases, flannel_leases_parse
+from .host_view import host_view
+from .ledger import ledger, ledger_network, merge_nodes
+from .plan import plan
+
+__all__ = [
+    "PlanError", "plan", "host_view", "merge_nodes", "ledger", "ledger_network",
+    "flannel_config", "flannel_leases", "flannel_leases_parse",
+]

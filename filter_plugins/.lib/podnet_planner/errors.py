@@ -1,0 +1,10 @@
+"""The planner's own error class.
+
+Every message names the culprit (host, CIDR or zone) and says what to change.
+The Ansible filter wrappers turn it into ``AnsibleFilterError``; plain Python
+callers (tests, benchmarks) catch it directly.
+"""
+
+
+class PlanError(ValueError):
+    """Invalid planner input, or an allocation that cannot be satisfied."""

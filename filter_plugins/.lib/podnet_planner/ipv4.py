@@ -1,0 +1,83 @@
+"""IPv4 parsing (netaddr, strict) and the integer helpers used in hot loops.
+
+Inputs are parsed once with netaddr; everything after that works on plain
+integers, which is what keeps a 10,000-node plan well under a second.
+"""
+
+import netaddr
+
+from .errors import PlanError
+
+MASK32 = 0xFFFFFFFF
+
+
+def mask(prefixlen):
+    """Netmask of ``prefixlen`` as an integer."""
+    return (MASK32 << (32 - prefixlen)) & MASK32
+
+
+def ntoa(value):
+    """Integer -> dotted quad (faster than ``str(netaddr.IPAddress(i))``)."""
+    return "%d.%d.%d.%d" % (value >> 24, (value >> 16) & 255, (value >> 8) & 255, value & 255)
+
+
+def cidr(value, prefixlen):
+    """Integer network + prefix length -> ``"a.b.c.d/p"``."""
+    return "%s/%d" % (ntoa(value), prefixlen)
+
+
+def fast_aton(text):
+    """Dotted quad -> integer, for strings the planner itself produced."""
+    a, b, c, d = text.split(".")
+    return (int(a) << 24) | (int(b) << 16) | (int(c) << 8) | int(d)
+
+
+def fast_cidr(text):
+    """``"a.b.c.d/p"`` produced by the planner -> (int network, prefixlen)."""
+    addr, _, plen = text.partition("/")
+    return fast_aton(addr), int(plen)
+
+
+def parse_address(value, what):
+    """Parse an IPv4 address (no prefix). ``what`` names the culprit."""
+    if not isinstance(value, str) or not value:
+        raise PlanError("%s: %r is not an IPv4 address; give a dotted quad such as '192.0.2.10'" % (what, value))
+    if "/" in value:
+        raise PlanError("%s: %r must be a bare IPv4 address without '/prefix'; give the prefix "
+                        "length in the separate 'prefix' key" % (what, value))
+    if ":" in value:
+        raise PlanError("%s: %r is IPv6; podnet plans an IPv4 pod network, give the host's IPv4 "
+                        "underlay address" % (what, value))
+    try:
+        return int(netaddr.IPAddress(value, version=4))
+    except (netaddr.AddrFormatError, ValueError, TypeError):
+        raise PlanError("%s: %r is not a valid IPv4 address; give a dotted quad such as "
+                        "'192.0.2.10'" % (what, value)) from None
+
+
+def parse_cidr(value, what):
+    """Parse a strict IPv4 CIDR ``"a.b.c.d/p"`` (no host bits) -> (int, prefixlen)."""
+    if not isinstance(value, str) or "/" not in value:
+        raise PlanError("%s: %r is not an IPv4 CIDR; write it as network/prefix, e.g. "
+                        "'10.244.0.0/16'" % (what, value))
+    if ":" in value:
+        raise PlanError("%s: %r is IPv6; podnet plans IPv4 only, give an IPv4 CIDR such as "
+                        "'10.244.0.0/16'" % (what, value))
+    try:
+        net = netaddr.IPNetwork(value, version=4)
+    except (netaddr.AddrFormatError, ValueError, TypeError):
+        raise PlanError("%s: %r is not a valid IPv4 CIDR; write it as network/prefix, e.g. "
+                        "'10.244.0.0/16'" % (what, value)) from None
+    value_int = int(net.ip)
+    plen = net.prefixlen
+    net_int = value_int & mask(plen)
+    if net_int != value_int:
+        raise PlanError("%s: %r has host bits set; did you mean '%s'?" % (what, value, cidr(net_int, plen)))
+    return net_int, plen
+
+
+def overlaps(a_net, a_len, b_net, b_len):
+    """True if two (int, prefixlen) networks share any address."""
+    common = min(a_len, b_len)
+    m = mask(common)
+    return (a_net & m) == (b_net & m)

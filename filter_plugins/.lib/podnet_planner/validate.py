@@ -1,0 +1,272 @@
+"""Validation and normalisation of the planner's two inputs.
+
+Everything is checked here, before any allocation, and every error names the
+culprit and the fix.  The result is a ``Network`` (parsed integers for the hot
+loops plus the normalised JSON dict) and a list of ``Node`` records sorted by
+hostname, so nothing downstream depends on dict order.
+"""
+
+from .errors import PlanError
+from .ipv4 import cidr, mask, overlaps, parse_address, parse_cidr
+
+BACKENDS = ("auto", "host-gw", "vxlan")
+VXLAN_OVERHEAD = 50
+DEFAULT_NODE_PREFIX = 24
+DEFAULT_UNDERLAY_MTU = 1500
+DEFAULT_VNI = 1
+DEFAULT_PORT = 8472
+MIN_MTU = 576
+MAX_MTU = 9216
+# A pod subnet needs a network address (VTEP), a gateway and at least one pod.
+MAX_NODE_PREFIX = 30
+
+NETWORK_KEYS = frozenset((
+    "cluster_cidr", "node_prefix", "zone_prefix", "zones", "zone_backends", "service_cidr",
+    "reserved", "backend", "underlay_mtu", "vxlan",
+))
+VXLAN_KEYS = frozenset(("vni", "port", "device"))
+
+
+def default_zone_prefix(cluster_prefix, node_prefix):
+    """Stable default: split the bits between cluster and node prefix evenly.
+
+    Depends only on the two numbers that may never change, so it never moves a
+    zone block.  /16 cluster, /24 nodes -> /20 zones (16 zones x 16 nodes);
+    /8 cluster -> /16 zones (256 zones x 256 nodes).  Once a ledger exists its
+    zone_prefix wins over this rule.
+    """
+    return cluster_prefix + (node_prefix - cluster_prefix) // 2
+
+
+def as_int(value, what, low, high, fix):
+    """Integer in [low, high]; digit strings (INI inventory) are accepted."""
+    if isinstance(value, bool):
+        value = None
+    elif isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if not isinstance(value, int) or not low <= value <= high:
+        raise PlanError("%s: %r is not an integer between %d and %d; %s" % (what, value, low, high, fix))
+    return value
+
+
+class Network:
+    """Parsed network settings (ints) plus the normalised dict (``as_dict``)."""
+
+    __slots__ = ("cluster_net", "cluster_len", "node_len", "zone_len", "service", "reserved",
+                 "backend", "zone_backends", "underlay_mtu", "vni", "port", "device",
+                 "zone_pins")
+
+    def as_dict(self, zones=None):
+        return {
+            "cluster_cidr": cidr(self.cluster_net, self.cluster_len),
+            "node_prefix": self.node_len,
+            "zone_prefix": self.zone_len,
+            "zones": {} if zones is None else zones,
+            "zone_backends": dict(sorted(self.zone_backends.items())),
+            "service_cidr": None if self.service is None else cidr(*self.service),
+            "reserved": [cidr(n, p) for n, p in self.reserved],
+            "backend": self.backend,
+            "underlay_mtu": self.underlay_mtu,
+            "vxlan": {"vni": self.vni, "port": self.port, "device": self.device},
+        }
+
+
+class Node:
+    """One validated node; ``pin`` is the integer network of its pod_cidr or None."""
+
+    __slots__ = ("name", "zone", "address", "prefix", "underlay", "pin")
+
+    def __init__(self, name, zone, address, prefix, pin):
+        self.name = name
+        self.zone = zone
+        self.address = address
+        self.prefix = prefix
+        self.underlay = None if prefix is None else address & mask(prefix)
+        self.pin = pin
+
+
+def _backend(value, what):
+    if value not in BACKENDS:
+        raise PlanError("%s: unknown backend %r; use one of %s" % (what, value, ", ".join(BACKENDS)))
+    return value
+
+
+def _zone_name(value, what):
+    if not isinstance(value, str) or not value.strip():
+        raise PlanError("%s: missing zone; give every node a non-empty 'zone' string (its "
+                        "datacenter or L2 segment name)" % what)
+    return value
+
+
+def validate_network(network):
+    """Check and normalise ``network``; returns a ``Network``."""
+    if not isinstance(network, dict):
+        raise PlanError("network: expected a dict with at least 'cluster_cidr', got %r" % (network,))
+    unknown = sorted(set(network) - NETWORK_KEYS)
+    if unknown:
+        raise PlanError("network: unknown key(s) %s; allowed keys are %s" % (
+            ", ".join(map(repr, unknown)), ", ".join(sorted(NETWORK_KEYS))))
+    net = Network()
+    if network.get("cluster_cidr") is None:
+        raise PlanError("network.cluster_cidr: missing; give the pod network, e.g. '10.244.0.0/16'")
+    net.cluster_net, net.cluster_len = parse_cidr(network["cluster_cidr"], "network.cluster_cidr")
+
+    node_len = network.get("node_prefix")
+    net.node_len = DEFAULT_NODE_PREFIX if node_len is None else as_int(
+        node_len, "network.node_prefix", 1, 32, "give the pod subnet size per host, e.g. 24")
+    if net.node_len <= net.cluster_len:
+        raise PlanError("network.node_prefix: /%d is not longer than the cluster CIDR %s; the "
+                        "node prefix must be longer (e.g. cluster /16, nodes /24)" % (
+                            net.node_len, network["cluster_cidr"]))
+    if net.node_len > MAX_NODE_PREFIX:
+        raise PlanError("network.node_prefix: /%d leaves no room for a gateway and pods; use "
+                        "/%d or shorter" % (net.node_len, MAX_NODE_PREFIX))
+
+    zone_len = network.get("zone_prefix")
+    if zone_len is None:
+        net.zone_len = default_zone_prefix(net.cluster_len, net.node_len)
+    else:
+        net.zone_len = as_int(zone_len, "network.zone_prefix", 0, 32,
+                              "give the zone block size, between the cluster and node prefixes")
+        if not net.cluster_len <= net.zone_len <= net.node_len:
+            raise PlanError("network.zone_prefix: /%d is not between the cluster prefix /%d and "
+                            "the node prefix /%d; choose a value in that range" % (
+                                net.zone_len, net.cluster_len, net.node_len))
+
+    service = network.get("service_cidr")
+    net.service = None
+    if service is not None:
+        net.service = parse_cidr(service, "network.service_cidr")
+        if overlaps(net.cluster_net, net.cluster_len, *net.service):
+            raise PlanError("network.service_cidr: %s overlaps the cluster CIDR %s; choose "
+                            "disjoint ranges (e.g. 10.96.0.0/12 next to 10.244.0.0/16)" % (
+                                service, network["cluster_cidr"]))
+
+    reserved = network.get("reserved") or []
+    if isinstance(reserved, str) or not isinstance(reserved, (list, tuple)):
+        raise PlanError("network.reserved: expected a list of CIDRs, got %r" % (reserved,))
+    parsed = set()
+    for item in reserved:
+        rnet = parse_cidr(item, "network.reserved")
+        if overlaps(net.cluster_net, net.cluster_len, *rnet):
+            raise PlanError("network.reserved: %s overlaps the cluster CIDR %s; pods would shadow "
+                            "that range, choose a cluster CIDR disjoint from it" % (
+                                item, network["cluster_cidr"]))
+        parsed.add(rnet)
+    net.reserved = sorted(parsed)
+
+    net.backend = _backend(network.get("backend") or "auto", "network.backend")
+    zone_backends = network.get("zone_backends") or {}
+    if not isinstance(zone_backends, dict):
+        raise PlanError("network.zone_backends: expected {zone: backend}, got %r" % (zone_backends,))
+    net.zone_backends = {}
+    for zone, backend in zone_backends.items():
+        _zone_name(zone, "network.zone_backends")
+        net.zone_backends[zone] = _backend(backend, "network.zone_backends[%s]" % zone)
+
+    mtu = network.get("underlay_mtu")
+    net.underlay_mtu = DEFAULT_UNDERLAY_MTU if mtu is None else as_int(
+        mtu, "network.underlay_mtu", MIN_MTU, MAX_MTU, "give the underlay interface MTU, e.g. 1500")
+
+    vxlan = network.get("vxlan") or {}
+    if not isinstance(vxlan, dict):
+        raise PlanError("network.vxlan: expected a dict with vni/port/device, got %r" % (vxlan,))
+    unknown = sorted(set(vxlan) - VXLAN_KEYS)
+    if unknown:
+        raise PlanError("network.vxlan: unknown key(s) %s; allowed keys are device, port, vni" % (
+            ", ".join(map(repr, unknown))))
+    vni = vxlan.get("vni")
+    net.vni = DEFAULT_VNI if vni is None else as_int(
+        vni, "network.vxlan.vni", 1, 2 ** 24 - 1, "VXLAN network identifiers are 24-bit (default 1)")
+    port = vxlan.get("port")
+    net.port = DEFAULT_PORT if port is None else as_int(
+        port, "network.vxlan.port", 1, 65535, "give a UDP port (flannel's default is 8472)")
+    device = vxlan.get("device")
+    net.device = "flannel.%d" % net.vni if device is None else device
+    if (not isinstance(net.device, str) or not 1 <= len(net.device) <= 15
+            or any(c.isspace() or c in "/:" for c in net.device)):
+        raise PlanError("network.vxlan.device: %r is not a valid Linux interface name (1-15 "
+                        "characters, no spaces, '/' or ':'); default is 'flannel.<vni>'" % (device,))
+
+    net.zone_pins = {}
+    zones = network.get("zones") or {}
+    if not isinstance(zones, dict):
+        raise PlanError("network.zones: expected {zone: {'block': cidr}} (from the ledger), got %r" % (zones,))
+    block_owner = {}
+    for zone in sorted(zones):
+        _zone_name(zone, "network.zones")
+        spec = zones[zone]
+        block = spec.get("block") if isinstance(spec, dict) else spec
+        what = "network.zones[%s].block" % zone
+        bnet, blen = parse_cidr(block, what)
+        if blen != net.zone_len:
+            raise PlanError("%s: %s is a /%d but zone blocks are /%d (zone_prefix); keep the "
+                            "zone_prefix the ledger was written with" % (what, block, blen, net.zone_len))
+        if not overlaps(bnet, blen, net.cluster_net, net.cluster_len) or blen < net.cluster_len:
+            raise PlanError("%s: %s lies outside the cluster CIDR %s; the ledger belongs to "
+                            "another cluster CIDR, restore the original cluster_cidr" % (
+                                what, block, cidr(net.cluster_net, net.cluster_len)))
+        if bnet in block_owner:
+            raise PlanError("%s: block %s is also pinned for zone %r; each zone needs its own "
+                            "block, fix the ledger" % (what, block, block_owner[bnet]))
+        block_owner[bnet] = zone
+        net.zone_pins[zone] = bnet
+    return net
+
+
+def validate_nodes(nodes, net):
+    """Check ``nodes`` against ``net``; returns Node records sorted by hostname."""
+    if not isinstance(nodes, dict):
+        raise PlanError("nodes: expected {hostname: {'zone', 'address', ...}}, got %r" % (nodes,))
+    result = []
+    by_address = {}
+    by_pin = {}
+    cnet, clen = net.cluster_net, net.cluster_len
+    cmask = mask(clen)
+    nlen = net.node_len
+    nmask = mask(nlen)
+    for name in sorted(nodes):
+        spec = nodes[name]
+        if not isinstance(name, str) or not name:
+            raise PlanError("nodes: host name %r must be a non-empty string" % (name,))
+        if not isinstance(spec, dict):
+            raise PlanError("host %s: expected a dict with 'zone' and 'address', got %r" % (name, spec))
+        zone = _zone_name(spec.get("zone"), "host %s" % name)
+        address = parse_address(spec.get("address"), "host %s address" % name)
+        if address in by_address:
+            raise PlanError("host %s: address %s is also the address of host %s; every node "
+                            "needs its own underlay address" % (name, spec["address"], by_address[address]))
+        by_address[address] = name
+        prefix = spec.get("prefix")
+        if prefix is not None:
+            prefix = as_int(prefix, "host %s prefix" % name, 0, 32,
+                            "give the underlay prefix length, e.g. 24, or leave it out")
+            if overlaps(address, prefix, cnet, clen):
+                raise PlanError("host %s: its underlay network %s overlaps the cluster CIDR %s; "
+                                "choose a cluster CIDR disjoint from the hosts' networks" % (
+                                    name, cidr(address & mask(prefix), prefix), cidr(cnet, clen)))
+        elif address & cmask == cnet:
+            raise PlanError("host %s: its address %s lies inside the cluster CIDR %s; choose a "
+                            "cluster CIDR disjoint from the hosts' networks" % (
+                                name, spec["address"], cidr(cnet, clen)))
+        pin = spec.get("pod_cidr")
+        if pin is not None and pin != "":
+            what = "host %s pod_cidr" % name
+            pnet, plen = parse_cidr(pin, what)
+            if plen != nlen:
+                raise PlanError("%s: %s is a /%d but node_prefix is /%d; pin a /%d subnet of %s "
+                                "or remove the pin" % (what, pin, plen, nlen, nlen, cidr(cnet, clen)))
+            if pnet & cmask != cnet:
+                raise PlanError("%s: %s lies outside the cluster CIDR %s; pin a subnet inside it "
+                                "or remove the pin" % (what, pin, cidr(cnet, clen)))
+            if pnet & nmask != pnet:  # unreachable after parse_cidr, kept as a guard
+                raise PlanError("%s: %s is not aligned to /%d" % (what, pin, nlen))
+            if pnet in by_pin:
+                raise PlanError("%s: %s is also pinned by host %s; two hosts can never share a pod "
+                                "subnet, remove one pin (or reset that host)" % (what, pin, by_pin[pnet]))
+            by_pin[pnet] = name
+        else:
+            pin = None
+            pnet = None
+        result.append(Node(name, zone, address, prefix, pnet))
+    return result
