@@ -6,9 +6,10 @@ it never holds the O(n^2) full mesh.  Lists are sorted numerically by address
 so the rendered files are stable.
 """
 
+from socket import inet_aton
+
 from .errors import PlanError
-from .ipv4 import fast_aton, fast_cidr, mask
-from .segments import pair_backend
+from .ipv4 import aton, fast_cidr, mask
 from .validate import VXLAN_OVERHEAD
 
 # Kernel defaults of net.ipv4.neigh.default.gc_thresh{1,2,3}.
@@ -32,13 +33,6 @@ def neigh_gc_thresh(entries):
     }
 
 
-def _underlay(entry):
-    prefix = entry.get("prefix")
-    if prefix is None:
-        return None
-    return (fast_aton(entry["address"]) & mask(prefix), prefix)
-
-
 def host_view(plan, hostname):
     """Slice of ``plan`` for ``hostname``; see the filter's RETURN for keys."""
     try:
@@ -55,40 +49,52 @@ def host_view(plan, hostname):
     vx = network["vxlan"]
     me = nodes[hostname]
     my_zone = me["zone"]
-    my_under = _underlay(me)
+    my_prefix = me.get("prefix")
+    my_mask = 0 if my_prefix is None else mask(my_prefix)
+    my_under = None if my_prefix is None else aton(me["address"]) & my_mask
+    intra_mode = zone_backends.get(my_zone, backend)
     node_len = fast_cidr(me["pod_cidr"])[1]
 
-    routes = []
-    fdb = []
-    neighbors = []
-    members = []
+    # The hot loop: one pass in hostname order, the backend decision of
+    # segments.pair_backend inlined, and sort keys that are the 4-byte
+    # network-order forms of the addresses (bytes order == numeric order), so
+    # no string is parsed twice and two sorts serve all four sorted lists.
+    by_subnet = []
+    by_address = []
     peers = []
-    for name, peer in nodes.items():
+    for name in sorted(nodes):
         if name == hostname:
             continue
+        peer = nodes[name]
         zone = peer["zone"]
         address = peer["address"]
-        prefix = peer.get("prefix")
-        under = None if prefix is None else (fast_aton(address) & mask(prefix), prefix)
-        kind = pair_backend(backend, zone_backends, my_zone, my_under, zone, under)
+        address_key = inet_aton(address)
+        mode = intra_mode if zone == my_zone else backend
+        if mode == "auto":
+            prefix = peer.get("prefix")
+            if prefix is None or my_prefix is None:
+                mode = "host-gw" if zone == my_zone else "vxlan"
+            elif prefix == my_prefix and int.from_bytes(address_key, "big") & my_mask == my_under:
+                mode = "host-gw"
+            else:
+                mode = "vxlan"
         pod_cidr = peer["pod_cidr"]
-        if kind == "vxlan":
-            vtep_ip = peer["vtep_ip"]
-            mac = peer["vtep_mac"]
-            routes.append({"dest": pod_cidr, "via": vtep_ip, "dev": "vxlan", "onlink": True})
-            fdb.append({"mac": mac, "dst": address})
-            neighbors.append({"ip": vtep_ip, "mac": mac})
-        else:
-            routes.append({"dest": pod_cidr, "via": address, "dev": "underlay", "onlink": False})
-        members.append(address)
+        vtep_ip = peer["vtep_ip"]
+        mac = peer["vtep_mac"] if mode == "vxlan" else None
+        by_subnet.append((inet_aton(vtep_ip), pod_cidr, vtep_ip, address, mac))
+        by_address.append((address_key, address, mac))
         peers.append({"hostname": name, "zone": zone, "address": address, "pod_cidr": pod_cidr,
-                      "backend": kind})
-
-    routes.sort(key=lambda r: fast_cidr(r["dest"]))
-    fdb.sort(key=lambda e: fast_aton(e["dst"]))
-    neighbors.sort(key=lambda e: fast_aton(e["ip"]))
-    members.sort(key=fast_aton)
-    peers.sort(key=lambda p: p["hostname"])
+                      "backend": mode})
+    by_subnet.sort()
+    by_address.sort()
+    routes = [
+        {"dest": dest, "via": vtep_ip, "dev": "vxlan", "onlink": True} if mac else
+        {"dest": dest, "via": address, "dev": "underlay", "onlink": False}
+        for _, dest, vtep_ip, address, mac in by_subnet
+    ]
+    neighbors = [{"ip": vtep_ip, "mac": mac} for _, _, vtep_ip, _, mac in by_subnet if mac]
+    fdb = [{"mac": mac, "dst": address} for _, address, mac in by_address if mac]
+    members = [address for _, address, _ in by_address]
 
     vxlan = None
     if fdb:

@@ -4,6 +4,8 @@ Inputs are parsed once with netaddr; everything after that works on plain
 integers, which is what keeps a 10,000-node plan well under a second.
 """
 
+import socket
+
 import netaddr
 
 from .errors import PlanError
@@ -26,6 +28,11 @@ def cidr(value, prefixlen):
     return "%s/%d" % (ntoa(value), prefixlen)
 
 
+def aton(text):
+    """Dotted quad -> integer via the C parser; for validated strings only."""
+    return int.from_bytes(socket.inet_aton(text), "big")
+
+
 def fast_aton(text):
     """Dotted quad -> integer, for strings the planner itself produced."""
     a, b, c, d = text.split(".")
@@ -38,8 +45,20 @@ def fast_cidr(text):
     return fast_aton(addr), int(plen)
 
 
+def _pton(text):
+    """Strict dotted quad -> int, or None (C fast path; netaddr decides errors)."""
+    try:
+        return int.from_bytes(socket.inet_pton(socket.AF_INET, text), "big")
+    except (OSError, TypeError, ValueError):
+        return None
+
+
 def parse_address(value, what):
     """Parse an IPv4 address (no prefix). ``what`` names the culprit."""
+    if isinstance(value, str):
+        fast = _pton(value)
+        if fast is not None:
+            return fast
     if not isinstance(value, str) or not value:
         raise PlanError("%s: %r is not an IPv4 address; give a dotted quad such as '192.0.2.10'" % (what, value))
     if "/" in value:
@@ -57,6 +76,17 @@ def parse_address(value, what):
 
 def parse_cidr(value, what):
     """Parse a strict IPv4 CIDR ``"a.b.c.d/p"`` (no host bits) -> (int, prefixlen)."""
+    if isinstance(value, str):
+        address, _, plen = value.partition("/")
+        if plen.isdigit() and len(plen) <= 2 and int(plen) <= 32:
+            fast = _pton(address)
+            if fast is not None:
+                plen = int(plen)
+                net_int = fast & mask(plen)
+                if net_int != fast:
+                    raise PlanError("%s: %r has host bits set; did you mean '%s'?" % (
+                        what, value, cidr(net_int, plen)))
+                return net_int, plen
     if not isinstance(value, str) or "/" not in value:
         raise PlanError("%s: %r is not an IPv4 CIDR; write it as network/prefix, e.g. "
                         "'10.244.0.0/16'" % (what, value))

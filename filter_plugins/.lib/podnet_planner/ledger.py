@@ -14,7 +14,7 @@ its subnet, so a newcomer never takes it.
 
 from .errors import PlanError
 from .ipv4 import parse_cidr
-from .validate import default_zone_prefix, validate_network
+from .validate import validate_network
 
 LEDGER_VERSION = 1
 
@@ -134,4 +134,4 @@ def ledger(plan):
     }
 
 
-__all__ = ["merge_nodes", "ledger_network", "ledger", "default_zone_prefix"]
+__all__ = ["merge_nodes", "ledger_network", "ledger"]
