@@ -87,3 +87,16 @@ def test_full_cycle_is_stable():
     again = plan(merge_nodes(INVENTORY, doc, {h: n["pod_cidr"] for h, n in result["nodes"].items()}),
                  ledger_network(NET, doc))
     assert again == result
+
+
+def test_inventory_pin_is_used_for_a_new_host():
+    inventory = dict(INVENTORY, b=dict(INVENTORY["b"], pod_cidr="10.244.20.0/24"))
+    assert merge_nodes(inventory, LEDGER, {})["b"]["pod_cidr"] == "10.244.20.0/24"
+
+
+def test_inventory_pin_must_agree_with_what_the_host_holds():
+    inventory = dict(INVENTORY, a=dict(INVENTORY["a"], pod_cidr="10.244.20.0/24"))
+    with pytest.raises(PlanError) as info:
+        merge_nodes(inventory, LEDGER, {})
+    for fragment in ("host a", "10.244.20.0/24", "10.244.17.0/24", "Remove the inventory pin"):
+        assert fragment in str(info.value)

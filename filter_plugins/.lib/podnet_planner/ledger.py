@@ -32,11 +32,18 @@ def _check_ledger(ledger):
     return ledger
 
 
+def _differ(host, first, second):
+    return parse_cidr(first, "host %s pod_cidr %s" % (host, first)) != parse_cidr(
+        second, "host %s pod_cidr %s" % (host, second))
+
+
 def merge_nodes(inventory_nodes, ledger, reported):
     """The planner's ``nodes`` input from inventory + ledger + host reports.
 
-    pod_cidr comes from the host's own report, else from the ledger; hosts in
-    the ledger but not in the inventory are dropped (they were removed).
+    pod_cidr comes from the host's own report, else from the ledger, else
+    from a ``pod_cidr`` pin in the inventory (all that are given must agree);
+    hosts in the ledger but not in the inventory are dropped (they were
+    removed).
     """
     ledger = _check_ledger(ledger)
     if not isinstance(inventory_nodes, dict):
@@ -55,15 +62,20 @@ def merge_nodes(inventory_nodes, ledger, reported):
         entry = held.get(host) or {}
         from_ledger = entry.get("pod_cidr") or None
         from_host = reported.get(host) or None
-        if from_host and from_ledger:
-            if parse_cidr(from_host, "host %s reported pod_cidr" % host) != parse_cidr(
-                    from_ledger, "ledger host %s pod_cidr" % host):
-                raise PlanError(
-                    "host %s: it reports pod subnet %s but the ledger says %s; one of them is stale. "
-                    "If the host is right, fix its entry in the ledger file; if the ledger is right, "
-                    "reset the host's pod network so it takes its ledger subnet" % (
-                        host, from_host, from_ledger))
-        pod_cidr = from_host or from_ledger
+        pinned = spec.get("pod_cidr") or None  # an operator's pin in the inventory
+        if from_host and from_ledger and _differ(host, from_host, from_ledger):
+            raise PlanError(
+                "host %s: it reports pod subnet %s but the ledger says %s; one of them is stale. "
+                "If the host is right, fix its entry in the ledger file; if the ledger is right, "
+                "reset the host's pod network so it takes its ledger subnet" % (
+                    host, from_host, from_ledger))
+        held_cidr = from_host or from_ledger
+        if pinned and held_cidr and _differ(host, pinned, held_cidr):
+            raise PlanError(
+                "host %s: the inventory pins pod_cidr %s but the host holds %s (%s); a host never "
+                "moves by itself. Remove the inventory pin, or reset the host and drop its ledger "
+                "entry to move it" % (host, pinned, held_cidr, "its report" if from_host else "ledger"))
+        pod_cidr = held_cidr or pinned
         if pod_cidr:
             node["pod_cidr"] = pod_cidr
         result[host] = node
