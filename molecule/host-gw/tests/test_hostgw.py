@@ -1,0 +1,155 @@
+"""host-gw scenario: three nodes on one segment, proven from inside real pods.
+
+The tests run in file order and walk the fleet's life: steady state, check mode,
+restart, scale out, scale in, reset. Each later test relies on the earlier ones.
+"""
+
+from pathlib import Path
+
+import pytest
+from podnet_testlib import (Pod, assert_run_ok, connect, host, ledger, listen,
+                            podnet_routes, restart, run_playbook, sh)
+
+NODES = ["podnet-hg-node1", "podnet-hg-node2", "podnet-hg-node3"]
+SPARE = "podnet-hg-node4"
+ADDRESSES = {"podnet-hg-node1": "172.30.10.11", "podnet-hg-node2": "172.30.10.12",
+             "podnet-hg-node3": "172.30.10.13", SPARE: "172.30.10.14"}
+OUTSIDE = ("podnet-hg-outside", "198.51.100.10")
+SPARE_INVENTORY = Path(__file__).resolve().parent / "spare-inventory.yml"
+
+
+@pytest.fixture(scope="module")
+def subnets():
+    return {name: node["pod_cidr"] for name, node in ledger()["nodes"].items()}
+
+
+@pytest.fixture(scope="module")
+def pods(subnets):
+    made = {name: Pod(name, subnets[name]).create() for name in NODES}
+    for pod in made.values():
+        pod.listen()
+    yield made
+    for pod in made.values():
+        pod.delete()
+
+
+def test_ledger_gives_every_node_its_own_subnet(subnets):
+    assert sorted(subnets) == NODES
+    assert len(set(subnets.values())) == len(NODES)
+    assert all(cidr.startswith("10.244.") and cidr.endswith("/24") for cidr in subnets.values())
+
+
+def test_bridge_holds_the_gateway_address(subnets):
+    for name in NODES:
+        gateway = subnets[name].replace(".0/24", ".1/24")
+        assert gateway in sh(host(name), "ip -4 -o addr show dev cbr0")
+
+
+def test_routes_are_host_gw_and_tagged(subnets):
+    for name in NODES:
+        expected = {subnets[p]: ADDRESSES[p] for p in NODES if p != name}
+        assert podnet_routes(host(name)) == expected
+
+
+@pytest.mark.parametrize("src", NODES)
+@pytest.mark.parametrize("dst", NODES)
+def test_pod_to_pod_keeps_the_source_address(pods, src, dst):
+    if src == dst:
+        pytest.skip("same pod")
+    assert pods[src].source_seen_by(pods[dst].address) == pods[src].address
+
+
+def test_node_to_pod(pods):
+    for name in NODES:
+        for other in NODES:
+            if other != name:
+                assert host(name).run(f"ping -q -c1 -W2 {pods[other].address}").rc == 0, \
+                    f"{name} cannot reach the pod on {other}"
+
+
+def test_pod_to_node_is_not_masqueraded(pods):
+    listen(host("podnet-hg-node2"))
+    assert pods["podnet-hg-node1"].source_seen_by(ADDRESSES["podnet-hg-node2"]) == \
+        pods["podnet-hg-node1"].address
+
+
+def test_pod_to_outside_is_masqueraded_to_the_node(pods):
+    listen(host(OUTSIDE[0]))
+    for name in NODES:
+        assert pods[name].source_seen_by(OUTSIDE[1]) == ADDRESSES[name]
+
+
+def test_check_mode_on_a_converged_fleet_changes_nothing():
+    assert_run_ok(run_playbook("site.yml", "--check"), changed=0)
+
+
+def test_check_mode_reports_drift_without_repairing_it(subnets):
+    node = host("podnet-hg-node3")
+    peer = subnets["podnet-hg-node1"]
+    sh(node, f"ip route del {peer}")
+    result = run_playbook("site.yml", "--check", "--limit", "localhost,podnet-hg-node3")
+    assert_run_ok(result)
+    assert result["recap"]["podnet-hg-node3"]["changed"] >= 1
+    assert peer not in podnet_routes(node)
+    assert_run_ok(run_playbook("site.yml", "--limit", "localhost,podnet-hg-node3"))
+    assert peer in podnet_routes(node)
+
+
+def test_restart_restores_everything(subnets):
+    name = "podnet-hg-node2"
+    restart(name)
+    node = host(name)
+    assert sh(node, "sysctl -n net.ipv4.ip_forward").strip() == "1"
+    assert subnets[name].replace(".0/24", ".1/24") in sh(node, "ip -4 -o addr show dev cbr0")
+    assert podnet_routes(node) == {subnets[p]: ADDRESSES[p] for p in NODES if p != name}
+    assert node.run("nft list table inet podnet").rc == 0
+    assert "podnet" not in sh(node, "systemctl --failed --no-legend")
+    # pods do not survive a reboot; a new one on the restarted node is reachable again
+    fresh = Pod(name, subnets[name], index=20).create()
+    fresh.listen()
+    try:
+        other = Pod("podnet-hg-node1", subnets["podnet-hg-node1"], index=21).create()
+        assert other.source_seen_by(fresh.address) == other.address
+        assert fresh.source_seen_by(OUTSIDE[1]) == ADDRESSES[name]
+        other.delete()
+    finally:
+        fresh.delete()
+
+
+def test_adding_a_node_moves_nobody(subnets):
+    assert_run_ok(run_playbook("site.yml", inventories=(SPARE_INVENTORY,)))
+    after = {name: node["pod_cidr"] for name, node in ledger()["nodes"].items()}
+    assert {n: after[n] for n in NODES} == subnets
+    assert after[SPARE] not in subnets.values()
+    for name in NODES:
+        assert podnet_routes(host(name))[after[SPARE]] == ADDRESSES[SPARE]
+    newcomer = Pod(SPARE, after[SPARE], index=30).create()
+    newcomer.listen()
+    try:
+        veteran = Pod("podnet-hg-node1", subnets["podnet-hg-node1"], index=31).create()
+        assert veteran.source_seen_by(newcomer.address) == veteran.address
+        veteran.delete()
+    finally:
+        newcomer.delete()
+
+
+def test_removing_a_node_purges_its_routes_everywhere(subnets):
+    spare_subnet = ledger()["nodes"][SPARE]["pod_cidr"]
+    assert_run_ok(run_playbook("site.yml"))
+    assert SPARE not in ledger()["nodes"]
+    for name in NODES:
+        assert spare_subnet not in podnet_routes(host(name))
+    assert_run_ok(run_playbook("reset.yml", "--limit", SPARE, inventories=(SPARE_INVENTORY,)))
+
+
+def test_reset_leaves_nothing_of_podnet():
+    assert_run_ok(run_playbook("reset.yml"))
+    for name in NODES + [SPARE]:
+        node = host(name)
+        assert node.run("ip link show cbr0").rc != 0, name
+        assert podnet_routes(node) == {}, name
+        assert node.run("nft list table inet podnet").rc != 0, name
+        assert "podnet" not in sh(node, "iptables -S FORWARD"), name
+        leftovers = node.run(
+            "find /etc /usr/local -name '*podnet*' ! -path '/usr/local/sbin/podnet-test-echo'")
+        assert leftovers.stdout.strip() == "", f"{name}: {leftovers.stdout}"

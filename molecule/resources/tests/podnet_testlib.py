@@ -1,0 +1,190 @@
+"""Shared helpers for podnet's molecule verifiers: real pods, real listeners, real runs.
+
+A "pod" is a network namespace on a test host, attached to the node's bridge by a veth
+pair, addressed from the node's pod subnet exactly as a CNI bridge plugin would do it.
+A listener in a pod (or on any host) answers every TCP connection with the source
+address it saw, so a client learns whether its address survived the trip (no NAT) or
+was masqueraded.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import testinfra
+import yaml
+
+PROJECT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).parents[3]))
+INVENTORY = os.environ.get("MOLECULE_INVENTORY_FILE", "")
+ROUTE_PROTOCOL = 191          # podnet's route protocol (roles/podnet_routes default)
+ECHO_PORT = 7777
+ECHO_SCRIPT = "/usr/local/sbin/podnet-test-echo"
+RECAP = re.compile(
+    r"^(?P<host>\S+)\s+:\s+ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+"
+    r"unreachable=(?P<unreachable>\d+)\s+failed=(?P<failed>\d+)", re.M)
+
+
+def host(name: str):
+    """A testinfra host for a test container (docker exec, independent of Ansible)."""
+    return testinfra.get_host(f"docker://{name}")
+
+
+def sh(target, command: str) -> str:
+    """Run a command that must succeed and return its stdout."""
+    return target.check_output(command)
+
+
+# --- Ansible runs, exactly as users run them -------------------------------------------------
+def run_playbook(playbook: str, *args: str, inventories: tuple = ()) -> dict:
+    """Run playbooks/<playbook> against the scenario's inventory; return the recap.
+
+    Returns {"rc": int, "output": str, "recap": {host: {"ok", "changed", ...}}}.
+    """
+    env = dict(os.environ)
+    env.update({
+        "ANSIBLE_ROLES_PATH": str(PROJECT / "roles"),
+        "ANSIBLE_FILTER_PLUGINS": str(PROJECT / "filter_plugins"),
+        "ANSIBLE_PIPELINING": "True",
+        "ANSIBLE_FORKS": "20",
+        "ANSIBLE_INTERPRETER_PYTHON": "auto_silent",
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_CALLBACKS_ENABLED": "",
+    })
+    sources = ["-i", INVENTORY]
+    for extra in inventories:
+        sources += ["-i", str(extra)]
+    command = [str(Path(sys.executable).with_name("ansible-playbook")), *sources,
+               str(PROJECT / "playbooks" / playbook), *args]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1200,
+                          check=False)
+    output = done.stdout + done.stderr
+    recap = {m["host"]: {k: int(v) for k, v in m.groupdict().items() if k != "host"}
+             for m in RECAP.finditer(done.stdout)}
+    return {"rc": done.returncode, "output": output, "recap": recap}
+
+
+def assert_run_ok(result: dict, changed: int | None = None) -> None:
+    """Fail with the run's tail unless it succeeded (and changed exactly `changed`)."""
+    tail = "\n".join(result["output"].splitlines()[-60:])
+    assert result["rc"] == 0, f"ansible-playbook failed:\n{tail}"
+    if changed is not None:
+        totals = {h: r["changed"] for h, r in result["recap"].items()}
+        assert all(c == changed for c in totals.values()), f"changed per host {totals}\n{tail}"
+
+
+def ledger() -> dict:
+    """The ledger the plan play wrote next to the scenario's inventory."""
+    path = Path(INVENTORY).parent / ".podnet-ledger.yml"
+    return yaml.safe_load(path.read_text())
+
+
+# --- pods and listeners -----------------------------------------------------------------
+class Pod:
+    """A network namespace attached to a node's bridge, addressed from its pod subnet."""
+
+    def __init__(self, node: str, pod_cidr: str, index: int = 10, bridge: str = "cbr0"):
+        net = ipaddress.ip_network(pod_cidr)
+        self.node = node
+        self.host = host(node)
+        self.name = f"podnet-t{index}"
+        self.address = str(net.network_address + index)
+        self.prefix = net.prefixlen
+        self.gateway = str(net.network_address + 1)
+        self.bridge = bridge
+        self.veth = f"pnt{index}"
+
+    def create(self) -> "Pod":
+        self.delete()
+        mtu = sh(self.host, f"cat /sys/class/net/{self.bridge}/mtu").strip()
+        sh(self.host, " && ".join([
+            f"ip netns add {self.name}",
+            f"ip link add {self.veth} mtu {mtu} type veth peer name eth0 netns {self.name}",
+            f"ip link set {self.veth} master {self.bridge} up",
+            f"ip -n {self.name} link set lo up",
+            f"ip -n {self.name} addr add {self.address}/{self.prefix} dev eth0",
+            f"ip -n {self.name} link set eth0 up",
+            f"ip -n {self.name} route add default via {self.gateway}",
+        ]))
+        return self
+
+    def delete(self) -> None:
+        self.host.run(f"systemctl stop podnet-test-echo-{self.name} 2>/dev/null; "
+                      f"ip netns del {self.name} 2>/dev/null; ip link del {self.veth} 2>/dev/null")
+
+    def run(self, command: str):
+        return self.host.run(f"ip netns exec {self.name} {command}")
+
+    def ping(self, address: str, count: int = 2, size: int | None = None,
+             dont_fragment: bool = False) -> bool:
+        opts = f"-c {count} -W 2 -i 0.2"
+        if size is not None:
+            opts += f" -s {size}"
+        if dont_fragment:
+            opts += " -M do"
+        return self.run(f"ping -q {opts} {address}").rc == 0
+
+    def listen(self) -> None:
+        listen(self.host, self.name)
+
+    def source_seen_by(self, address: str) -> str:
+        """Connect to an echo listener at `address`; return the source address it saw."""
+        return connect(self.host, address, netns=self.name)
+
+
+def _install_echo(target) -> None:
+    target.run(f"test -x {ECHO_SCRIPT} || "
+               f"printf '#!/bin/sh\\necho \"$SOCAT_PEERADDR\"\\n' > {ECHO_SCRIPT} && "
+               f"chmod 0755 {ECHO_SCRIPT}")
+
+
+def listen(target, netns: str | None = None) -> None:
+    """Start a TCP echo-the-peer-address listener (a transient systemd unit)."""
+    _install_echo(target)
+    unit = f"podnet-test-echo-{netns or 'host'}"
+    prefix = f"ip netns exec {netns} " if netns else ""
+    target.run(f"systemctl stop {unit} 2>/dev/null; systemctl reset-failed {unit} 2>/dev/null")
+    sh(target, f"systemd-run --quiet --collect --unit={unit} {prefix}"
+               f"socat TCP-LISTEN:{ECHO_PORT},fork,reuseaddr EXEC:{ECHO_SCRIPT}")
+    for _ in range(50):
+        if target.run(f"{prefix}ss -ltn 'sport = :{ECHO_PORT}' | grep -q LISTEN").rc == 0:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"echo listener did not start on {target.backend.name} {netns or ''}")
+
+
+def connect(target, address: str, netns: str | None = None) -> str:
+    prefix = f"ip netns exec {netns} " if netns else ""
+    result = target.run(f"{prefix}socat -T 3 - TCP:{address}:{ECHO_PORT},connect-timeout=3 "
+                        "</dev/null")
+    return result.stdout.strip() if result.rc == 0 else f"<no answer: {result.stderr.strip()}>"
+
+
+def podnet_routes(target) -> dict:
+    """{destination: gateway} of the routes carrying podnet's protocol."""
+    out = sh(target, f"ip -4 route show proto {ROUTE_PROTOCOL}")
+    routes = {}
+    for line in out.splitlines():
+        words = line.split()
+        if words:
+            routes[words[0]] = words[words.index("via") + 1] if "via" in words else None
+    return routes
+
+
+def restart(name: str, timeout: float = 90) -> None:
+    """Restart a test host like a reboot and wait until systemd has finished booting."""
+    subprocess.run(["docker", "restart", "-t", "5", name], check=True, capture_output=True)
+    target = host(name)
+    deadline = time.monotonic() + timeout
+    state = ""
+    while time.monotonic() < deadline:
+        state = target.run("systemctl is-system-running").stdout.strip()
+        if state in ("running", "degraded"):
+            return
+        time.sleep(1)
+    raise AssertionError(f"{name} did not finish booting: {state}")
