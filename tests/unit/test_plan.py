@@ -145,3 +145,10 @@ def test_missing_prefix_means_same_zone_same_segment():
     assert {h: n["mtu"] for h, n in result["nodes"].items()} == {"a": 1450, "b": 1450, "c": 1450}
     single = plan({"a": node("z", "192.0.2.1"), "b": node("z", "198.51.100.2", 24)}, NET)
     assert [n["mtu"] for n in single["nodes"].values()] == [1500, 1500]
+
+
+def test_empty_strings_mean_unset():
+    net = dict(NET, zone_prefix="", service_cidr="", vxlan={"vni": 1, "port": "", "device": ""})
+    result = plan({}, net)["network"]
+    assert result["zone_prefix"] == 20 and result["service_cidr"] is None
+    assert result["vxlan"] == {"vni": 1, "port": 8472, "device": "flannel.1"}

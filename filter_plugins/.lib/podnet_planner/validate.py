@@ -106,6 +106,8 @@ def validate_network(network):
     if unknown:
         raise PlanError("network: unknown key(s) %s; allowed keys are %s" % (
             ", ".join(map(repr, unknown)), ", ".join(sorted(NETWORK_KEYS))))
+    # An empty string (what "{{ unset_var | default('') }}" renders) means "unset".
+    network = {key: None if value == "" else value for key, value in network.items()}
     net = Network()
     if network.get("cluster_cidr") is None:
         raise PlanError("network.cluster_cidr: missing; give the pod network, e.g. '10.244.0.0/16'")
@@ -171,6 +173,7 @@ def validate_network(network):
     vxlan = network.get("vxlan") or {}
     if not isinstance(vxlan, dict):
         raise PlanError("network.vxlan: expected a dict with vni/port/device, got %r" % (vxlan,))
+    vxlan = {key: None if value == "" else value for key, value in vxlan.items()}
     unknown = sorted(set(vxlan) - VXLAN_KEYS)
     if unknown:
         raise PlanError("network.vxlan: unknown key(s) %s; allowed keys are device, port, vni" % (
