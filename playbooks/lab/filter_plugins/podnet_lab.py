@@ -1,0 +1,94 @@
+# -*- coding: utf-8 -*-
+"""Test-lab helpers for the lab playbooks and molecule scenarios (not part of podnet)."""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+
+DOCUMENTATION = r"""
+name: podnet_lab_networks
+short_description: Lab topology helpers
+description:
+  - C(podnet_lab_topology(zones, nodes_per_zone)) describes the lab fleet; C(zones) zone
+    networks (172.30.21.0/24, 172.30.22.0/24, ...), C(nodes_per_zone) nodes in each, one
+    router with a leg in every network (.254) and one "outside" host on the documentation
+    range 203.0.113.0/24. Returns C({networks: [{name, subnet}], hosts: [{name, group,
+    zone, networks: [{name, ipv4_address}], gateway}]}).
+  - C(podnet_lab_networks) returns the sorted, unique names of the docker networks declared by a molecule
+    scenario's platforms, checking that each network's Linux bridge carries the network's
+    own name (driver option C(com.docker.network.bridge.name)) so rules can name it.
+positional: _input
+options:
+  _input:
+    description: C(molecule_yml.platforms).
+    type: list
+    required: true
+author: podnet
+"""
+
+EXAMPLES = r"""
+- name: List the lab bridges
+  ansible.builtin.debug:
+    msg: "{{ molecule_yml.platforms | podnet_lab_networks }}"
+"""
+
+RETURN = r"""
+_value:
+  description: Bridge (= network) names.
+  type: list
+  elements: str
+"""
+
+BRIDGE_OPTION = "com.docker.network.bridge.name"
+
+
+OUTSIDE_SUBNET = "203.0.113.0/24"   # documentation range: the lab's "outside world"
+
+
+def lab_topology(zones, nodes_per_zone) -> dict:
+    zones, nodes_per_zone = int(zones), int(nodes_per_zone)
+    if not 1 <= zones <= 9 or not 1 <= nodes_per_zone <= 40:
+        raise AnsibleFilterError("lab: zones must be 1..9 and nodes per zone 1..40")
+    networks, hosts, router_legs = [], [], []
+    for index in range(zones):
+        zone = chr(ord("a") + index)
+        net, base = f"podnet-lab-{zone}", f"172.30.{21 + index}"
+        networks.append({"name": net, "subnet": f"{base}.0/24"})
+        router_legs.append({"name": net, "ipv4_address": f"{base}.254"})
+        for number in range(1, nodes_per_zone + 1):
+            hosts.append({"name": f"podnet-lab-{zone}{number}", "group": f"lab_zone_{zone}",
+                          "zone": zone, "gateway": f"{base}.254",
+                          "networks": [{"name": net, "ipv4_address": f"{base}.{10 + number}"}]})
+    networks.append({"name": "podnet-lab-out", "subnet": OUTSIDE_SUBNET})
+    router_legs.append({"name": "podnet-lab-out", "ipv4_address": "203.0.113.254"})
+    hosts.append({"name": "podnet-lab-router", "group": "lab_router", "zone": None,
+                  "gateway": None, "networks": router_legs})
+    hosts.append({"name": "podnet-lab-outside", "group": "lab_outside", "zone": None,
+                  "gateway": "203.0.113.254",
+                  "networks": [{"name": "podnet-lab-out", "ipv4_address": "203.0.113.10"}]})
+    return {"networks": networks, "hosts": hosts}
+
+
+def lab_networks(platforms) -> list:
+    names = set()
+    for platform in platforms:
+        for network in platform.get("docker_networks") or []:
+            name = network["name"]
+            bridge = (network.get("driver_options") or {}).get(BRIDGE_OPTION)
+            if bridge != name or len(name) > 15:
+                raise AnsibleFilterError(
+                    f"lab network {name!r}: set driver_options {BRIDGE_OPTION}: {name} "
+                    "(the bridge must carry the network's name, at most 15 characters)")
+            if not network.get("internal"):
+                raise AnsibleFilterError(
+                    f"lab network {name!r} must be internal: true (test traffic never "
+                    "leaves this machine)")
+            names.add(name)
+    return sorted(names)
+
+
+class FilterModule:
+    """Lab filters."""
+
+    def filters(self):
+        return {"podnet_lab_networks": lab_networks, "podnet_lab_topology": lab_topology}
