@@ -54,7 +54,6 @@ def run_playbook(playbook: str, *args: str, inventories: tuple = ()) -> dict:
         "ANSIBLE_FORKS": "20",
         "ANSIBLE_INTERPRETER_PYTHON": "auto_silent",
         "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_CALLBACKS_ENABLED": "",
     })
     sources = ["-i", INVENTORY]
     for extra in inventories:
