@@ -1,0 +1,402 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: podnet contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Converge podnet's flannel-layout VXLAN device, its fdb and neighbor entries."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: podnet_vxlan
+short_description: Converge podnet's VXLAN device (flannel layout) with its fdb and neighbors
+description:
+  - One call converges the whole overlay concern of a host, whatever the number of peers
+    (no task loop over peers).
+  - Reads live state with C(ip -json -details link show), C(ip -json -4 addr show),
+    C(bridge -json fdb show dev DEV), C(ip -json -4 neigh show dev DEV) and (when the
+    tx checksum offload is managed) C(ethtool -k DEV); adds what is missing, changes
+    what differs, deletes podnet-owned entries that are no longer declared and leaves
+    unchanged entries alone.
+  - Podnet owns the declared device and every VXLAN link whose name matches
+    O(owned_pattern) (flannel.<vni>); VXLAN links of that pattern other than the
+    declared device are deleted (e.g. after a VNI change). On the device, podnet owns
+    every fdb entry with a destination (except the all-zeros MAC) and every PERMANENT
+    IPv4 neighbor outside 169.254.0.0/16; the kernel's own dynamic entries are ignored.
+  - VNI, UDP port and local address cannot be changed on a live device: when they
+    differ (or learning is on, or a group/remote is set) the device is recreated.
+options:
+  device:
+    description:
+      - The declared device; null or omitted means the host needs no overlay, so every
+        podnet-owned VXLAN link is deleted.
+    type: dict
+    suboptions:
+      device: {description: Link name, e.g. V(flannel.1)., type: str, required: true}
+      vni: {description: VXLAN network identifier., type: int, required: true}
+      port: {description: UDP destination port., type: int, required: true}
+      local: {description: Own underlay IPv4 address (source of the tunnel)., type: str, required: true}
+      vtep_ip: {description: VTEP IPv4 address, set on the device as /32., type: str, required: true}
+      vtep_mac: {description: VTEP MAC address of the device., type: str, required: true}
+      mtu: {description: MTU of the device., type: int, required: true}
+  fdb:
+    description: Forwarding entries, one per peer VTEP.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      mac: {description: Peer VTEP MAC., type: str, required: true}
+      dst: {description: Peer underlay IPv4 address., type: str, required: true}
+  neighbors:
+    description: Permanent neighbor entries, one per peer VTEP.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      ip: {description: Peer VTEP IPv4 address., type: str, required: true}
+      mac: {description: Peer VTEP MAC., type: str, required: true}
+  tx_checksum_offload:
+    description:
+      - V(false) turns TX checksum offload off on the device (C(ethtool -K DEV tx off)),
+        the mitigation for VXLAN traffic stalling behind NAT (flannel PR 1282/1929).
+      - V(true) keeps (or turns back) the kernel default, on. Needs C(ethtool) only when
+        it must be read or changed.
+    type: bool
+    default: true
+  owned_pattern:
+    description: Regular expression of VXLAN link names podnet owns.
+    type: str
+    default: '^flannel\.[0-9]+$'
+  state:
+    description: V(absent) deletes every podnet-owned VXLAN link (and with it its entries).
+    type: str
+    choices: [present, absent]
+    default: present
+author: podnet contributors
+"""
+
+EXAMPLES = r"""
+- name: Vxlan | converge flannel.1
+  podnet_vxlan:
+    device:
+      device: flannel.1
+      vni: 1
+      port: 8472
+      local: 192.168.1.11
+      vtep_ip: 10.244.1.0
+      vtep_mac: 0a:58:0a:f4:01:00
+      mtu: 1450
+    fdb:
+      - {mac: "0a:58:0a:f4:02:00", dst: 192.168.1.12}
+    neighbors:
+      - {ip: 10.244.2.0, mac: "0a:58:0a:f4:02:00"}
+"""
+
+RETURN = r"""
+actions:
+  description: The commands run (or, in check mode, that would run), in order.
+  returned: always
+  type: list
+  elements: str
+  sample: ["bridge fdb replace 0a:58:0a:f4:02:00 dev flannel.1 dst 192.168.1.12 self permanent"]
+recreated:
+  description: Whether the device was (or would be) deleted and created again.
+  returned: always
+  type: bool
+before:
+  description: Podnet-owned live state read before any change.
+  returned: always
+  type: dict
+  sample: {"links": ["flannel.1"], "fdb": {"0a:58:0a:f4:02:00": ["192.168.1.12"]}, "neighbors": {"10.244.2.0": "0a:58:0a:f4:02:00"}}
+summary:
+  description: Counts of entries added, changed and deleted.
+  returned: always
+  type: dict
+  sample: {"fdb": {"add": 1, "change": 0, "delete": 0}, "neighbors": {"add": 1, "change": 0, "delete": 0}}
+"""
+
+import ipaddress
+import json
+import re
+
+from ansible.module_utils.basic import AnsibleModule
+
+ZERO_MAC = "00:00:00:00:00:00"
+MAC_RE = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
+LINK_LOCAL = ipaddress.IPv4Network("169.254.0.0/16")
+
+
+class Runner:
+    """Reads always; changes only outside check mode. Records every change."""
+
+    def __init__(self, module):
+        self.module = module
+        self.bins = {}
+        self.actions = []
+
+    def bin(self, name, required=True):
+        if name not in self.bins:
+            self.bins[name] = self.module.get_bin_path(name, required=required)
+        return self.bins[name]
+
+    def read(self, tool, args, json_out=True):
+        cmd = [self.bin(tool)] + (["-json"] if json_out else []) + args
+        rc, out, err = self.module.run_command(cmd)
+        if rc != 0:
+            if "does not exist" in err or "Cannot find device" in err:
+                return None
+            self.module.fail_json(msg="'%s %s' failed: %s" % (tool, " ".join(args), err.strip()))
+        if not json_out:
+            return out
+        return json.loads(out) if out.strip() else []
+
+    def change(self, tool, args):
+        self.actions.append("%s %s" % (tool, " ".join(args)))
+        if self.module.check_mode:
+            return
+        rc, dummy, err = self.module.run_command([self.bin(tool)] + args)
+        if rc != 0:
+            self.module.fail_json(
+                msg="'%s %s' failed: %s" % (tool, " ".join(args), err.strip()), actions=self.actions
+            )
+
+
+def norm_mac(module, value, what):
+    mac = str(value).strip().lower()
+    if not MAC_RE.match(mac):
+        module.fail_json(msg="%s: %r is not a MAC address like 0a:58:0a:f4:01:00" % (what, value))
+    return mac
+
+
+def norm_ip(module, value, what):
+    try:
+        return str(ipaddress.IPv4Address(str(value).strip()))
+    except ValueError:
+        module.fail_json(msg="%s: %r is not an IPv4 address" % (what, value))
+
+
+def tx_checksumming(runner, dev):
+    """Return True/False for 'tx-checksumming' of DEV as ethtool -k reports it."""
+    out = runner.read("ethtool", ["-k", dev], json_out=False)
+    for line in (out or "").splitlines():
+        if line.startswith("tx-checksumming:"):
+            return line.split(":", 1)[1].split()[0] == "on"
+    runner.module.fail_json(msg="ethtool -k %s printed no tx-checksumming line" % dev)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            device=dict(
+                type="dict",
+                options=dict(
+                    device=dict(type="str", required=True),
+                    vni=dict(type="int", required=True),
+                    port=dict(type="int", required=True),
+                    local=dict(type="str", required=True),
+                    vtep_ip=dict(type="str", required=True),
+                    vtep_mac=dict(type="str", required=True),
+                    mtu=dict(type="int", required=True),
+                ),
+            ),
+            fdb=dict(
+                type="list",
+                elements="dict",
+                default=[],
+                options=dict(mac=dict(type="str", required=True), dst=dict(type="str", required=True)),
+            ),
+            neighbors=dict(
+                type="list",
+                elements="dict",
+                default=[],
+                options=dict(ip=dict(type="str", required=True), mac=dict(type="str", required=True)),
+            ),
+            tx_checksum_offload=dict(type="bool", default=True),
+            owned_pattern=dict(type="str", default=r"^flannel\.[0-9]+$"),
+            state=dict(type="str", default="present", choices=["present", "absent"]),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    runner = Runner(module)
+    owned_re = re.compile(p["owned_pattern"])
+    want = p["device"] if p["state"] == "present" else None
+    name = p["device"]["device"] if p["device"] else None
+
+    links = runner.read("ip", ["-details", "link", "show"]) or []
+    by_name = dict((link["ifname"], link) for link in links)
+    owned = sorted(
+        n for n, link in by_name.items()
+        if link.get("linkinfo", {}).get("info_kind") == "vxlan" and (owned_re.match(n) or n == name)
+    )
+    before = dict(links=owned)
+    summary = dict(
+        fdb=dict(add=0, change=0, delete=0), neighbors=dict(add=0, change=0, delete=0)
+    )
+
+    # Stale podnet VXLAN links (no overlay wanted, absent, or another VNI's device).
+    for n in owned:
+        if not want or n != name:
+            runner.change("ip", ["link", "del", "dev", n])
+
+    if not want:
+        module.exit_json(
+            changed=bool(runner.actions), actions=runner.actions, recreated=False,
+            before=before, summary=summary,
+        )
+
+    if not re.match(r"^[A-Za-z0-9_.-]{1,15}$", name):
+        module.fail_json(msg="device.device %r is not a valid link name" % name)
+    local = norm_ip(module, want["local"], "device.local")
+    vtep_ip = norm_ip(module, want["vtep_ip"], "device.vtep_ip")
+    vtep_mac = norm_mac(module, want["vtep_mac"], "device.vtep_mac")
+    vni, port, mtu = want["vni"], want["port"], want["mtu"]
+
+    fdb_want = {}
+    for i, entry in enumerate(p["fdb"]):
+        mac = norm_mac(module, entry["mac"], "fdb[%d].mac" % i)
+        if mac in fdb_want:
+            module.fail_json(msg="fdb: MAC %s is declared twice" % mac)
+        fdb_want[mac] = norm_ip(module, entry["dst"], "fdb[%d].dst" % i)
+    neigh_want = {}
+    for i, entry in enumerate(p["neighbors"]):
+        ip = norm_ip(module, entry["ip"], "neighbors[%d].ip" % i)
+        if ip in neigh_want:
+            module.fail_json(msg="neighbors: IP %s is declared twice" % ip)
+        neigh_want[ip] = norm_mac(module, entry["mac"], "neighbors[%d].mac" % i)
+
+    current = by_name.get(name)
+    create = current is None
+    recreated = False
+    if current is not None:
+        kind = current.get("linkinfo", {}).get("info_kind")
+        if kind != "vxlan":
+            module.fail_json(
+                msg="link %s exists but is a %s, not a vxlan device: podnet will not take it "
+                "over; delete it or declare another device name" % (name, kind)
+            )
+        data = current["linkinfo"].get("info_data", {})
+        if (
+            data.get("id") != vni
+            or data.get("port") != port
+            or data.get("local") != local
+            or data.get("learning")
+            or data.get("group")
+            or data.get("remote")
+        ):
+            runner.change("ip", ["link", "del", "dev", name])
+            create = recreated = True
+
+    if create:
+        runner.change(
+            "ip",
+            ["link", "add", name, "type", "vxlan", "id", str(vni), "local", local,
+             "dstport", str(port), "nolearning"],
+        )
+        runner.change("ip", ["link", "set", "dev", name, "address", vtep_mac, "mtu", str(mtu)])
+        runner.change("ip", ["addr", "add", "%s/32" % vtep_ip, "dev", name])
+        runner.change("ip", ["link", "set", "dev", name, "up"])
+        tx_on = True  # a new VXLAN device starts with TX checksum offload on
+        fdb_live, neigh_live = {}, {}
+    else:
+        if current.get("address", "").lower() != vtep_mac:
+            runner.change("ip", ["link", "set", "dev", name, "address", vtep_mac])
+        if current.get("mtu") != mtu:
+            runner.change("ip", ["link", "set", "dev", name, "mtu", str(mtu)])
+        addrs = []
+        for entry in runner.read("ip", ["-4", "addr", "show", "dev", name]) or []:
+            for addr in entry.get("addr_info", []):
+                if addr.get("family") == "inet":
+                    addrs.append("%s/%s" % (addr["local"], addr["prefixlen"]))
+        want_addr = "%s/32" % vtep_ip
+        for stale in addrs:
+            if stale != want_addr:
+                runner.change("ip", ["addr", "del", stale, "dev", name])
+        if want_addr not in addrs:
+            runner.change("ip", ["addr", "add", want_addr, "dev", name])
+        if "UP" not in current.get("flags", []):
+            runner.change("ip", ["link", "set", "dev", name, "up"])
+        before["addresses"] = addrs
+
+        tx_on = None
+        if not p["tx_checksum_offload"] or runner.bin("ethtool", required=False):
+            tx_on = tx_checksumming(runner, name)
+
+        fdb_live = {}
+        for entry in runner.read("bridge", ["fdb", "show", "dev", name]) or []:
+            mac = entry.get("mac", "").lower()
+            if "dst" not in entry or mac == ZERO_MAC:
+                continue  # not an entry podnet could have made
+            permanent = entry.get("state") == "permanent"
+            fdb_live.setdefault(mac, []).append((entry["dst"], permanent))
+        neigh_live = {}
+        for entry in runner.read("ip", ["-4", "neigh", "show", "dev", name]) or []:
+            try:
+                addr = ipaddress.IPv4Address(entry.get("dst", ""))
+            except ValueError:
+                continue
+            if addr in LINK_LOCAL or "PERMANENT" not in entry.get("state", []):
+                continue  # the kernel's own (dynamic) entries are left alone
+            neigh_live[str(addr)] = entry.get("lladdr", "").lower()
+        before["fdb"] = dict((m, [d for d, dummy in v]) for m, v in sorted(fdb_live.items()))
+        before["neighbors"] = dict(sorted(neigh_live.items()))
+
+    if tx_on is not None:
+        before["tx_checksum_offload"] = tx_on
+        if tx_on != p["tx_checksum_offload"]:
+            runner.change("ethtool", ["-K", name, "tx", "on" if p["tx_checksum_offload"] else "off"])
+
+    # fdb: delete what is no longer declared, then add/replace what is missing/differs.
+    for mac in sorted(fdb_live):
+        entries = fdb_live[mac]
+        wanted = fdb_want.get(mac)
+        if wanted is not None and len(entries) == 1:
+            continue  # one entry for a declared MAC: replaced below if it differs
+        for dst, dummy in entries:
+            runner.change("bridge", ["fdb", "del", mac, "dev", name, "dst", dst, "self"])
+            if wanted is None:
+                summary["fdb"]["delete"] += 1
+        if wanted is not None:
+            fdb_live[mac] = []
+    for mac in sorted(fdb_want):
+        dst = fdb_want[mac]
+        live = fdb_live.get(mac) or []
+        if live == [(dst, True)]:
+            continue
+        summary["fdb"]["change" if live else "add"] += 1
+        runner.change("bridge", ["fdb", "replace", mac, "dev", name, "dst", dst, "self", "permanent"])
+
+    for ip in sorted(neigh_live, key=ipaddress.IPv4Address):
+        if ip not in neigh_want:
+            summary["neighbors"]["delete"] += 1
+            runner.change("ip", ["neigh", "del", ip, "dev", name])
+    for ip in sorted(neigh_want, key=ipaddress.IPv4Address):
+        mac = neigh_want[ip]
+        if neigh_live.get(ip) == mac:
+            continue
+        summary["neighbors"]["change" if ip in neigh_live else "add"] += 1
+        runner.change("ip", ["neigh", "replace", ip, "lladdr", mac, "dev", name, "nud", "permanent"])
+
+    result = dict(
+        changed=bool(runner.actions), actions=runner.actions, recreated=recreated,
+        before=before, summary=summary,
+    )
+    if module._diff and runner.actions:
+        after = dict(
+            links=[name], addresses=["%s/32" % vtep_ip],
+            fdb=dict((m, [d]) for m, d in sorted(fdb_want.items())),
+            neighbors=dict(sorted(neigh_want.items(), key=lambda kv: ipaddress.IPv4Address(kv[0]))),
+        )
+        if tx_on is not None:
+            after["tx_checksum_offload"] = p["tx_checksum_offload"]
+        result["diff"] = dict(
+            before=json.dumps(before, indent=2, sort_keys=True) + "\n",
+            after=json.dumps(after, indent=2, sort_keys=True) + "\n",
+        )
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
