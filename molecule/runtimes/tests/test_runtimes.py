@@ -1,0 +1,176 @@
+"""runtimes scenario: real containers of Docker and CNI on the pod network.
+
+node1 and node2 run Docker on its own docker0 (bip = the node's gateway); node3 runs
+podnet's cbr0 with Docker attached to it (upper half of the subnet) and the CNI network
+(lower half). Tests run in file order: steady state under a FORWARD DROP policy, CNI
+ADD/DEL, check mode, restart, reset.
+"""
+
+import ipaddress
+import json
+
+import pytest
+from podnet_containers import CNI_IPAM_DIR, CniPod, Container
+from podnet_testlib import assert_run_ok, host, ledger, listen, restart, run_playbook, sh
+
+DOCKER0_NODES = ["podnet-rt-node1", "podnet-rt-node2"]
+CBR0_NODE = "podnet-rt-node3"
+NODES = DOCKER0_NODES + [CBR0_NODE]
+ADDRESSES = {"podnet-rt-node1": "172.30.41.11", "podnet-rt-node2": "172.30.41.12",
+             CBR0_NODE: "172.30.41.13"}
+OUTSIDE = ("podnet-rt-outside", "192.0.2.10")
+
+
+def inside(address: str, cidr: str) -> bool:
+    return ipaddress.ip_address(address) in ipaddress.ip_network(cidr)
+
+
+def upper_half(cidr: str) -> str:
+    return str(list(ipaddress.ip_network(cidr).subnets(1))[1])
+
+
+@pytest.fixture(scope="module")
+def subnets():
+    return {name: node["pod_cidr"] for name, node in ledger()["nodes"].items()}
+
+
+@pytest.fixture(scope="module")
+def forward_drop():
+    """Docker's FORWARD DROP policy (kubernetes#40182, flannel#609) on every node, and
+    dockerd restarted so its chains are inserted again above podnet's accepts."""
+    for name in NODES:
+        sh(host(name), "iptables -w -P FORWARD DROP && systemctl restart docker.service")
+    yield
+    for name in NODES:
+        host(name).run("iptables -w -P FORWARD ACCEPT")
+
+
+@pytest.fixture(scope="module")
+def containers(forward_drop):
+    made = {name: Container(name, f"podnet-rt-web-{name[-1]}").start() for name in NODES}
+    yield made
+    for container in made.values():
+        container.delete()
+
+
+def test_each_node_has_its_own_subnet(subnets):
+    assert sorted(subnets) == NODES
+    assert len(set(subnets.values())) == len(NODES)
+
+
+def test_docker0_holds_the_gateway_and_no_cbr0(subnets):
+    for name in DOCKER0_NODES:
+        node = host(name)
+        gateway = subnets[name].replace(".0/24", ".1/24")
+        # only the gateway: the 172.17.0.1/16 Docker had before podnet came is gone
+        assert sh(node, "ip -4 -o addr show dev docker0").split()[3:4] == [gateway]
+        assert len(sh(node, "ip -4 -o addr show dev docker0").splitlines()) == 1
+        assert node.run("ip link show cbr0").rc != 0
+        daemon = json.loads(sh(node, "cat /etc/docker/daemon.json"))
+        assert daemon["bip"] == gateway and daemon["ip-masq"] is False
+        assert daemon["iptables"] is True and "bridge" not in daemon
+
+
+def test_docker_on_cbr0_shares_the_subnet_with_cni(subnets):
+    node = host(CBR0_NODE)
+    cidr = subnets[CBR0_NODE]
+    assert node.run("ip link show docker0").rc != 0, "a stale docker0 was left behind"
+    assert cidr.replace(".0/24", ".1/24") in sh(node, "ip -4 -o addr show dev cbr0")
+    network = json.loads(sh(node, "docker network inspect bridge"))[0]
+    assert network["Options"]["com.docker.network.bridge.name"] == "cbr0"
+    assert network["IPAM"]["Config"][0]["IPRange"] == upper_half(cidr)
+    conf = json.loads(sh(node, "cat /etc/cni/net.d/10-podnet.conflist"))
+    bridge, portmap = conf["plugins"]
+    assert (bridge["type"], bridge["bridge"], portmap["type"]) == ("bridge", "cbr0", "portmap")
+    assert bridge["isGateway"] is True and bridge["ipMasq"] is False and bridge["hairpinMode"]
+    ipam = bridge["ipam"]["ranges"][0][0]
+    assert ipam["subnet"] == cidr and ipam["gateway"] == cidr.replace(".0/24", ".1")
+    assert not inside(ipam["rangeEnd"], upper_half(cidr))
+
+
+def test_podnet_accepts_survive_dockers_chains(forward_drop, subnets):
+    for name in NODES:
+        rules = sh(host(name), "iptables -w -S FORWARD")
+        assert "-P FORWARD DROP" in rules
+        assert "-A FORWARD -j DOCKER-USER" in rules
+        assert "-s 10.244.0.0/16 -m comment --comment podnet -j ACCEPT" in rules
+        assert "-d 10.244.0.0/16 -m comment --comment podnet -j ACCEPT" in rules
+
+
+def test_containers_take_addresses_from_their_nodes_subnet(containers, subnets):
+    for name in DOCKER0_NODES:
+        assert inside(containers[name].address, subnets[name])
+    assert inside(containers[CBR0_NODE].address, upper_half(subnets[CBR0_NODE]))
+
+
+@pytest.mark.parametrize("src", NODES)
+@pytest.mark.parametrize("dst", NODES)
+def test_container_to_container_keeps_the_source_address(containers, src, dst):
+    if src == dst:
+        pytest.skip("same container")
+    assert containers[src].source_seen_by(containers[dst].address) == containers[src].address
+
+
+def test_container_to_outside_is_masqueraded_by_podnet_only(containers):
+    listen(host(OUTSIDE[0]))
+    for name in NODES:
+        assert containers[name].source_seen_by_echo(OUTSIDE[1]) == ADDRESSES[name]
+        # Docker's own masquerade is off: the only one is podnet's nftables rule
+        assert "MASQUERADE" not in sh(host(name), "iptables -w -t nat -S POSTROUTING")
+
+
+def test_cni_pod_reaches_docker_containers_and_del_releases_its_address(containers, subnets):
+    pod = CniPod(CBR0_NODE).add()
+    try:
+        cidr = subnets[CBR0_NODE]
+        assert inside(pod.address, cidr) and not inside(pod.address, upper_half(cidr))
+        assert pod.result["ips"][0]["gateway"] == cidr.replace(".0/24", ".1")
+        assert host(CBR0_NODE).run(f"test -f {CNI_IPAM_DIR}/{pod.address}").rc == 0
+        for name in NODES:
+            assert pod.source_seen_by(containers[name].address) == pod.address, name
+        listen(pod.host, pod.name)
+        for name in NODES:
+            assert containers[name].source_seen_by_echo(pod.address) == \
+                containers[name].address, name
+    finally:
+        pod.delete()
+    assert host(CBR0_NODE).run(f"test -e {CNI_IPAM_DIR}/{pod.address}").rc != 0
+    assert host(CBR0_NODE).run(f"ip netns exec {pod.name} true").rc != 0
+
+
+def test_check_mode_on_a_converged_fleet_changes_nothing():
+    assert_run_ok(run_playbook("site.yml", "--check"), changed=0)
+
+
+def test_restart_brings_docker_back_on_cbr0(containers, subnets):
+    restart(CBR0_NODE)
+    node = host(CBR0_NODE)
+    for _ in range(30):
+        if node.run("docker info >/dev/null 2>&1").rc == 0:
+            break
+        sh(node, "sleep 1")
+    assert node.run("ip link show docker0").rc != 0
+    network = json.loads(sh(node, "docker network inspect bridge"))[0]
+    assert network["Options"]["com.docker.network.bridge.name"] == "cbr0"
+    fresh = Container(CBR0_NODE, "podnet-rt-web-fresh").start()
+    try:
+        assert inside(fresh.address, upper_half(subnets[CBR0_NODE]))
+        other = containers["podnet-rt-node1"]
+        assert other.source_seen_by(fresh.address) == other.address
+        assert fresh.source_seen_by(other.address) == fresh.address
+    finally:
+        fresh.delete()
+
+
+def test_reset_removes_podnet_from_docker_and_cni():
+    assert_run_ok(run_playbook("reset.yml"))
+    for name in NODES:
+        node = host(name)
+        assert node.run("test -e /etc/docker/daemon.json").rc != 0, name
+        assert node.run("test -e /etc/cni/net.d/10-podnet.conflist").rc != 0, name
+        assert node.run("ip link show cbr0").rc != 0, name
+        assert sh(node, "systemctl is-active docker.service").strip() == "active", name
+        # what the runtime roles wrote (the other roles' reset is host-gw's to prove)
+        leftovers = node.run("find /etc/docker /etc/systemd/system/docker.service.d /etc/cni "
+                             "/var/lib/cni -name '*podnet*' 2>/dev/null")
+        assert leftovers.stdout.strip() == "", f"{name}: {leftovers.stdout}"
