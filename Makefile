@@ -6,7 +6,7 @@ VENV := .venv/bin
 SCENARIOS ?= host-gw
 LAB_ENV := ANSIBLE_LOCALHOST_WARNING=False ANSIBLE_INVENTORY_UNPARSED_WARNING=False
 
-.PHONY: setup lab lab-down test lint unit molecule bench clean-leftovers
+.PHONY: setup lab lab-down lab-bench test lint unit molecule bench clean-leftovers
 
 setup:
 	scripts/setup.sh
@@ -41,3 +41,7 @@ clean-leftovers:
 
 bench:
 	$(VENV)/python benchmarks/plan_bench.py
+
+# RTT and TCP throughput: underlay vs host-gw vs VXLAN (needs `make lab`; bounded).
+lab-bench:
+	$(VENV)/python benchmarks/overlay_bench.py
