@@ -25,6 +25,7 @@ INVENTORY = os.environ.get("MOLECULE_INVENTORY_FILE", "")
 ROUTE_PROTOCOL = 191          # podnet's route protocol (roles/podnet_routes default)
 ECHO_PORT = 7777
 ECHO_SCRIPT = "/usr/local/sbin/podnet-test-echo"
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 RECAP = re.compile(
     r"^(?P<host>\S+)\s+:\s+ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+"
     r"unreachable=(?P<unreachable>\d+)\s+failed=(?P<failed>\d+)", re.M)
@@ -54,6 +55,7 @@ def run_playbook(playbook: str, *args: str, inventories: tuple = ()) -> dict:
         "ANSIBLE_FORKS": "20",
         "ANSIBLE_INTERPRETER_PYTHON": "auto_silent",
         "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORCE_COLOR": "0",
     })
     sources = ["-i", INVENTORY]
     for extra in inventories:
@@ -62,9 +64,9 @@ def run_playbook(playbook: str, *args: str, inventories: tuple = ()) -> dict:
                str(PROJECT / "playbooks" / playbook), *args]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1200,
                           check=False)
-    output = done.stdout + done.stderr
+    output = ANSI.sub("", done.stdout + done.stderr)
     recap = {m["host"]: {k: int(v) for k, v in m.groupdict().items() if k != "host"}
-             for m in RECAP.finditer(done.stdout)}
+             for m in RECAP.finditer(ANSI.sub("", done.stdout))}
     return {"rc": done.returncode, "output": output, "recap": recap}
 
 
@@ -72,6 +74,7 @@ def assert_run_ok(result: dict, changed: int | None = None) -> None:
     """Fail with the run's tail unless it succeeded (and changed exactly `changed`)."""
     tail = "\n".join(result["output"].splitlines()[-60:])
     assert result["rc"] == 0, f"ansible-playbook failed:\n{tail}"
+    assert result["recap"], f"no PLAY RECAP found in the output:\n{tail}"
     if changed is not None:
         totals = {h: r["changed"] for h, r in result["recap"].items()}
         assert all(c == changed for c in totals.values()), f"changed per host {totals}\n{tail}"
