@@ -18,7 +18,7 @@ ADDRESSES = {"podnet-mz-a1": "172.30.31.11", "podnet-mz-a2": "172.30.31.12",
              "podnet-mz-b1": "172.30.32.11", "podnet-mz-b2": "172.30.32.12",
              SPARE: "172.30.32.13"}
 INTRUDER = "podnet-mz-intruder"
-OUTSIDE = ("podnet-mz-outside", "198.51.100.10")
+OUTSIDE = ("podnet-mz-outside", "203.0.113.10")
 VXLAN_DEV = "flannel.1"
 SPARE_INVENTORY = Path(__file__).resolve().parent / "spare-inventory.yml"
 
