@@ -6,7 +6,7 @@ VENV := .venv/bin
 SCENARIOS ?= host-gw
 LAB_ENV := ANSIBLE_LOCALHOST_WARNING=False ANSIBLE_INVENTORY_UNPARSED_WARNING=False
 
-.PHONY: setup lab lab-down lab-bench test lint unit molecule bench clean-leftovers
+.PHONY: setup lab lab-down lab-bench test lint unit molecule flannel bench clean-leftovers
 
 setup:
 	scripts/setup.sh
@@ -45,3 +45,12 @@ bench:
 # RTT and TCP throughput: underlay vs host-gw vs VXLAN (needs `make lab`; bounded).
 lab-bench:
 	$(VENV)/python benchmarks/overlay_bench.py
+
+# A stock flanneld on podnet's etcd registry (molecule/flannel). No flanneld binary is
+# obtainable here, so it runs only with one: make flannel PODNET_FLANNELD=/path/to/flanneld
+flannel: setup
+	@if [ -z "$(PODNET_FLANNELD)" ]; then \
+	  echo "SKIP flannel scenario: set PODNET_FLANNELD=/path/to/flanneld (a stock flanneld binary)"; \
+	else \
+	  source $(VENV)/activate && PODNET_FLANNELD="$(abspath $(PODNET_FLANNELD))" molecule test -s flannel; \
+	fi
