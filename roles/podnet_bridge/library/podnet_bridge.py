@@ -32,8 +32,17 @@ options:
     description: MTU of the bridge.
     type: int
     default: 1500
+  persist_path:
+    description:
+      - Batch file that persists the bridge for C(ip -force -batch) at boot
+        (podnet-bridge.service), e.g. V(/etc/podnet/bridge.batch).
+      - Written atomically (root:root 0644, its directory created 0755) from the declared
+        state, only when its content differs; in check mode only reported. A file edited
+        by hand is rewritten. With O(state=absent) the file is removed.
+      - Omitted means nothing is persisted.
+    type: path
   state:
-    description: V(present) converges the bridge, V(absent) deletes it.
+    description: V(present) converges (and persists) the bridge, V(absent) deletes it (and its batch file).
     type: str
     choices: [present, absent]
     default: present
@@ -46,11 +55,14 @@ EXAMPLES = r"""
     name: cbr0
     address: 10.244.1.1/24
     mtu: 1500
+    persist_path: /etc/podnet/bridge.batch
 """
 
 RETURN = r"""
 actions:
-  description: The iproute2 commands run (or, in check mode, that would run), in order.
+  description:
+    - The iproute2 commands run (or, in check mode, that would run), in order, followed by
+      the file changes of O(persist_path) (C(write PATH), C(rm PATH), C(mkdir -m 0755 DIR)).
   returned: always
   type: list
   elements: str
@@ -62,10 +74,77 @@ before:
   sample: {"kind": "bridge", "mtu": 1500, "up": true, "forward_delay": 0, "addresses": ["10.244.1.1/24"]}
 """
 
+import errno
 import ipaddress
 import json
+import os
+import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
+
+
+def managed_header(module_name):
+    """The ansible_managed-style comment that opens every batch file podnet writes."""
+    return (
+        "#\n# Ansible managed: written by podnet's %s module from the declared state;\n"
+        "# edits by hand are detected and overwritten on the next run.\n#\n" % module_name
+    )
+
+
+def _fs_args(module, path, mode):
+    return module.load_file_common_arguments(dict(path=path, mode=mode, owner="root", group="root"))
+
+
+def persist_file(module, path, content, actions, diffs):
+    """Keep PATH (root:root 0644, in a root:root 0755 directory) holding CONTENT, or
+    remove it when CONTENT is None. Writes atomically and only when the content (or an
+    attribute) differs; in check mode only reports. Records every change in ACTIONS and
+    a file diff in DIFFS."""
+    try:
+        with open(path) as handle:
+            current = handle.read()
+    except (IOError, OSError) as exc:
+        if exc.errno != errno.ENOENT:
+            module.fail_json(msg="cannot read %s: %s" % (path, exc), actions=actions)
+        current = None
+
+    if content is None:
+        if current is None:
+            return
+        actions.append("rm %s" % path)
+        diffs.append(dict(before_header=path, after_header=path, before=current, after=""))
+        if not module.check_mode:
+            try:
+                os.unlink(path)
+            except OSError as exc:
+                module.fail_json(msg="cannot remove %s: %s" % (path, exc), actions=actions)
+        return
+
+    directory = os.path.dirname(path) or "."
+    if not os.path.isdir(directory):
+        actions.append("mkdir -m 0755 %s" % directory)
+        if not module.check_mode:
+            try:
+                os.makedirs(directory, 0o755)
+            except OSError as exc:
+                module.fail_json(msg="cannot create %s: %s" % (directory, exc), actions=actions)
+    if os.path.isdir(directory) and module.set_fs_attributes_if_different(_fs_args(module, directory, "0755"), False):
+        actions.append("chown root:root %s && chmod 0755 %s" % (directory, directory))
+
+    if current != content:
+        actions.append("write %s" % path)
+        diffs.append(dict(before_header=path, after_header=path, before=current or "", after=content))
+        if not module.check_mode:
+            fd, tmp = tempfile.mkstemp(dir=directory, prefix=".%s." % os.path.basename(path))
+            try:
+                with os.fdopen(fd, "w") as handle:
+                    handle.write(content)
+            except (IOError, OSError) as exc:
+                os.unlink(tmp)
+                module.fail_json(msg="cannot write %s: %s" % (tmp, exc), actions=actions)
+            module.atomic_move(tmp, path)
+    if os.path.exists(path) and module.set_fs_attributes_if_different(_fs_args(module, path, "0644"), False):
+        actions.append("chown root:root %s && chmod 0644 %s" % (path, path))
 
 
 class IpRunner:
@@ -116,12 +195,25 @@ def read_bridge(runner, name):
     }
 
 
+def batch_content(name, address, mtu):
+    """The boot-time batch file for the declared bridge (deterministic)."""
+    return managed_header("podnet_bridge") + (
+        "# Applied at boot by podnet-bridge.service with `ip -force -batch`; the unit creates\n"
+        "# the link first when it is missing, so every line here is idempotent.\n"
+        "link set dev {n} type bridge forward_delay 0\n"
+        "link set dev {n} mtu {m}\n"
+        "addr replace {a} dev {n}\n"
+        "link set dev {n} up\n"
+    ).format(n=name, m=mtu, a=address)
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
             name=dict(type="str", default="cbr0"),
             address=dict(type="str"),
             mtu=dict(type="int", default=1500),
+            persist_path=dict(type="path"),
             state=dict(type="str", default="present", choices=["present", "absent"]),
         ),
         required_if=[("state", "present", ["address"])],
@@ -129,7 +221,9 @@ def main():
     )
     name = module.params["name"]
     state = module.params["state"]
+    persist_path = module.params["persist_path"]
     runner = IpRunner(module)
+    diffs = []
     before = read_bridge(runner, name)
 
     if before is not None and before["kind"] != "bridge":
@@ -142,7 +236,12 @@ def main():
     if state == "absent":
         if before is not None:
             runner.change(["link", "del", "dev", name])
-        module.exit_json(changed=bool(runner.actions), actions=runner.actions, before=before)
+        if persist_path:
+            persist_file(module, persist_path, None, runner.actions, diffs)
+        result = dict(changed=bool(runner.actions), actions=runner.actions, before=before)
+        if module._diff and diffs:
+            result["diff"] = diffs
+        module.exit_json(**result)
 
     try:
         iface = ipaddress.IPv4Interface(module.params["address"])
@@ -172,12 +271,17 @@ def main():
             runner.change(["link", "set", "dev", name, "up"])
 
     after = dict(kind="bridge", mtu=mtu, up=True, forward_delay=0, addresses=[address])
-    result = dict(changed=bool(runner.actions), actions=runner.actions, before=before)
-    if module._diff and runner.actions:
-        result["diff"] = dict(
+    if runner.actions:
+        diffs.append(dict(
+            before_header="%s (live)" % name, after_header="%s (live)" % name,
             before=json.dumps(before, indent=2, sort_keys=True) + "\n",
             after=json.dumps(after, indent=2, sort_keys=True) + "\n",
-        )
+        ))
+    if persist_path:
+        persist_file(module, persist_path, batch_content(name, address, mtu), runner.actions, diffs)
+    result = dict(changed=bool(runner.actions), actions=runner.actions, before=before)
+    if module._diff and diffs:
+        result["diff"] = diffs
     module.exit_json(**result)
 
 

@@ -51,8 +51,17 @@ options:
     description: Route protocol number that marks podnet's routes (1-255; default 191).
     type: int
     default: 191
+  persist_path:
+    description:
+      - Batch file that persists the declared routes for C(ip -force -batch) at boot
+        (podnet-routes.service), e.g. V(/etc/podnet/routes.batch).
+      - Written atomically (root:root 0644, its directory created 0755) from the declared
+        state, only when its content differs; in check mode only reported. A file edited
+        by hand is rewritten. With O(state=absent) the file is removed.
+      - Omitted means nothing is persisted.
+    type: path
   state:
-    description: V(absent) deletes every route of O(protocol) in the main table.
+    description: V(absent) deletes every route of O(protocol) in the main table (and the batch file).
     type: str
     choices: [present, absent]
     default: present
@@ -64,6 +73,7 @@ EXAMPLES = r"""
   podnet_routes:
     protocol: 191
     vxlan_device: flannel.1
+    persist_path: /etc/podnet/routes.batch
     routes:
       - {dest: 10.244.2.0/24, via: 192.168.1.12, dev: underlay, onlink: false}
       - {dest: 10.244.3.0/24, via: 10.244.3.0, dev: vxlan, onlink: true}
@@ -71,7 +81,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 actions:
-  description: The ip commands run (or, in check mode, that would run), in order.
+  description:
+    - The ip commands run (or, in check mode, that would run), in order, followed by the
+      file changes of O(persist_path) (C(write PATH), C(rm PATH), C(mkdir -m 0755 DIR)).
   returned: always
   type: list
   elements: str
@@ -88,16 +100,96 @@ summary:
   sample: {"add": 1, "replace": 0, "delete": 0}
 """
 
+import errno
 import ipaddress
 import json
+import os
+import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
+
+
+def managed_header(module_name):
+    """The ansible_managed-style comment that opens every batch file podnet writes."""
+    return (
+        "#\n# Ansible managed: written by podnet's %s module from the declared state;\n"
+        "# edits by hand are detected and overwritten on the next run.\n#\n" % module_name
+    )
+
+
+def _fs_args(module, path, mode):
+    return module.load_file_common_arguments(dict(path=path, mode=mode, owner="root", group="root"))
+
+
+def persist_file(module, path, content, actions, diffs):
+    """Keep PATH (root:root 0644, in a root:root 0755 directory) holding CONTENT, or
+    remove it when CONTENT is None. Writes atomically and only when the content (or an
+    attribute) differs; in check mode only reports. Records every change in ACTIONS and
+    a file diff in DIFFS."""
+    try:
+        with open(path) as handle:
+            current = handle.read()
+    except (IOError, OSError) as exc:
+        if exc.errno != errno.ENOENT:
+            module.fail_json(msg="cannot read %s: %s" % (path, exc), actions=actions)
+        current = None
+
+    if content is None:
+        if current is None:
+            return
+        actions.append("rm %s" % path)
+        diffs.append(dict(before_header=path, after_header=path, before=current, after=""))
+        if not module.check_mode:
+            try:
+                os.unlink(path)
+            except OSError as exc:
+                module.fail_json(msg="cannot remove %s: %s" % (path, exc), actions=actions)
+        return
+
+    directory = os.path.dirname(path) or "."
+    if not os.path.isdir(directory):
+        actions.append("mkdir -m 0755 %s" % directory)
+        if not module.check_mode:
+            try:
+                os.makedirs(directory, 0o755)
+            except OSError as exc:
+                module.fail_json(msg="cannot create %s: %s" % (directory, exc), actions=actions)
+    if os.path.isdir(directory) and module.set_fs_attributes_if_different(_fs_args(module, directory, "0755"), False):
+        actions.append("chown root:root %s && chmod 0755 %s" % (directory, directory))
+
+    if current != content:
+        actions.append("write %s" % path)
+        diffs.append(dict(before_header=path, after_header=path, before=current or "", after=content))
+        if not module.check_mode:
+            fd, tmp = tempfile.mkstemp(dir=directory, prefix=".%s." % os.path.basename(path))
+            try:
+                with os.fdopen(fd, "w") as handle:
+                    handle.write(content)
+            except (IOError, OSError) as exc:
+                os.unlink(tmp)
+                module.fail_json(msg="cannot write %s: %s" % (tmp, exc), actions=actions)
+            module.atomic_move(tmp, path)
+    if os.path.exists(path) and module.set_fs_attributes_if_different(_fs_args(module, path, "0644"), False):
+        actions.append("chown root:root %s && chmod 0644 %s" % (path, path))
 
 
 def norm_dst(dst):
     if dst == "default":
         return "0.0.0.0/0"
     return str(ipaddress.IPv4Network(dst, strict=True))
+
+
+def batch_content(proto, want):
+    """The boot-time batch file for the declared routes (declared order)."""
+    text = managed_header("podnet_routes") + (
+        "# Applied at boot by podnet-routes.service with `ip -force -batch`. Every route carries\n"
+        "# protocol %d (podnet), by number so it works without rt_protos.d.\n" % proto
+    )
+    for dest, w in want.items():
+        text += "route replace %s via %s%s proto %d\n" % (
+            dest, w["via"], " dev %s onlink" % w["dev"] if w["dev"] else "", proto
+        )
+    return text
 
 
 def main():
@@ -116,6 +208,7 @@ def main():
             ),
             vxlan_device=dict(type="str", default="flannel.1"),
             protocol=dict(type="int", default=191),
+            persist_path=dict(type="path"),
             state=dict(type="str", default="present", choices=["present", "absent"]),
         ),
         supports_check_mode=True,
@@ -126,6 +219,7 @@ def main():
         module.fail_json(msg="protocol %s is not a route protocol number (1-255)" % proto)
     ip = module.get_bin_path("ip", required=True)
     actions = []
+    diffs = []
 
     def change(args):
         actions.append("ip " + " ".join(args))
@@ -231,16 +325,22 @@ def main():
         (d, [dict((k, v) for k, v in e.items() if k != "type") for e in entries])
         for d, entries in sorted(ours.items())
     )
-    result = dict(changed=bool(actions), actions=actions, before=before, summary=summary)
-    if module._diff and actions:
+    if actions:
         after = dict(
             (d, [dict(via=w["via"], dev=w["dev"] or "(underlay)", onlink=w["onlink"], metric=0)])
             for d, w in sorted(want.items())
         )
-        result["diff"] = dict(
+        diffs.append(dict(
+            before_header="podnet routes (live)", after_header="podnet routes (live)",
             before=json.dumps(before, indent=2, sort_keys=True) + "\n",
             after=json.dumps(after, indent=2, sort_keys=True) + "\n",
-        )
+        ))
+    if p["persist_path"]:
+        content = batch_content(proto, want) if p["state"] == "present" else None
+        persist_file(module, p["persist_path"], content, actions, diffs)
+    result = dict(changed=bool(actions), actions=actions, before=before, summary=summary)
+    if module._diff and diffs:
+        result["diff"] = diffs
     module.exit_json(**result)
 
 

@@ -65,12 +65,26 @@ options:
         it must be read or changed.
     type: bool
     default: true
+  persist_path:
+    description:
+      - Batch file for C(ip -force -batch) that persists the device (address, MTU, up)
+        and its neighbors at boot (podnet-vxlan.service), e.g. V(/etc/podnet/vxlan.batch).
+      - Written atomically (root:root 0644, its directory created 0755) from the declared
+        state, only when its content differs; in check mode only reported. A file edited
+        by hand is rewritten. Removed when no overlay is declared or O(state=absent).
+      - Omitted means nothing is persisted.
+    type: path
+  persist_fdb_path:
+    description:
+      - Batch file for C(bridge -force -batch) that persists the fdb entries at boot,
+        e.g. V(/etc/podnet/vxlan-fdb.batch); handled like O(persist_path).
+    type: path
   owned_pattern:
     description: Regular expression of VXLAN link names podnet owns.
     type: str
     default: '^flannel\.[0-9]+$'
   state:
-    description: V(absent) deletes every podnet-owned VXLAN link (and with it its entries).
+    description: V(absent) deletes every podnet-owned VXLAN link (and with it its entries) and the batch files.
     type: str
     choices: [present, absent]
     default: present
@@ -92,11 +106,15 @@ EXAMPLES = r"""
       - {mac: "0a:58:0a:f4:02:00", dst: 192.168.1.12}
     neighbors:
       - {ip: 10.244.2.0, mac: "0a:58:0a:f4:02:00"}
+    persist_path: /etc/podnet/vxlan.batch
+    persist_fdb_path: /etc/podnet/vxlan-fdb.batch
 """
 
 RETURN = r"""
 actions:
-  description: The commands run (or, in check mode, that would run), in order.
+  description:
+    - The commands run (or, in check mode, that would run), in order, followed by the
+      file changes of O(persist_path) and O(persist_fdb_path) (C(write PATH), C(rm PATH)).
   returned: always
   type: list
   elements: str
@@ -117,11 +135,78 @@ summary:
   sample: {"fdb": {"add": 1, "change": 0, "delete": 0}, "neighbors": {"add": 1, "change": 0, "delete": 0}}
 """
 
+import errno
 import ipaddress
 import json
+import os
 import re
+import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
+
+
+def managed_header(module_name):
+    """The ansible_managed-style comment that opens every batch file podnet writes."""
+    return (
+        "#\n# Ansible managed: written by podnet's %s module from the declared state;\n"
+        "# edits by hand are detected and overwritten on the next run.\n#\n" % module_name
+    )
+
+
+def _fs_args(module, path, mode):
+    return module.load_file_common_arguments(dict(path=path, mode=mode, owner="root", group="root"))
+
+
+def persist_file(module, path, content, actions, diffs):
+    """Keep PATH (root:root 0644, in a root:root 0755 directory) holding CONTENT, or
+    remove it when CONTENT is None. Writes atomically and only when the content (or an
+    attribute) differs; in check mode only reports. Records every change in ACTIONS and
+    a file diff in DIFFS."""
+    try:
+        with open(path) as handle:
+            current = handle.read()
+    except (IOError, OSError) as exc:
+        if exc.errno != errno.ENOENT:
+            module.fail_json(msg="cannot read %s: %s" % (path, exc), actions=actions)
+        current = None
+
+    if content is None:
+        if current is None:
+            return
+        actions.append("rm %s" % path)
+        diffs.append(dict(before_header=path, after_header=path, before=current, after=""))
+        if not module.check_mode:
+            try:
+                os.unlink(path)
+            except OSError as exc:
+                module.fail_json(msg="cannot remove %s: %s" % (path, exc), actions=actions)
+        return
+
+    directory = os.path.dirname(path) or "."
+    if not os.path.isdir(directory):
+        actions.append("mkdir -m 0755 %s" % directory)
+        if not module.check_mode:
+            try:
+                os.makedirs(directory, 0o755)
+            except OSError as exc:
+                module.fail_json(msg="cannot create %s: %s" % (directory, exc), actions=actions)
+    if os.path.isdir(directory) and module.set_fs_attributes_if_different(_fs_args(module, directory, "0755"), False):
+        actions.append("chown root:root %s && chmod 0755 %s" % (directory, directory))
+
+    if current != content:
+        actions.append("write %s" % path)
+        diffs.append(dict(before_header=path, after_header=path, before=current or "", after=content))
+        if not module.check_mode:
+            fd, tmp = tempfile.mkstemp(dir=directory, prefix=".%s." % os.path.basename(path))
+            try:
+                with os.fdopen(fd, "w") as handle:
+                    handle.write(content)
+            except (IOError, OSError) as exc:
+                os.unlink(tmp)
+                module.fail_json(msg="cannot write %s: %s" % (tmp, exc), actions=actions)
+            module.atomic_move(tmp, path)
+    if os.path.exists(path) and module.set_fs_attributes_if_different(_fs_args(module, path, "0644"), False):
+        actions.append("chown root:root %s && chmod 0644 %s" % (path, path))
 
 ZERO_MAC = "00:00:00:00:00:00"
 MAC_RE = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
@@ -186,6 +271,34 @@ def tx_checksumming(runner, dev):
     runner.module.fail_json(msg="ethtool -k %s printed no tx-checksumming line" % dev)
 
 
+def batch_contents(p, name, vtep_ip, vtep_mac, mtu, fdb, neighbors):
+    """The two boot-time batch files (ip, bridge) for the declared state, in declared order."""
+    ip_batch = managed_header("podnet_vxlan") + (
+        "# Applied at boot by podnet-vxlan.service with `ip -force -batch`; the unit creates\n"
+        "# the device first when it is missing, so every line here is idempotent.\n"
+        "link set dev {n} address {mac} mtu {mtu}\n"
+        "addr replace {ip}/32 dev {n}\n"
+        "link set dev {n} up\n"
+    ).format(n=name, mac=vtep_mac, mtu=mtu, ip=vtep_ip)
+    for ip, mac in neighbors:
+        ip_batch += "neigh replace %s lladdr %s dev %s nud permanent\n" % (ip, mac, name)
+    fdb_batch = managed_header("podnet_vxlan") + (
+        "# Applied at boot by podnet-vxlan.service with `bridge -force -batch`, after\n"
+        "# %s (fdb entries are not ip commands).\n" % (p["persist_path"] or "the ip batch file")
+    )
+    for mac, dst in fdb:
+        fdb_batch += "fdb replace %s dev %s dst %s self permanent\n" % (mac, name, dst)
+    return ip_batch, fdb_batch
+
+
+def persist(module, contents, actions, diffs):
+    """Write (or with contents None, remove) the batch files that are configured."""
+    p = module.params
+    for path, content in zip((p["persist_path"], p["persist_fdb_path"]), contents):
+        if path:
+            persist_file(module, path, content, actions, diffs)
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -214,6 +327,8 @@ def main():
                 options=dict(ip=dict(type="str", required=True), mac=dict(type="str", required=True)),
             ),
             tx_checksum_offload=dict(type="bool", default=True),
+            persist_path=dict(type="path"),
+            persist_fdb_path=dict(type="path"),
             owned_pattern=dict(type="str", default=r"^flannel\.[0-9]+$"),
             state=dict(type="str", default="present", choices=["present", "absent"]),
         ),
@@ -221,6 +336,7 @@ def main():
     )
     p = module.params
     runner = Runner(module)
+    diffs = []
     owned_re = re.compile(p["owned_pattern"])
     want = p["device"] if p["state"] == "present" else None
     name = p["device"]["device"] if p["device"] else None
@@ -242,10 +358,14 @@ def main():
             runner.change("ip", ["link", "del", "dev", n])
 
     if not want:
-        module.exit_json(
+        persist(module, (None, None), runner.actions, diffs)
+        result = dict(
             changed=bool(runner.actions), actions=runner.actions, recreated=False,
             before=before, summary=summary,
         )
+        if module._diff and diffs:
+            result["diff"] = diffs
+        module.exit_json(**result)
 
     if not re.match(r"^[A-Za-z0-9_.-]{1,15}$", name):
         module.fail_json(msg="device.device %r is not a valid link name" % name)
@@ -254,18 +374,20 @@ def main():
     vtep_mac = norm_mac(module, want["vtep_mac"], "device.vtep_mac")
     vni, port, mtu = want["vni"], want["port"], want["mtu"]
 
-    fdb_want = {}
+    fdb_want, fdb_order = {}, []
     for i, entry in enumerate(p["fdb"]):
         mac = norm_mac(module, entry["mac"], "fdb[%d].mac" % i)
         if mac in fdb_want:
             module.fail_json(msg="fdb: MAC %s is declared twice" % mac)
         fdb_want[mac] = norm_ip(module, entry["dst"], "fdb[%d].dst" % i)
-    neigh_want = {}
+        fdb_order.append((mac, fdb_want[mac]))
+    neigh_want, neigh_order = {}, []
     for i, entry in enumerate(p["neighbors"]):
         ip = norm_ip(module, entry["ip"], "neighbors[%d].ip" % i)
         if ip in neigh_want:
             module.fail_json(msg="neighbors: IP %s is declared twice" % ip)
         neigh_want[ip] = norm_mac(module, entry["mac"], "neighbors[%d].mac" % i)
+        neigh_order.append((ip, neigh_want[ip]))
 
     current = by_name.get(name)
     create = current is None
@@ -379,11 +501,7 @@ def main():
         summary["neighbors"]["change" if ip in neigh_live else "add"] += 1
         runner.change("ip", ["neigh", "replace", ip, "lladdr", mac, "dev", name, "nud", "permanent"])
 
-    result = dict(
-        changed=bool(runner.actions), actions=runner.actions, recreated=recreated,
-        before=before, summary=summary,
-    )
-    if module._diff and runner.actions:
+    if runner.actions:
         after = dict(
             links=[name], addresses=["%s/32" % vtep_ip],
             fdb=dict((m, [d]) for m, d in sorted(fdb_want.items())),
@@ -391,10 +509,22 @@ def main():
         )
         if tx_on is not None:
             after["tx_checksum_offload"] = p["tx_checksum_offload"]
-        result["diff"] = dict(
+        diffs.append(dict(
+            before_header="%s (live)" % name, after_header="%s (live)" % name,
             before=json.dumps(before, indent=2, sort_keys=True) + "\n",
             after=json.dumps(after, indent=2, sort_keys=True) + "\n",
-        )
+        ))
+    persist(
+        module,
+        batch_contents(p, name, vtep_ip, vtep_mac, mtu, fdb_order, neigh_order),
+        runner.actions, diffs,
+    )
+    result = dict(
+        changed=bool(runner.actions), actions=runner.actions, recreated=recreated,
+        before=before, summary=summary,
+    )
+    if module._diff and diffs:
+        result["diff"] = diffs
     module.exit_json(**result)
 
 
