@@ -47,7 +47,7 @@ chroot "$rootfs" systemctl mask systemd-udevd.service systemd-udev-trigger.servi
   console-getty.service systemd-firstboot.service >/dev/null 2>&1 || true
 # sshd is started by the lab after it installs a key; allow root logins by key only.
 printf 'PermitRootLogin prohibit-password\nPasswordAuthentication no\nUseDNS no\n' \
-  >"$rootfs/etc/ssh/sshd_config.d/podnet-lab.conf"
+  >"$rootfs/etc/ssh/sshd_config.d/testlab.conf"
 rm -f "$rootfs"/etc/ssh/ssh_host_*_key*            # regenerated per container at boot
 cat >"$rootfs/etc/systemd/system/ssh-hostkeys.service" <<'UNIT'
 [Unit]
