@@ -25,7 +25,7 @@ description:
     declared device are deleted (e.g. after a VNI change). On the device, podnet owns
     every fdb entry with a destination (except the all-zeros MAC) and every PERMANENT
     IPv4 neighbor outside 169.254.0.0/16; the kernel's own dynamic entries are ignored.
-  - VNI, UDP port and local address cannot be changed on a live device: when they
+  - VNI, UDP port and local address cannot be changed on a live device; when they
     differ (or learning is on, or a group/remote is set) the device is recreated.
 options:
   device:
