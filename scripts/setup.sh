@@ -45,6 +45,15 @@ if ! docker info >/dev/null 2>&1; then
   docker info >/dev/null 2>&1 || { log "the Docker engine did not start; see /var/log/podnet-dockerd.log"; exit 1; }
 fi
 
+# --- Room for many systemd test hosts ---------------------------------------------------
+# Every test host runs systemd, which takes inotify instances from the machine's shared
+# per-user budget (128 by default): a few scenarios' worth of hosts exhaust it and new
+# hosts hang at boot. Raise it (runtime only; nothing is persisted on the machine).
+if [ "$(cat /proc/sys/fs/inotify/max_user_instances)" -lt 1024 ]; then
+  log "raising fs.inotify.max_user_instances to 1024 for systemd test hosts"
+  sysctl -qw fs.inotify.max_user_instances=1024
+fi
+
 # --- Test-host image -------------------------------------------------------------------------
 image=$(scripts/build-testhost-image.sh)
 log "test-host image: $image"
