@@ -4,6 +4,7 @@ The tests run in file order and walk the cluster's life: steady state, check mod
 member down (quorum), its return, a new member, a member reinstalled without its data.
 """
 
+import base64
 import json
 import subprocess
 import time
@@ -30,7 +31,6 @@ def etcdctl(name, args, check=True):
 def registry(name="podnet-et-node1"):
     """{key: (value, lease)} under the prefix, read with the client certificate."""
     answer = json.loads(etcdctl(name, f"get --prefix {PREFIX}/ -w json"))
-    import base64
     return {base64.b64decode(kv["key"]).decode(): (json.loads(base64.b64decode(kv["value"])),
                                                     int(kv.get("lease", 0)))
             for kv in answer.get("kvs", [])}
@@ -153,7 +153,8 @@ def test_a_member_down_keeps_quorum_and_site_still_runs(subnets):
     result = run_playbook("site.yml")
     recap = result["recap"]
     tail = "\n".join(result["output"].splitlines()[-40:])
-    assert recap["podnet-et-node3"]["unreachable"] >= 1, tail
+    # docker exec into a stopped container reports the host failed (SSH: unreachable)
+    assert recap["podnet-et-node3"]["unreachable"] + recap["podnet-et-node3"]["failed"] >= 1, tail
     for name in ("localhost", "podnet-et-node1", "podnet-et-node2"):
         assert recap[name]["failed"] == 0 and recap[name]["unreachable"] == 0, tail
     assert leases() == before  # the absent host keeps its subnet
