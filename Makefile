@@ -3,7 +3,7 @@
 #   make test   lint, planner tests, every molecule scenario
 SHELL := /bin/bash
 VENV := .venv/bin
-SCENARIOS ?= host-gw multizone runtimes
+SCENARIOS ?= host-gw multizone runtimes etcd
 LAB_ENV := ANSIBLE_LOCALHOST_WARNING=False ANSIBLE_INVENTORY_UNPARSED_WARNING=False
 
 .PHONY: setup lab lab-down lab-bench test lint unit molecule flannel bench clean-leftovers
