@@ -16,7 +16,17 @@ description:
   - Reads the live link with C(ip -json -details link show) and its IPv4 addresses
     with C(ip -json -4 addr show), then adds what is missing, changes what differs and
     removes IPv4 addresses that are not declared. Nothing else is touched.
-  - The bridge is podnet's own link, so with O(state=absent) it is deleted.
+  - Podnet marks the bridge it creates with the link alias (C(ifalias)) V(podnet-owned),
+    live and in the batch file, so the mark survives a reboot.
+  - A link named O(name) that carries no mark is not podnet's and is never modified. With
+    O(state=present) the module fails before changing anything, naming the link and the
+    fix (remove it, give podnet's bridge another O(name), or set O(adopt)). With
+    O(state=absent) it is left alone and reported in RV(left_alone).
+  - A bridge made by a podnet version older than the mark is recognised by podnet's own
+    batch file (O(persist_path)). When the file records exactly the one IPv4 address the
+    unmarked bridge carries, the bridge is podnet's, and it is marked (or deleted) like
+    any podnet bridge. A bridge that merely carries the planned address is not enough;
+    use O(adopt) for it.
   - Uses iproute2 only (no pyroute2). Supports check mode truthfully.
 options:
   name:
@@ -32,6 +42,15 @@ options:
     description: MTU of the bridge.
     type: int
     default: 1500
+  adopt:
+    description:
+      - With O(state=present), take over an existing bridge named O(name) that podnet
+        did not create (no mark). Podnet reconfigures it and marks it as its own, so a
+        later O(state=absent) deletes it.
+      - V(false) refuses such a bridge. Ignored with O(state=absent), which deletes only
+        podnet's own bridge.
+    type: bool
+    default: false
   persist_path:
     description:
       - Batch file that persists the bridge for C(ip -force -batch) at boot
@@ -42,10 +61,17 @@ options:
       - Omitted means nothing is persisted.
     type: path
   state:
-    description: V(present) converges (and persists) the bridge, V(absent) deletes it (and its batch file).
+    description:
+      - V(present) converges (and persists) the bridge.
+      - V(absent) deletes podnet's bridge (and its batch file); a bridge podnet did not create is left alone.
     type: str
     choices: [present, absent]
     default: present
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
 author: podnet contributors
 """
 
@@ -66,12 +92,26 @@ actions:
   returned: always
   type: list
   elements: str
-  sample: ["ip link add cbr0 type bridge forward_delay 0", "ip addr add 10.244.1.1/24 dev cbr0"]
+  sample: ["ip link add cbr0 type bridge forward_delay 0", "ip link set dev cbr0 alias podnet-owned"]
 before:
   description: Live state read before any change (null when the link did not exist).
   returned: always
   type: dict
-  sample: {"kind": "bridge", "mtu": 1500, "up": true, "forward_delay": 0, "addresses": ["10.244.1.1/24"]}
+  sample: {"kind": "bridge", "mtu": 1500, "up": true, "forward_delay": 0, "addresses": ["10.244.1.1/24"], "alias": "podnet-owned"}
+owner:
+  description:
+    - Who the link O(name) belonged to before this run. V(none) (no such link), V(podnet)
+      (marked), V(legacy) (made by an older podnet, proven by its batch file), V(adopted)
+      (taken over through O(adopt)) or V(foreign) (not podnet's, left unmodified).
+  returned: always
+  type: str
+  sample: podnet
+left_alone:
+  description: Links with podnet's name that are not podnet's and were left unmodified.
+  returned: always
+  type: list
+  elements: str
+  sample: ["cbr0"]
 """
 
 import errno
@@ -174,6 +214,11 @@ class IpRunner:
             )
 
 
+# The link alias (ifalias) podnet gives every link it creates: the mark that tells
+# podnet's links from links of the same name that someone else made.
+OWNER_MARK = "podnet-owned"
+
+
 def read_bridge(runner, name):
     links = runner.read_json(["-details", "link", "show", "dev", name])
     if not links:
@@ -192,19 +237,122 @@ def read_bridge(runner, name):
         "up": "UP" in link.get("flags", []),
         "forward_delay": info.get("info_data", {}).get("forward_delay"),
         "addresses": addresses,
+        "alias": link.get("ifalias", ""),
     }
+
+
+def read_text(module, path):
+    """The content of PATH, or None when it does not exist."""
+    if not path:
+        return None
+    try:
+        with open(path) as handle:
+            return handle.read()
+    except (IOError, OSError) as exc:
+        if exc.errno != errno.ENOENT:
+            module.fail_json(msg="cannot read %s: %s" % (path, exc))
+        return None
+
+
+def recorded_address(batch_text, name):
+    """The address podnet's batch file (any podnet version) gives link NAME, or None."""
+    for line in (batch_text or "").splitlines():
+        words = line.split()
+        if words[:2] == ["addr", "replace"] and words[3:5] == ["dev", name]:
+            return words[2]
+    return None
+
+
+def bridge_owner(before, recorded):
+    """Who the existing link BEFORE belongs to: 'podnet' (a bridge with podnet's mark),
+    'legacy' (an unmarked bridge made by a podnet version older than the mark: podnet's
+    own batch file records exactly the one address it carries) or 'foreign'."""
+    if before.get("kind") != "bridge":
+        return "foreign"
+    if before.get("alias") == OWNER_MARK:
+        return "podnet"
+    if recorded is not None and before.get("addresses") == [recorded]:
+        return "legacy"
+    return "foreign"
+
+
+def refusal(name, before):
+    """The message of a refused take-over: names the link and every fix."""
+    if before.get("kind") != "bridge":
+        return (
+            "link %s exists but is a %s, not a bridge: podnet will not take it over and left "
+            "it unmodified; delete it or set podnet_bridge_name to another name" % (name, before.get("kind"))
+        )
+    return (
+        "link %s exists but podnet did not create it (its alias is %r, not %r, and podnet's "
+        "batch file does not record its addresses %s): podnet left it unmodified. Remove it "
+        "(ip link del %s), give podnet's bridge another name (podnet_bridge_name), or set "
+        "podnet_bridge_adopt: true to let podnet take it over and mark it as its own"
+        % (name, before.get("alias", ""), OWNER_MARK, before.get("addresses"), name)
+    )
+
+
+def plan_bridge(name, before, state, address=None, mtu=None, adopt=False, recorded=None):
+    """Pure plan: what to do with link NAME found as BEFORE (None: no such link).
+
+    Returns a dict: owner (none|podnet|legacy|adopted|foreign), commands (ip argument
+    lists, in order), error (a message when the module must fail before any change) and
+    left_alone (names of links that are not podnet's and stay untouched)."""
+    plan = dict(owner="none", commands=[], error=None, left_alone=[])
+    if before is not None:
+        plan["owner"] = bridge_owner(before, recorded)
+    if state == "absent":
+        if before is None:
+            return plan
+        if plan["owner"] == "foreign":
+            plan["left_alone"] = [name]
+        else:
+            plan["commands"].append(["link", "del", "dev", name])
+        return plan
+
+    commands = plan["commands"]
+    if before is None:
+        commands.append(["link", "add", name, "type", "bridge", "forward_delay", "0"])
+        commands.append(["link", "set", "dev", name, "alias", OWNER_MARK])
+        commands.append(["link", "set", "dev", name, "mtu", str(mtu)])
+        commands.append(["addr", "add", address, "dev", name])
+        commands.append(["link", "set", "dev", name, "up"])
+        return plan
+    if before.get("kind") != "bridge" or (plan["owner"] == "foreign" and not adopt):
+        plan["error"] = refusal(name, before)
+        return plan
+    if plan["owner"] == "foreign":
+        plan["owner"] = "adopted"
+    if before.get("alias") != OWNER_MARK:
+        commands.append(["link", "set", "dev", name, "alias", OWNER_MARK])
+    if before["forward_delay"] != 0:
+        commands.append(["link", "set", "dev", name, "type", "bridge", "forward_delay", "0"])
+    if before["mtu"] != mtu:
+        commands.append(["link", "set", "dev", name, "mtu", str(mtu)])
+    # Remove stale IPv4 addresses first (e.g. the old gateway after a subnet change),
+    # so the kernel never holds two pod subnets on the bridge at once.
+    for stale in before["addresses"]:
+        if stale != address:
+            commands.append(["addr", "del", stale, "dev", name])
+    if address not in before["addresses"]:
+        commands.append(["addr", "add", address, "dev", name])
+    if not before["up"]:
+        commands.append(["link", "set", "dev", name, "up"])
+    return plan
 
 
 def batch_content(name, address, mtu):
     """The boot-time batch file for the declared bridge (deterministic)."""
     return managed_header("podnet_bridge") + (
         "# Applied at boot by podnet-bridge.service with `ip -force -batch`; the unit creates\n"
-        "# the link first when it is missing, so every line here is idempotent.\n"
+        "# the link first when it is missing and refuses a {n} that lacks podnet's mark\n"
+        "# (alias {o}), so every line here is idempotent and touches only podnet's bridge.\n"
+        "link set dev {n} alias {o}\n"
         "link set dev {n} type bridge forward_delay 0\n"
         "link set dev {n} mtu {m}\n"
         "addr replace {a} dev {n}\n"
         "link set dev {n} up\n"
-    ).format(n=name, m=mtu, a=address)
+    ).format(n=name, m=mtu, a=address, o=OWNER_MARK)
 
 
 def main():
@@ -213,6 +361,7 @@ def main():
             name=dict(type="str", default="cbr0"),
             address=dict(type="str"),
             mtu=dict(type="int", default=1500),
+            adopt=dict(type="bool", default=False),
             persist_path=dict(type="path"),
             state=dict(type="str", default="present", choices=["present", "absent"]),
         ),
@@ -222,64 +371,42 @@ def main():
     name = module.params["name"]
     state = module.params["state"]
     persist_path = module.params["persist_path"]
+    mtu = module.params["mtu"]
+    address = None
+    if state == "present":
+        try:
+            iface = ipaddress.IPv4Interface(module.params["address"])
+        except ValueError as exc:
+            module.fail_json(msg="address %r is not an IPv4 host/prefix: %s" % (module.params["address"], exc))
+        address = "%s/%s" % (iface.ip, iface.network.prefixlen)
+
+    # Read, plan (pure), then apply: a refusal fails before anything is changed.
     runner = IpRunner(module)
     diffs = []
     before = read_bridge(runner, name)
+    recorded = recorded_address(read_text(module, persist_path), name)
+    plan = plan_bridge(name, before, state, address, mtu, module.params["adopt"], recorded)
+    if plan["error"]:
+        module.fail_json(msg=plan["error"], before=before, owner=plan["owner"], actions=[])
+    for name_left in plan["left_alone"]:
+        module.warn("podnet_bridge: link %s is not podnet's (no alias %s): left alone" % (name_left, OWNER_MARK))
+    for args in plan["commands"]:
+        runner.change(args)
 
-    if before is not None and before["kind"] != "bridge":
-        module.fail_json(
-            msg="link %s exists but is a %s, not a bridge: podnet will not take it over; "
-            "delete it or set podnet_bridge_name to another name" % (name, before["kind"]),
-            before=before,
-        )
-
-    if state == "absent":
-        if before is not None:
-            runner.change(["link", "del", "dev", name])
-        if persist_path:
-            persist_file(module, persist_path, None, runner.actions, diffs)
-        result = dict(changed=bool(runner.actions), actions=runner.actions, before=before)
-        if module._diff and diffs:
-            result["diff"] = diffs
-        module.exit_json(**result)
-
-    try:
-        iface = ipaddress.IPv4Interface(module.params["address"])
-    except ValueError as exc:
-        module.fail_json(msg="address %r is not an IPv4 host/prefix: %s" % (module.params["address"], exc))
-    address = "%s/%s" % (iface.ip, iface.network.prefixlen)
-    mtu = module.params["mtu"]
-
-    if before is None:
-        runner.change(["link", "add", name, "type", "bridge", "forward_delay", "0"])
-        runner.change(["link", "set", "dev", name, "mtu", str(mtu)])
-        runner.change(["addr", "add", address, "dev", name])
-        runner.change(["link", "set", "dev", name, "up"])
-    else:
-        if before["forward_delay"] != 0:
-            runner.change(["link", "set", "dev", name, "type", "bridge", "forward_delay", "0"])
-        if before["mtu"] != mtu:
-            runner.change(["link", "set", "dev", name, "mtu", str(mtu)])
-        # Remove stale IPv4 addresses first (e.g. the old gateway after a subnet change),
-        # so the kernel never holds two pod subnets on the bridge at once.
-        for stale in before["addresses"]:
-            if stale != address:
-                runner.change(["addr", "del", stale, "dev", name])
-        if address not in before["addresses"]:
-            runner.change(["addr", "add", address, "dev", name])
-        if not before["up"]:
-            runner.change(["link", "set", "dev", name, "up"])
-
-    after = dict(kind="bridge", mtu=mtu, up=True, forward_delay=0, addresses=[address])
-    if runner.actions:
+    if state == "present" and runner.actions:
+        after = dict(kind="bridge", mtu=mtu, up=True, forward_delay=0, addresses=[address], alias=OWNER_MARK)
         diffs.append(dict(
             before_header="%s (live)" % name, after_header="%s (live)" % name,
             before=json.dumps(before, indent=2, sort_keys=True) + "\n",
             after=json.dumps(after, indent=2, sort_keys=True) + "\n",
         ))
     if persist_path:
-        persist_file(module, persist_path, batch_content(name, address, mtu), runner.actions, diffs)
-    result = dict(changed=bool(runner.actions), actions=runner.actions, before=before)
+        content = batch_content(name, address, mtu) if state == "present" else None
+        persist_file(module, persist_path, content, runner.actions, diffs)
+    result = dict(
+        changed=bool(runner.actions), actions=runner.actions, before=before,
+        owner=plan["owner"], left_alone=plan["left_alone"],
+    )
     if module._diff and diffs:
         result["diff"] = diffs
     module.exit_json(**result)

@@ -20,11 +20,23 @@ description:
     tx checksum offload is managed) C(ethtool -k DEV); adds what is missing, changes
     what differs, deletes podnet-owned entries that are no longer declared and leaves
     unchanged entries alone.
-  - Podnet owns the declared device and every VXLAN link whose name matches
-    O(owned_pattern) (flannel.<vni>); VXLAN links of that pattern other than the
-    declared device are deleted (e.g. after a VNI change). On the device, podnet owns
-    every fdb entry with a destination (except the all-zeros MAC) and every PERMANENT
-    IPv4 neighbor outside 169.254.0.0/16; the kernel's own dynamic entries are ignored.
+  - Podnet marks every VXLAN device it creates with the link alias (C(ifalias))
+    V(podnet-owned), live and in the batch file, so the mark survives a reboot. Only
+    marked links are podnet's. A VXLAN link named like the declared device (or matching
+    O(owned_pattern), flannel.<vni>) without the mark, e.g. a stock flanneld's
+    flannel.1, is never modified. With O(state=present) and the declared device's
+    name the module fails before changing anything, naming the link and the fix
+    (remove it, use another device name, or set O(adopt)). Otherwise it is left alone
+    and reported in RV(left_alone).
+  - A device made by a podnet version older than the mark is recognised by podnet's own
+    batch file (O(persist_path)). When the file records the MAC address the unmarked
+    link has, the link is podnet's and is marked (or deleted) like any podnet device.
+    Matching live parameters are not enough (a flanneld adopting podnet's etcd lease
+    builds a device with exactly podnet's VNI, port, local address and VTEP MAC).
+  - Marked VXLAN links of that pattern other than the declared device are deleted
+    (e.g. after a VNI change). On the device, podnet owns every fdb entry with a
+    destination (except the all-zeros MAC) and every PERMANENT IPv4 neighbor outside
+    169.254.0.0/16; the kernel's own dynamic entries are ignored.
   - VNI, UDP port and local address cannot be changed on a live device; when they
     differ (or learning is on, or a group/remote is set) the device is recreated.
 options:
@@ -79,8 +91,17 @@ options:
       - Batch file for C(bridge -force -batch) that persists the fdb entries at boot,
         e.g. V(/etc/podnet/vxlan-fdb.batch); handled like O(persist_path).
     type: path
+  adopt:
+    description:
+      - With O(state=present), take over an existing VXLAN link with the declared
+        device's name that podnet did not create (no mark). Podnet reconfigures it
+        (recreating it when VNI, port or local address differ) and marks it as its own.
+      - V(false) refuses such a link. Only the declared device can be adopted; other
+        unmarked links are always left alone.
+    type: bool
+    default: false
   owned_pattern:
-    description: Regular expression of VXLAN link names podnet owns.
+    description: Regular expression of the VXLAN link names podnet may have created (and, when marked, deletes).
     type: str
     default: '^flannel\.[0-9]+$'
   state:
@@ -88,6 +109,11 @@ options:
     type: str
     choices: [present, absent]
     default: present
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
 author: podnet contributors
 """
 
@@ -128,6 +154,20 @@ before:
   returned: always
   type: dict
   sample: {"links": ["flannel.1"], "fdb": {"0a:58:0a:f4:02:00": ["192.168.1.12"]}, "neighbors": {"10.244.2.0": "0a:58:0a:f4:02:00"}}
+owner:
+  description:
+    - Who the declared device belonged to before this run. V(none) (no such link or no
+      device declared), V(podnet) (marked), V(legacy) (made by an older podnet, proven
+      by its batch file), V(adopted) (taken over through O(adopt)) or V(foreign).
+  returned: always
+  type: str
+  sample: podnet
+left_alone:
+  description: VXLAN links with a podnet name that are not podnet's and were left unmodified.
+  returned: always
+  type: list
+  elements: str
+  sample: ["flannel.1"]
 summary:
   description: Counts of entries added, changed and deleted.
   returned: always
@@ -208,6 +248,9 @@ def persist_file(module, path, content, actions, diffs):
     if os.path.exists(path) and module.set_fs_attributes_if_different(_fs_args(module, path, "0644"), False):
         actions.append("chown root:root %s && chmod 0644 %s" % (path, path))
 
+# The link alias (ifalias) podnet gives every link it creates: the mark that tells
+# podnet's links from links of the same name that someone else (flanneld) made.
+OWNER_MARK = "podnet-owned"
 ZERO_MAC = "00:00:00:00:00:00"
 MAC_RE = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
 LINK_LOCAL = ipaddress.IPv4Network("169.254.0.0/16")
@@ -271,15 +314,129 @@ def tx_checksumming(runner, dev):
     runner.module.fail_json(msg="ethtool -k %s printed no tx-checksumming line" % dev)
 
 
+def read_text(module, path):
+    """The content of PATH, or None when it is not set or does not exist."""
+    if not path:
+        return None
+    try:
+        with open(path) as handle:
+            return handle.read()
+    except (IOError, OSError) as exc:
+        if exc.errno != errno.ENOENT:
+            module.fail_json(msg="cannot read %s: %s" % (path, exc))
+        return None
+
+
+def recorded_macs(batch_text):
+    """{link name: MAC} as podnet's ip batch file (any podnet version) records them."""
+    macs = {}
+    for line in (batch_text or "").splitlines():
+        words = line.split()
+        if words[:3] == ["link", "set", "dev"] and len(words) >= 6 and words[4] == "address":
+            macs[words[3]] = words[5].lower()
+    return macs
+
+
+def link_kind(link):
+    return (link or {}).get("linkinfo", {}).get("info_kind")
+
+
+def link_owner(link, recorded_mac=None):
+    """Who an existing VXLAN link belongs to: 'podnet' (it carries podnet's mark),
+    'legacy' (unmarked, made by a podnet version older than the mark: podnet's own batch
+    file records the MAC it has) or 'foreign'."""
+    if link_kind(link) != "vxlan":
+        return "foreign"
+    if link.get("ifalias") == OWNER_MARK:
+        return "podnet"
+    if recorded_mac and link.get("address", "").lower() == recorded_mac:
+        return "legacy"
+    return "foreign"
+
+
+def refusal(name, link):
+    """The message of a refused take-over: names the link and every fix."""
+    if link_kind(link) != "vxlan":
+        return (
+            "link %s exists but is a %s, not a vxlan device: podnet will not take it over and "
+            "left it unmodified; delete it or declare another device name "
+            "(podnet_plan_vxlan_device)" % (name, link_kind(link))
+        )
+    data = link.get("linkinfo", {}).get("info_data", {})
+    return (
+        "VXLAN link %s (VNI %s, port %s, MAC %s) exists but podnet did not create it (its "
+        "alias is %r, not %r, and podnet's batch file does not record its MAC), e.g. a stock "
+        "flanneld's device: podnet left it unmodified. Remove it (stop what made it, then "
+        "ip link del %s), give podnet's device another name (podnet_plan_vxlan_device or "
+        "another VNI), or set podnet_vxlan_adopt: true to let podnet take it over and mark "
+        "it as its own"
+        % (name, data.get("id"), data.get("port"), link.get("address"), link.get("ifalias", ""),
+           OWNER_MARK, name)
+    )
+
+
+def plan_links(links, owned_re, name, want=None, adopt=False, recorded=None):
+    """Pure plan of the VXLAN links: which podnet links to delete, which links to leave
+    alone, and what to do with the declared device.
+
+    LINKS maps link names to ``ip -json -details link show`` entries; OWNED_RE matches
+    the names podnet may have created; NAME is the declared device's name (or None);
+    WANT is None (no overlay wanted: absent) or the normalised declared device
+    {device, vni, port, local}; RECORDED maps link names to the MACs podnet's batch
+    file records. Returns a dict: delete (names, in order), left_alone (names), error (a
+    message when the module must fail before any change), owner (of the declared
+    device: none|podnet|legacy|adopted|foreign), create, recreate and mark (bools)."""
+    recorded = recorded or {}
+    plan = dict(delete=[], left_alone=[], error=None, owner="none", create=False, recreate=False,
+                mark=False)
+    for n in sorted(links):
+        if link_kind(links[n]) != "vxlan" or not (owned_re.match(n) or n == name):
+            continue
+        if want is not None and n == name:
+            continue  # the declared device: decided below
+        if link_owner(links[n], recorded.get(n)) == "foreign":
+            plan["left_alone"].append(n)
+        else:
+            plan["delete"].append(n)
+    if want is None:
+        return plan
+
+    current = links.get(name)
+    if current is None:
+        plan["create"] = True
+        return plan
+    owner = link_owner(current, recorded.get(name))
+    if link_kind(current) != "vxlan" or (owner == "foreign" and not adopt):
+        plan["owner"] = owner
+        plan["error"] = refusal(name, current)
+        return plan
+    plan["owner"] = "adopted" if owner == "foreign" else owner
+    data = current.get("linkinfo", {}).get("info_data", {})
+    if (
+        data.get("id") != want["vni"]
+        or data.get("port") != want["port"]
+        or data.get("local") != want["local"]
+        or data.get("learning")
+        or data.get("group")
+        or data.get("remote")
+    ):
+        plan["recreate"] = plan["create"] = True
+    elif current.get("ifalias") != OWNER_MARK:
+        plan["mark"] = True
+    return plan
+
+
 def batch_contents(p, name, vtep_ip, vtep_mac, mtu, fdb, neighbors):
     """The two boot-time batch files (ip, bridge) for the declared state, in declared order."""
     ip_batch = managed_header("podnet_vxlan") + (
         "# Applied at boot by podnet-vxlan.service with `ip -force -batch`; the unit creates\n"
-        "# the device first when it is missing, so every line here is idempotent.\n"
+        "# the device first when it is missing and refuses a {n} that lacks podnet's mark\n"
+        "# (alias {o}), so every line here is idempotent and touches only podnet's device.\n"
+        "link set dev {n} alias {o}\n"
         "link set dev {n} address {mac} mtu {mtu}\n"
         "addr replace {ip}/32 dev {n}\n"
         "link set dev {n} up\n"
-    ).format(n=name, mac=vtep_mac, mtu=mtu, ip=vtep_ip)
+    ).format(n=name, mac=vtep_mac, mtu=mtu, ip=vtep_ip, o=OWNER_MARK)
     for ip, mac in neighbors:
         ip_batch += "neigh replace %s lladdr %s dev %s nud permanent\n" % (ip, mac, name)
     fdb_batch = managed_header("podnet_vxlan") + (
@@ -329,6 +486,7 @@ def main():
             tx_checksum_offload=dict(type="bool", default=True),
             persist_path=dict(type="path"),
             persist_fdb_path=dict(type="path"),
+            adopt=dict(type="bool", default=False),
             owned_pattern=dict(type="str", default=r"^flannel\.[0-9]+$"),
             state=dict(type="str", default="present", choices=["present", "absent"]),
         ),
@@ -345,71 +503,69 @@ def main():
     by_name = dict((link["ifname"], link) for link in links)
     owned = sorted(
         n for n, link in by_name.items()
-        if link.get("linkinfo", {}).get("info_kind") == "vxlan" and (owned_re.match(n) or n == name)
+        if link_kind(link) == "vxlan" and (owned_re.match(n) or n == name)
     )
     before = dict(links=owned)
     summary = dict(
         fdb=dict(add=0, change=0, delete=0), neighbors=dict(add=0, change=0, delete=0)
     )
 
+    # Validate the declared state before anything is read further or changed.
+    if want:
+        if not re.match(r"^[A-Za-z0-9_.-]{1,15}$", name):
+            module.fail_json(msg="device.device %r is not a valid link name" % name)
+        local = norm_ip(module, want["local"], "device.local")
+        vtep_ip = norm_ip(module, want["vtep_ip"], "device.vtep_ip")
+        vtep_mac = norm_mac(module, want["vtep_mac"], "device.vtep_mac")
+        vni, port, mtu = want["vni"], want["port"], want["mtu"]
+
+        fdb_want, fdb_order = {}, []
+        for i, entry in enumerate(p["fdb"]):
+            mac = norm_mac(module, entry["mac"], "fdb[%d].mac" % i)
+            if mac in fdb_want:
+                module.fail_json(msg="fdb: MAC %s is declared twice" % mac)
+            fdb_want[mac] = norm_ip(module, entry["dst"], "fdb[%d].dst" % i)
+            fdb_order.append((mac, fdb_want[mac]))
+        neigh_want, neigh_order = {}, []
+        for i, entry in enumerate(p["neighbors"]):
+            ip = norm_ip(module, entry["ip"], "neighbors[%d].ip" % i)
+            if ip in neigh_want:
+                module.fail_json(msg="neighbors: IP %s is declared twice" % ip)
+            neigh_want[ip] = norm_mac(module, entry["mac"], "neighbors[%d].mac" % i)
+            neigh_order.append((ip, neigh_want[ip]))
+
+    # Plan the links (pure): a refused take-over fails here, before any change.
+    plan = plan_links(
+        by_name, owned_re, name,
+        dict(device=name, vni=vni, port=port, local=local) if want else None,
+        p["adopt"], recorded_macs(read_text(module, p["persist_path"])),
+    )
+    if plan["error"]:
+        module.fail_json(msg=plan["error"], before=before, owner=plan["owner"], actions=[])
+    before["links"] = [n for n in owned if n not in plan["left_alone"]]
+    for n in plan["left_alone"]:
+        module.warn("podnet_vxlan: VXLAN link %s is not podnet's (no alias %s): left alone" % (n, OWNER_MARK))
+
     # Stale podnet VXLAN links (no overlay wanted, absent, or another VNI's device).
-    for n in owned:
-        if not want or n != name:
-            runner.change("ip", ["link", "del", "dev", n])
+    for n in plan["delete"]:
+        runner.change("ip", ["link", "del", "dev", n])
 
     if not want:
         persist(module, (None, None), runner.actions, diffs)
         result = dict(
             changed=bool(runner.actions), actions=runner.actions, recreated=False,
-            before=before, summary=summary,
+            before=before, summary=summary, owner=plan["owner"], left_alone=plan["left_alone"],
         )
         if module._diff and diffs:
             result["diff"] = diffs
         module.exit_json(**result)
 
-    if not re.match(r"^[A-Za-z0-9_.-]{1,15}$", name):
-        module.fail_json(msg="device.device %r is not a valid link name" % name)
-    local = norm_ip(module, want["local"], "device.local")
-    vtep_ip = norm_ip(module, want["vtep_ip"], "device.vtep_ip")
-    vtep_mac = norm_mac(module, want["vtep_mac"], "device.vtep_mac")
-    vni, port, mtu = want["vni"], want["port"], want["mtu"]
-
-    fdb_want, fdb_order = {}, []
-    for i, entry in enumerate(p["fdb"]):
-        mac = norm_mac(module, entry["mac"], "fdb[%d].mac" % i)
-        if mac in fdb_want:
-            module.fail_json(msg="fdb: MAC %s is declared twice" % mac)
-        fdb_want[mac] = norm_ip(module, entry["dst"], "fdb[%d].dst" % i)
-        fdb_order.append((mac, fdb_want[mac]))
-    neigh_want, neigh_order = {}, []
-    for i, entry in enumerate(p["neighbors"]):
-        ip = norm_ip(module, entry["ip"], "neighbors[%d].ip" % i)
-        if ip in neigh_want:
-            module.fail_json(msg="neighbors: IP %s is declared twice" % ip)
-        neigh_want[ip] = norm_mac(module, entry["mac"], "neighbors[%d].mac" % i)
-        neigh_order.append((ip, neigh_want[ip]))
-
     current = by_name.get(name)
-    create = current is None
-    recreated = False
-    if current is not None:
-        kind = current.get("linkinfo", {}).get("info_kind")
-        if kind != "vxlan":
-            module.fail_json(
-                msg="link %s exists but is a %s, not a vxlan device: podnet will not take it "
-                "over; delete it or declare another device name" % (name, kind)
-            )
-        data = current["linkinfo"].get("info_data", {})
-        if (
-            data.get("id") != vni
-            or data.get("port") != port
-            or data.get("local") != local
-            or data.get("learning")
-            or data.get("group")
-            or data.get("remote")
-        ):
-            runner.change("ip", ["link", "del", "dev", name])
-            create = recreated = True
+    create, recreated = plan["create"], plan["recreate"]
+    if recreated:
+        runner.change("ip", ["link", "del", "dev", name])
+    if plan["mark"]:
+        runner.change("ip", ["link", "set", "dev", name, "alias", OWNER_MARK])
 
     if create:
         runner.change(
@@ -417,6 +573,7 @@ def main():
             ["link", "add", name, "type", "vxlan", "id", str(vni), "local", local,
              "dstport", str(port), "nolearning"],
         )
+        runner.change("ip", ["link", "set", "dev", name, "alias", OWNER_MARK])
         runner.change("ip", ["link", "set", "dev", name, "address", vtep_mac, "mtu", str(mtu)])
         runner.change("ip", ["addr", "add", "%s/32" % vtep_ip, "dev", name])
         runner.change("ip", ["link", "set", "dev", name, "up"])
@@ -521,7 +678,7 @@ def main():
     )
     result = dict(
         changed=bool(runner.actions), actions=runner.actions, recreated=recreated,
-        before=before, summary=summary,
+        before=before, summary=summary, owner=plan["owner"], left_alone=plan["left_alone"],
     )
     if module._diff and diffs:
         result["diff"] = diffs
