@@ -24,7 +24,16 @@ description:
   - C(podnet_merge_nodes(inventory_nodes, ledger, reported)) builds the C(nodes) input from the
     inventory, the ledger file and what reachable hosts report they hold.
   - C(podnet_ledger_network(network, ledger)) pins the ledger's zone blocks (and zone_prefix)
-    into C(network); C(podnet_ledger(plan)) returns the ledger document to write.
+    into C(network); C(podnet_ledger(plan)) returns the ledger document to write (every node
+    with zone, address, underlay prefix, pod subnet and state).
+  - C(podnet_ledger_inputs(inventory_nodes, ledger, reported, network, forget)) returns
+    C({nodes, network}) for C(podnet_plan) - C(podnet_merge_nodes) and C(podnet_ledger_network)
+    plus C(network.released), the ledger's released-pending nodes (left the inventory, never
+    reset, not forgotten), whose subnets no newcomer may take.
+  - "C(podnet_preflight(nodes, network)) runs every check of C(podnet_plan) that needs no host
+    (nodes may lack their address) and returns C({ask: [hosts only the host can describe]})."
+  - "C(podnet_ledger_mark_reset(ledger, hosts)) marks nodes as reset (C(reset=true)); once they
+    leave the inventory their subnets are free."
   - C(podnet_flannel_config(plan)), C(podnet_flannel_leases(plan, prefix)) and
     C(podnet_flannel_leases_parse(kv, prefix)) translate to and from flannel's etcd schema.
 positional: _input, network
@@ -137,6 +146,22 @@ def podnet_ledger(plan):
     return _call("podnet_ledger", "ledger", plan)
 
 
+def podnet_preflight(nodes, network):
+    """Validate what is known before any host is asked; {ask: [hosts]}."""
+    return _call("podnet_preflight", "preflight", nodes, network)
+
+
+def podnet_ledger_inputs(inventory_nodes, ledger=None, reported=None, network=None, forget=None):
+    """{nodes, network} for podnet_plan: inventory + ledger lifecycle + reports."""
+    return _call("podnet_ledger_inputs", "ledger_inputs",
+                 inventory_nodes, ledger, reported, network, forget)
+
+
+def podnet_ledger_mark_reset(ledger, hosts):
+    """The ledger with ``reset: true`` on the nodes that reset.yml cleaned."""
+    return _call("podnet_ledger_mark_reset", "mark_reset", ledger, hosts)
+
+
 def podnet_flannel_config(plan):
     """flannel's ``<prefix>/config`` value."""
     return _call("podnet_flannel_config", "flannel_config", plan)
@@ -163,6 +188,9 @@ class FilterModule:
             "podnet_merge_nodes": podnet_merge_nodes,
             "podnet_ledger_network": podnet_ledger_network,
             "podnet_ledger": podnet_ledger,
+            "podnet_preflight": podnet_preflight,
+            "podnet_ledger_inputs": podnet_ledger_inputs,
+            "podnet_ledger_mark_reset": podnet_ledger_mark_reset,
             "podnet_flannel_config": podnet_flannel_config,
             "podnet_flannel_leases": podnet_flannel_leases,
             "podnet_flannel_leases_parse": podnet_flannel_leases_parse,

@@ -2,7 +2,8 @@
 
 import pytest
 
-from podnet_planner import PlanError, ledger, ledger_network, merge_nodes, plan
+from podnet_planner import (PlanError, ledger, ledger_inputs, ledger_network, mark_reset, merge_nodes,
+                            plan)
 
 NET = {"cluster_cidr": "10.244.0.0/16"}
 INVENTORY = {
@@ -46,8 +47,8 @@ def test_report_and_ledger_disagree():
 
 
 def test_wrong_ledger_format():
-    with pytest.raises(PlanError, match="podnet_ledger: 2"):
-        merge_nodes(INVENTORY, dict(LEDGER, podnet_ledger=2), {})
+    with pytest.raises(PlanError, match="podnet_ledger: 3"):
+        merge_nodes(INVENTORY, dict(LEDGER, podnet_ledger=3), {})
 
 
 def test_ledger_network_pins_zones_and_zone_prefix():
@@ -73,20 +74,24 @@ def test_ledger_network_rejects_a_changed_zone_prefix():
 
 
 def test_full_cycle_is_stable():
-    nodes = merge_nodes(INVENTORY, LEDGER, {"c": None})
-    result = plan(nodes, ledger_network(NET, LEDGER))
+    inputs = ledger_inputs(INVENTORY, LEDGER, {"c": None}, NET)
+    result = plan(inputs["nodes"], inputs["network"])
     assert result["nodes"]["a"]["pod_cidr"] == "10.244.17.0/24"
     assert result["nodes"]["b"]["pod_cidr"] == "10.244.16.0/24"
-    assert result["nodes"]["c"]["pod_cidr"] == "10.244.0.0/24"  # freed by "gone"
+    # "gone" left the inventory without a reset: it still holds 10.244.0.0/24.
+    assert result["nodes"]["c"]["pod_cidr"] == "10.244.1.0/24"
     doc = ledger(result)
     assert list(doc) == sorted(doc)
-    assert doc["podnet_ledger"] == 1 and doc["zone_prefix"] == 20
+    assert doc["podnet_ledger"] == 2 and doc["zone_prefix"] == 20
     assert doc["zones"] == {"east": "10.244.16.0/20", "west": "10.244.0.0/20"}
-    assert doc["nodes"]["b"] == {"address": "192.0.2.2", "pod_cidr": "10.244.16.0/24", "zone": "east"}
+    assert doc["nodes"]["b"] == {"address": "192.0.2.2", "pod_cidr": "10.244.16.0/24", "zone": "east",
+                                 "state": "allocated"}
+    assert doc["nodes"]["a"]["prefix"] == 24
+    assert doc["nodes"]["gone"] == {"address": "198.51.100.9", "pod_cidr": "10.244.0.0/24",
+                                    "zone": "west", "state": "released-pending"}
     # Second run from the written ledger, everybody reachable: nothing moves.
-    again = plan(merge_nodes(INVENTORY, doc, {h: n["pod_cidr"] for h, n in result["nodes"].items()}),
-                 ledger_network(NET, doc))
-    assert again == result
+    again = ledger_inputs(INVENTORY, doc, {h: n["pod_cidr"] for h, n in result["nodes"].items()}, NET)
+    assert plan(again["nodes"], again["network"]) == result
 
 
 def test_inventory_pin_is_used_for_a_new_host():

@@ -42,6 +42,7 @@ def test_network_is_normalised_with_defaults():
         "cluster_cidr": "10.244.0.0/16", "node_prefix": 24, "zone_prefix": 20, "zones": {},
         "zone_backends": {}, "service_cidr": None, "reserved": [], "backend": "auto",
         "underlay_mtu": 1500, "vxlan": {"vni": 1, "port": 8472, "device": "flannel.1"},
+        "released": {},
     }
     assert result["zones"] == {} and result["nodes"] == {}
 

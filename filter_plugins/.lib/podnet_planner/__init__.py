@@ -9,10 +9,12 @@ without a ``FilterModule``.  Dot directories are skipped by its glob.
 from .errors import PlanError
 from .flannel import flannel_config, flannel_leases, flannel_leases_parse
 from .host_view import host_view
-from .ledger import ledger, ledger_network, merge_nodes
-from .plan import plan
+from .ledger import (forget_list, ledger, ledger_inputs, ledger_network, mark_reset, merge_nodes,
+                     released_nodes)
+from .plan import plan, preflight
 
 __all__ = [
-    "PlanError", "plan", "host_view", "merge_nodes", "ledger", "ledger_network",
+    "PlanError", "plan", "preflight", "host_view", "merge_nodes", "ledger", "ledger_network",
+    "ledger_inputs", "released_nodes", "mark_reset", "forget_list",
     "flannel_config", "flannel_leases", "flannel_leases_parse",
 ]

@@ -1,22 +1,35 @@
-"""The ledger: where allocations live between runs.
+"""The ledger: where allocations live between runs, and their lifecycle.
 
 The play reads the ledger file (YAML next to the inventory), asks reachable
 hosts which pod subnet they hold, and feeds both through:
 
-    nodes   = inventory_nodes | podnet_merge_nodes(ledger, reported)
-    network = network | podnet_ledger_network(ledger)   # pins zone blocks
-    plan    = nodes | podnet_plan(network)
+    inputs  = inventory_nodes | podnet_ledger_inputs(ledger, reported, network, forget)
+    plan    = inputs.nodes | podnet_plan(inputs.network)
     ledger  = plan | podnet_ledger                       # write back atomically
 
-A host that cannot be reached simply has no report: its ledger entry keeps
-its subnet, so a newcomer never takes it.
+A node's subnet has one holder at a time.  States of a ledger entry:
+
+- ``allocated``: the node is in the inventory (reachable or not: a host that
+  cannot be reached simply has no report, its entry keeps everything);
+- ``released-pending``: the node left the inventory but was never reset, so
+  it may still hold its subnet: the subnet stays reserved (no newcomer gets
+  it), while its routes are purged from the peers;
+- free: the entry is gone, once the node was reset while still listed
+  (``reset: true``, set by playbooks/reset.yml) and then left the inventory,
+  or once the operator forgot it explicitly (``podnet_forget``).
+
+A released-pending node that comes back into the inventory takes its subnet back.
 """
 
 from .errors import PlanError
 from .ipv4 import parse_cidr
 from .validate import validate_network
 
-LEDGER_VERSION = 1
+LEDGER_VERSION = 2
+READABLE_VERSIONS = (1, 2)  # version 1 had no prefix, state or reset mark
+ALLOCATED = "allocated"
+RELEASED_PENDING = "released-pending"
+STATES = (ALLOCATED, RELEASED_PENDING)
 
 
 def _check_ledger(ledger):
@@ -26,10 +39,93 @@ def _check_ledger(ledger):
     if not isinstance(ledger, dict):
         raise PlanError("ledger: expected the parsed ledger file (a dict), got %r" % (type(ledger).__name__,))
     version = ledger.get("podnet_ledger")
-    if version != LEDGER_VERSION:
+    if version not in READABLE_VERSIONS:
         raise PlanError("ledger: 'podnet_ledger: %r' is not a ledger format this planner reads "
-                        "(expected %d); is this the right file?" % (version, LEDGER_VERSION))
+                        "(expected one of %s); is this the right file?" % (
+                            version, ", ".join(map(str, READABLE_VERSIONS))))
+    nodes = ledger.get("nodes") or {}
+    if not isinstance(nodes, dict):
+        raise PlanError("ledger: 'nodes' must map hostnames to entries, got %r; restore the "
+                        "ledger from version control" % (type(nodes).__name__,))
+    for host, entry in nodes.items():
+        if not isinstance(entry, dict) or not entry.get("pod_cidr") or not entry.get("zone"):
+            raise PlanError("ledger nodes[%s]: expected {zone, address, pod_cidr, ...}, got %r; "
+                            "restore the entry from version control" % (host, entry))
+        if entry.get("state", ALLOCATED) not in STATES:
+            raise PlanError("ledger nodes[%s]: unknown state %r (known: %s); restore the entry "
+                            "from version control" % (host, entry.get("state"), ", ".join(STATES)))
     return ledger
+
+
+def forget_list(forget):
+    """``podnet_forget`` as a sorted list: a list, or a comma-separated string."""
+    if forget is None or forget == "":
+        return []
+    if isinstance(forget, str):
+        forget = [item.strip() for item in forget.split(",") if item.strip()]
+    if not isinstance(forget, (list, tuple)) or not all(isinstance(h, str) for h in forget):
+        raise PlanError("podnet_forget: expected hostnames (a list, or 'host1,host2'), got %r" % (
+            forget,))
+    return sorted(set(forget))
+
+
+def released_nodes(inventory_hosts, ledger, forget=None):
+    """{host: {zone, address, prefix, pod_cidr}} of the ledger's released-pending nodes.
+
+    Nodes of the ledger that are not in the inventory, minus those reset while
+    still listed and those the operator forgets.  Forgetting a node that is in
+    the inventory, or that the ledger does not know, is an error (a typo must
+    never free someone else's subnet).
+    """
+    ledger = _check_ledger(ledger)
+    entries = ledger.get("nodes") or {}
+    hosts = set(inventory_hosts)
+    pending = sorted(h for h in entries if h not in hosts)
+    for host in forget_list(forget):
+        if host in hosts:
+            raise PlanError("podnet_forget: host %s is still in the inventory; remove it from the "
+                            "inventory first (or reset it with playbooks/reset.yml), then forget "
+                            "it" % host)
+        if host not in entries:
+            raise PlanError("podnet_forget: the ledger holds no node %s, nothing to forget "
+                            "(nodes that left the inventory: %s); check the name" % (
+                                host, ", ".join(pending) or "none"))
+    forgotten = set(forget_list(forget))
+    released = {}
+    for host in pending:
+        entry = entries[host]
+        if host in forgotten or entry.get("reset"):
+            continue  # free: nothing of podnet is left on it
+        released[host] = {"zone": entry["zone"], "address": entry.get("address"),
+                          "prefix": entry.get("prefix"), "pod_cidr": entry["pod_cidr"]}
+    return released
+
+
+def ledger_inputs(inventory_nodes, ledger, reported, network, forget=None):
+    """The planner's two inputs from inventory + ledger + host reports + forget list.
+
+    Returns ``{"nodes": merge_nodes(...), "network": ledger_network(...) with
+    "released" = released_nodes(...)}``.
+    """
+    nodes = merge_nodes(inventory_nodes, ledger, reported)
+    result = ledger_network(network, ledger)
+    result["released"] = released_nodes(list(inventory_nodes), ledger, forget)
+    return {"nodes": nodes, "network": result}
+
+
+def mark_reset(ledger, hosts):
+    """The ledger with ``reset: true`` on every node of ``hosts`` it holds.
+
+    Such a node holds nothing of podnet any more: when it leaves the inventory its
+    subnet is free at once. A later site.yml run on it clears the mark again.
+    """
+    ledger = _check_ledger(ledger)
+    if not ledger:
+        return {}
+    result = dict(ledger)
+    result["nodes"] = {host: dict(entry, reset=True) if host in set(hosts) else entry
+                       for host, entry in sorted((ledger.get("nodes") or {}).items())}
+    return result
 
 
 def _differ(host, first, second):
@@ -128,22 +224,37 @@ def ledger_network(network, ledger):
 
 
 def ledger(plan):
-    """The ledger document to write for ``plan`` (keys sorted)."""
+    """The ledger document to write for ``plan`` (keys sorted).
+
+    Every node is recorded with its address and underlay prefix (so a node that
+    cannot be reached later keeps its backend towards every peer); the
+    released-pending nodes of the plan keep their entries.
+    """
     try:
         network = plan["network"]
         zones = plan["zones"]
         nodes = plan["nodes"]
     except (TypeError, KeyError):
         raise PlanError("ledger: expected the output of podnet_plan") from None
+    entries = {}
+    for host, node in nodes.items():
+        entries[host] = {"address": node["address"], "pod_cidr": node["pod_cidr"],
+                         "zone": node["zone"], "state": ALLOCATED}
+        if node.get("prefix") is not None:
+            entries[host]["prefix"] = node["prefix"]
+    for host, node in (network.get("released") or {}).items():
+        entries[host] = {key: node[key] for key in ("address", "pod_cidr", "prefix", "zone")
+                         if node.get(key) is not None}
+        entries[host]["state"] = RELEASED_PENDING
     return {
         "cluster_cidr": network["cluster_cidr"],
         "node_prefix": network["node_prefix"],
-        "nodes": {host: {"address": nodes[host]["address"], "pod_cidr": nodes[host]["pod_cidr"],
-                         "zone": nodes[host]["zone"]} for host in sorted(nodes)},
+        "nodes": {host: entries[host] for host in sorted(entries)},
         "podnet_ledger": LEDGER_VERSION,
         "zone_prefix": network["zone_prefix"],
         "zones": {zone: zones[zone]["block"] for zone in sorted(zones)},
     }
 
 
-__all__ = ["merge_nodes", "ledger_network", "ledger"]
+__all__ = ["merge_nodes", "ledger_network", "ledger", "ledger_inputs", "released_nodes",
+           "mark_reset", "forget_list"]

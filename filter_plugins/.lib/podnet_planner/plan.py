@@ -3,13 +3,67 @@
 from .allocate import allocate_nodes, allocate_zones
 from .ipv4 import cidr, ntoa
 from .segments import check_host_gw, vxlan_peer_counts
-from .validate import VXLAN_OVERHEAD, validate_network, validate_nodes
+from .errors import PlanError
+from .ipv4 import fast_cidr
+from .validate import VXLAN_OVERHEAD, Node, validate_network, validate_nodes
 
 
 def vtep_mac(subnet):
     """Locally administered unicast MAC from the subnet: 0a:58 + its 4 bytes."""
     return "0a:58:%02x:%02x:%02x:%02x" % (
         subnet >> 24, (subnet >> 16) & 255, (subnet >> 8) & 255, subnet & 255)
+
+
+def _check_zone_backends(net, by_zone):
+    """A zone_backends entry for a zone without nodes is a typo or a leftover."""
+    for zone in sorted(net.zone_backends):
+        if zone not in by_zone:
+            raise PlanError("network.zone_backends[%s]: no node is in zone %r (zones with nodes: %s); "
+                            "fix the zone name or remove the entry" % (
+                                zone, zone, ", ".join(sorted(by_zone)) or "none"))
+
+
+def _allocate(net, records):
+    """Group, check and allocate: ({zone: [Node]}, {zone: block}, {host: subnet}).
+
+    Released-pending nodes (``network.released``) take part in the allocation as
+    pinned holders, so no newcomer is ever given their subnet, but they are not
+    nodes of the plan: no peer routes to them.
+    """
+    by_zone = {}
+    for node in records:  # sorted by hostname, so members lists are too
+        by_zone.setdefault(node.zone, []).append(node)
+    _check_zone_backends(net, by_zone)
+    holders = {zone: list(members) for zone, members in by_zone.items()}
+    for host, spec in net.released.items():
+        holders.setdefault(spec["zone"], []).append(
+            Node(host, spec["zone"], None, None, fast_cidr(spec["pod_cidr"])[0]))
+    for members in holders.values():
+        members.sort(key=lambda node: node.name)
+    blocks = allocate_zones(net, holders)
+    subnets = allocate_nodes(net, holders, blocks)
+    return by_zone, blocks, subnets
+
+
+def preflight(nodes, network):
+    """Everything ``plan`` checks that can be checked before any host is asked.
+
+    ``nodes`` may lack addresses (hosts not described by the inventory or the
+    ledger); all else -- network, zones, pins, held subnets, capacity -- is
+    validated and allocated exactly as ``plan`` does.  Returns ``{"ask":
+    [hosts whose address or underlay prefix only the host itself can tell]}``.
+    """
+    net = validate_network(network)
+    records = validate_nodes(nodes, net, partial=True)
+    _allocate(net, records)
+    ask = [node.name for node in records if node.address is None or node.prefix is None]
+    # Segment checks on the nodes fully described already; the rest after the facts step.
+    known = [node for node in records if node.prefix is not None]
+    known_by_zone = {}
+    for node in known:
+        known_by_zone.setdefault(node.zone, []).append(node)
+    check_host_gw(net, known, known_by_zone)
+    return {"ask": ask}
 
 
 def plan(nodes, network):
@@ -22,12 +76,8 @@ def plan(nodes, network):
     """
     net = validate_network(network)
     records = validate_nodes(nodes, net)
-    by_zone = {}
-    for node in records:  # sorted by hostname, so members lists are too
-        by_zone.setdefault(node.zone, []).append(node)
+    by_zone, blocks, subnets = _allocate(net, records)
     check_host_gw(net, records, by_zone)
-    blocks = allocate_zones(net, by_zone)
-    subnets = allocate_nodes(net, by_zone, blocks)
     vxlan_peers = vxlan_peer_counts(net, records, by_zone)
 
     node_len = net.node_len

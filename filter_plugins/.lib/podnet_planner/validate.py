@@ -22,8 +22,18 @@ MAX_NODE_PREFIX = 30
 
 NETWORK_KEYS = frozenset((
     "cluster_cidr", "node_prefix", "zone_prefix", "zones", "zone_backends", "service_cidr",
-    "reserved", "backend", "underlay_mtu", "vxlan",
+    "reserved", "backend", "underlay_mtu", "vxlan", "released",
 ))
+RELEASED_KEYS = frozenset(("zone", "address", "prefix", "pod_cidr"))
+
+# Underlay addresses no peer can route or tunnel to: "this network", loopback,
+# multicast and the reserved class E range (with the limited broadcast).
+UNUSABLE_UNDERLAY = (
+    (0x00000000, 8, "a 'this network' address (0.0.0.0/8)"),
+    (0x7F000000, 8, "a loopback address (127.0.0.0/8)"),
+    (0xE0000000, 4, "a multicast address (224.0.0.0/4)"),
+    (0xF0000000, 4, "a reserved/broadcast address (240.0.0.0/4)"),
+)
 VXLAN_KEYS = frozenset(("vni", "port", "device"))
 
 
@@ -54,7 +64,7 @@ class Network:
 
     __slots__ = ("cluster_net", "cluster_len", "node_len", "zone_len", "service", "reserved",
                  "backend", "zone_backends", "underlay_mtu", "vni", "port", "device",
-                 "zone_pins")
+                 "zone_pins", "released")
 
     def as_dict(self, zones=None):
         return {
@@ -68,6 +78,7 @@ class Network:
             "backend": self.backend,
             "underlay_mtu": self.underlay_mtu,
             "vxlan": {"vni": self.vni, "port": self.port, "device": self.device},
+            "released": {host: dict(spec) for host, spec in sorted(self.released.items())},
         }
 
 
@@ -96,6 +107,46 @@ def _zone_name(value, what):
         raise PlanError("%s: missing zone; give every node a non-empty 'zone' string (its "
                         "datacenter or L2 segment name)" % what)
     return value
+
+
+def check_underlay_address(address, text, what):
+    """Reject underlay addresses no peer could reach (loopback, multicast, ...)."""
+    for net, plen, kind in UNUSABLE_UNDERLAY:
+        if address & mask(plen) == net:
+            raise PlanError("%s: %s is %s, which no peer can route or tunnel to; set the host's "
+                            "real underlay address (podnet_address)" % (what, text, kind))
+
+
+def _released(value, net):
+    """{host: {zone, address, prefix, pod_cidr}} of nodes that left the inventory but whose
+    subnet is still held (released-pending, from the ledger)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise PlanError("network.released: expected {host: {zone, pod_cidr, ...}} (from the "
+                        "ledger), got %r" % (value,))
+    result = {}
+    owner = {}
+    for host in sorted(value):
+        spec = value[host]
+        what = "network.released[%s]" % host
+        if not isinstance(spec, dict) or sorted(set(spec) - RELEASED_KEYS):
+            raise PlanError("%s: expected a dict with zone, pod_cidr, address, prefix, got %r; "
+                            "fix the node's entry in the ledger" % (what, spec))
+        zone = _zone_name(spec.get("zone"), what)
+        pnet, plen = parse_cidr(spec.get("pod_cidr"), what + ".pod_cidr")
+        if plen != net.node_len or pnet & mask(net.cluster_len) != net.cluster_net:
+            raise PlanError("%s.pod_cidr: %s is not a /%d subnet of the cluster CIDR %s; the ledger "
+                            "belongs to another network, restore it" % (
+                                what, spec.get("pod_cidr"), net.node_len,
+                                cidr(net.cluster_net, net.cluster_len)))
+        if pnet in owner:
+            raise PlanError("%s.pod_cidr: %s is also held by released node %s; fix the ledger" % (
+                what, spec.get("pod_cidr"), owner[pnet]))
+        owner[pnet] = host
+        result[host] = {"zone": zone, "address": spec.get("address"), "prefix": spec.get("prefix"),
+                        "pod_cidr": cidr(pnet, plen)}
+    return result
 
 
 def validate_network(network):
@@ -214,20 +265,26 @@ def validate_network(network):
                             "block, fix the ledger" % (what, block, block_owner[bnet]))
         block_owner[bnet] = zone
         net.zone_pins[zone] = bnet
+    net.released = _released(network.get("released"), net)
     return net
 
 
-def validate_nodes(nodes, net):
-    """Check ``nodes`` against ``net``; returns Node records sorted by hostname."""
+def validate_nodes(nodes, net, partial=False):
+    """Check ``nodes`` against ``net``; returns Node records sorted by hostname.
+
+    With ``partial`` a node may lack its address (not known before the hosts are
+    asked): everything else about it is still checked.
+    """
     if not isinstance(nodes, dict):
         raise PlanError("nodes: expected {hostname: {'zone', 'address', ...}}, got %r" % (nodes,))
     result = []
     by_address = {}
     by_pin = {}
+    held = {}
+    for host, spec in net.released.items():
+        held[parse_cidr(spec["pod_cidr"], "released")[0]] = host
     cnet, clen = net.cluster_net, net.cluster_len
     cmask = mask(clen)
-    nlen = net.node_len
-    nmask = mask(nlen)
     for name in sorted(nodes):
         spec = nodes[name]
         if not isinstance(name, str) or not name:
@@ -235,7 +292,18 @@ def validate_nodes(nodes, net):
         if not isinstance(spec, dict):
             raise PlanError("host %s: expected a dict with 'zone' and 'address', got %r" % (name, spec))
         zone = _zone_name(spec.get("zone"), "host %s" % name)
+        if name in net.released:
+            raise PlanError("host %s: it is both a node and a released node of the ledger; a "
+                            "returning node takes its entry back, fix the ledger" % name)
+        if partial and spec.get("address") is None:
+            prefix = spec.get("prefix")
+            if prefix is not None:
+                as_int(prefix, "host %s prefix" % name, 0, 32,
+                       "give the underlay prefix length, e.g. 24, or leave it out")
+            result.append(Node(name, zone, None, None, _pin(spec, name, net, by_pin, held)))
+            continue
         address = parse_address(spec.get("address"), "host %s address" % name)
+        check_underlay_address(address, spec.get("address"), "host %s address" % name)
         if address in by_address:
             raise PlanError("host %s: address %s is also the address of host %s; every node "
                             "needs its own underlay address" % (name, spec["address"], by_address[address]))
@@ -252,24 +320,33 @@ def validate_nodes(nodes, net):
             raise PlanError("host %s: its address %s lies inside the cluster CIDR %s; choose a "
                             "cluster CIDR disjoint from the hosts' networks" % (
                                 name, spec["address"], cidr(cnet, clen)))
-        pin = spec.get("pod_cidr")
-        if pin is not None and pin != "":
-            what = "host %s pod_cidr" % name
-            pnet, plen = parse_cidr(pin, what)
-            if plen != nlen:
-                raise PlanError("%s: %s is a /%d but node_prefix is /%d; pin a /%d subnet of %s "
-                                "or remove the pin" % (what, pin, plen, nlen, nlen, cidr(cnet, clen)))
-            if pnet & cmask != cnet:
-                raise PlanError("%s: %s lies outside the cluster CIDR %s; pin a subnet inside it "
-                                "or remove the pin" % (what, pin, cidr(cnet, clen)))
-            if pnet & nmask != pnet:  # unreachable after parse_cidr, kept as a guard
-                raise PlanError("%s: %s is not aligned to /%d" % (what, pin, nlen))
-            if pnet in by_pin:
-                raise PlanError("%s: %s is also pinned by host %s; two hosts can never share a pod "
-                                "subnet, remove one pin (or reset that host)" % (what, pin, by_pin[pnet]))
-            by_pin[pnet] = name
-        else:
-            pin = None
-            pnet = None
-        result.append(Node(name, zone, address, prefix, pnet))
+        result.append(Node(name, zone, address, prefix, _pin(spec, name, net, by_pin, held)))
     return result
+
+
+def _pin(spec, name, net, by_pin, held):
+    """The integer network of a node's pod_cidr (pin or held subnet), or None."""
+    pin = spec.get("pod_cidr")
+    if pin is None or pin == "":
+        return None
+    cnet, clen = net.cluster_net, net.cluster_len
+    nlen = net.node_len
+    what = "host %s pod_cidr" % name
+    pnet, plen = parse_cidr(pin, what)
+    if plen != nlen:
+        raise PlanError("%s: %s is a /%d but node_prefix is /%d; pin a /%d subnet of %s "
+                        "or remove the pin" % (what, pin, plen, nlen, nlen, cidr(cnet, clen)))
+    if pnet & mask(clen) != cnet:
+        raise PlanError("%s: %s lies outside the cluster CIDR %s; pin a subnet inside it "
+                        "or remove the pin" % (what, pin, cidr(cnet, clen)))
+    if pnet in by_pin:
+        raise PlanError("%s: %s is also pinned by host %s; two hosts can never share a pod "
+                        "subnet, remove one pin (or reset that host)" % (what, pin, by_pin[pnet]))
+    if pnet in held:
+        raise PlanError("%s: %s is still held by host %s, which left the inventory but has not "
+                        "been reset (released-pending); reset it (playbooks/reset.yml while it is "
+                        "still listed) or, if it is gone for good, forget it with "
+                        "-e podnet_forget=%s; or pin another subnet" % (
+                            what, pin, held[pnet], held[pnet]))
+    by_pin[pnet] = name
+    return pnet
