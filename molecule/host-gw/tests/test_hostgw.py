@@ -1,10 +1,13 @@
 """host-gw scenario: three nodes on one segment, proven from inside real pods.
 
 The tests run in file order and walk the fleet's life: steady state, check mode,
-restart, scale out, scale in, reset. Each later test relies on the earlier ones.
+restart, a node down during a run, scale out, scale in, reset. Each later test relies on
+the earlier ones.
 """
 
 from pathlib import Path
+
+import subprocess
 
 import pytest
 from podnet_testlib import (Pod, assert_run_ok, connect, host, ledger, listen,
@@ -116,6 +119,23 @@ def test_restart_restores_everything(subnets):
         fresh.delete()
 
 
+def test_a_node_down_during_a_run_changes_nothing_about_it(subnets):
+    down = "podnet-hg-node3"
+    before = ledger()["nodes"][down]
+    routes = {name: podnet_routes(host(name)) for name in NODES if name != down}
+    subprocess.run(["docker", "stop", "-t", "5", down], check=True, capture_output=True)
+    try:
+        result = run_playbook("site.yml")
+        assert result["rc"] != 0  # the run says so: one node could not be configured
+        for name, seen in routes.items():
+            assert result["recap"][name]["failed"] == 0 and result["recap"][name]["changed"] == 0
+            assert podnet_routes(host(name)) == seen, name
+        assert ledger()["nodes"][down] == before
+    finally:
+        restart(down, action="start")
+    assert podnet_routes(host(down)) == {subnets[p]: ADDRESSES[p] for p in NODES if p != down}
+
+
 def test_adding_a_node_moves_nobody(subnets):
     assert_run_ok(run_playbook("site.yml", inventories=(SPARE_INVENTORY,)))
     after = {name: node["pod_cidr"] for name, node in ledger()["nodes"].items()}
@@ -136,10 +156,16 @@ def test_adding_a_node_moves_nobody(subnets):
 def test_removing_a_node_purges_its_routes_everywhere(subnets):
     spare_subnet = ledger()["nodes"][SPARE]["pod_cidr"]
     assert_run_ok(run_playbook("site.yml"))
-    assert SPARE not in ledger()["nodes"]
     for name in NODES:
         assert spare_subnet not in podnet_routes(host(name))
+    # It was not reset: it still holds its subnet, which nobody else may take.
+    entry = ledger()["nodes"][SPARE]
+    assert entry["state"] == "released-pending" and entry["pod_cidr"] == spare_subnet
     assert_run_ok(run_playbook("reset.yml", "--limit", SPARE, inventories=(SPARE_INVENTORY,)))
+    assert ledger()["nodes"][SPARE].get("reset") is True
+    # Reset and out of the inventory: the next run frees its subnet.
+    assert_run_ok(run_playbook("plan.yml"))
+    assert SPARE not in ledger()["nodes"]
 
 
 def test_reset_leaves_nothing_of_podnet():

@@ -57,7 +57,8 @@ def run_playbook(playbook: str, *args: str, inventories: tuple = ()) -> dict:
         "ANSIBLE_NOCOLOR": "1",
         "ANSIBLE_FORCE_COLOR": "0",
     })
-    sources = ["-i", INVENTORY]
+    # The inventory directory, as molecule's own converge passes it: the same ledger.
+    sources = ["-i", str(Path(INVENTORY).parent)]
     for extra in inventories:
         sources += ["-i", str(extra)]
     command = [str(Path(sys.executable).with_name("ansible-playbook")), *sources,
@@ -81,7 +82,7 @@ def assert_run_ok(result: dict, changed: int | None = None) -> None:
 
 
 def ledger() -> dict:
-    """The ledger the plan play wrote next to the scenario's inventory."""
+    """The ledger the plan play wrote in the scenario's inventory directory."""
     path = Path(INVENTORY).parent / ".podnet-ledger.yml"
     return yaml.safe_load(path.read_text())
 
@@ -178,9 +179,10 @@ def podnet_routes(target) -> dict:
     return routes
 
 
-def restart(name: str, timeout: float = 90) -> None:
-    """Restart a test host like a reboot and wait until systemd has finished booting."""
-    subprocess.run(["docker", "restart", "-t", "5", name], check=True, capture_output=True)
+def restart(name: str, timeout: float = 90, action: str = "restart") -> None:
+    """Restart (or start) a test host like a reboot; wait until systemd has finished booting."""
+    subprocess.run(["docker", action, *(["-t", "5"] if action == "restart" else []), name],
+                   check=True, capture_output=True)
     target = host(name)
     deadline = time.monotonic() + timeout
     state = ""
