@@ -1,17 +1,25 @@
 """etcd scenario: podnet's registry is a TLS etcd cluster, in flannel's schema.
 
-The tests run in file order and walk the cluster's life: steady state, check mode, a
-member down (quorum), its return, a new member, a member reinstalled without its data.
+The tests run in file order and walk the cluster's life: steady state, peers checked by
+name, check mode, the controller's PKI directory lost (the run stops before any change) and
+restored (with a flanneld TTL lease that the run leaves alone), a member down (quorum), its
+return, a new member, a member reinstalled without its data, then the opt-in etcd reset
+and the re-key runbook of docs/etcd-pki.md (reset, new CA, subnets re-seeded).
 """
 
 import base64
+import hashlib
 import json
+import os
+import shutil
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
-from podnet_testlib import Pod, assert_run_ok, host, run_playbook, sh
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+from podnet_testlib import INVENTORY, Pod, assert_run_ok, host, run_playbook, sh
 
 NODES = ["podnet-et-node1", "podnet-et-node2", "podnet-et-node3"]
 SPARE = "podnet-et-node4"
@@ -21,6 +29,9 @@ PREFIX = "/coreos.com/network"
 PKI = "/etc/etcd/podnet-pki"
 CTL = "set -a; . /etc/etcd/podnet-etcdctl.env; set +a; etcdctl"
 SPARE_INVENTORY = Path(__file__).resolve().parent / "spare-inventory.yml"
+MEMBER_ONLY_INVENTORY = Path(__file__).resolve().parent / "spare-member-only.yml"
+# role podnet_etcd's PKI directory on the controller (default: next to the inventory)
+CONTROLLER_PKI = Path(INVENTORY).parent / ".podnet-pki"
 
 
 def etcdctl(name, args, check=True):
@@ -127,6 +138,52 @@ def test_subnet_env_is_flannels(subnets):
         assert host(name).file("/etc/tmpfiles.d/podnet-flannel-env.conf").exists
 
 
+def peer_port_answers(name, cert, key, peer="podnet-et-node2"):
+    """Whether the peer port of `peer` serves `name` presenting this certificate and key."""
+    result = host(name).run(
+        f"printf 'GET /version HTTP/1.0\\r\\n\\r\\n' | timeout 10 openssl s_client -quiet "
+        f"-connect {ADDRESSES[peer]}:2380 -CAfile {PKI}/ca.crt -cert {cert} -key {key} 2>&1")
+    return "etcdcluster" in result.stdout, result.stdout
+
+
+def common_name(path):
+    cert = x509.load_pem_x509_certificate(Path(path).read_bytes())
+    return cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
+
+
+def test_peer_port_accepts_only_peer_certificates():
+    # every certificate below is issued by the cluster's CA; only a peer's may join
+    ok, out = peer_port_answers("podnet-et-node1", f"{PKI}/peer.crt", f"{PKI}/peer.key")
+    assert ok, out
+    for cert in ("client", "server"):   # the registry client (CN podnet), a member's server cert
+        ok, out = peer_port_answers("podnet-et-node1", f"{PKI}/{cert}.crt", f"{PKI}/{cert}.key")
+        assert not ok, f"{cert}.crt was accepted on the peer port: {out}"
+    node = host("podnet-et-node1")
+    for suffix in ("crt", "key"):
+        subprocess.run(["docker", "cp", str(CONTROLLER_PKI / f"flanneld-podnet-et-node1.{suffix}"),
+                        f"podnet-et-node1:/tmp/flanneld.{suffix}"], check=True)
+    try:
+        ok, out = peer_port_answers("podnet-et-node1", "/tmp/flanneld.crt", "/tmp/flanneld.key")
+        assert not ok, f"a flanneld certificate was accepted on the peer port: {out}"
+        # ... while it is a valid client certificate of the same CA
+        assert node.run(f"ETCDCTL_API=3 etcdctl --endpoints=https://{ADDRESSES['podnet-et-node2']}:2379 "
+                        f"--cacert={PKI}/ca.crt --cert=/tmp/flanneld.crt --key=/tmp/flanneld.key "
+                        f"get --prefix {PREFIX}/config --keys-only").rc == 0
+    finally:
+        node.run("rm -f /tmp/flanneld.crt /tmp/flanneld.key")
+    for name in NODES:
+        assert "ETCD_PEER_CERT_ALLOWED_CN=podnet-etcd-peer" in sh(host(name), "systemctl show etcd -p Environment")
+
+
+def test_each_flanneld_has_its_own_certificate_and_no_member_holds_it():
+    for name in NODES:
+        assert common_name(CONTROLLER_PKI / f"flanneld-{name}.crt") == f"flanneld-{name}"
+        assert sh(host(name), f"ls {PKI}").split() == [
+            "ca.crt", "client.crt", "client.key", "peer.crt", "peer.key", "server.crt", "server.key"]
+    assert common_name(CONTROLLER_PKI / "client.crt") == "podnet"
+    assert common_name(CONTROLLER_PKI / "podnet-et-node1-peer.crt") == "podnet-etcd-peer"
+
+
 @pytest.mark.parametrize("src,dst", [("podnet-et-node1", "podnet-et-node2"),
                                      ("podnet-et-node2", "podnet-et-node3"),
                                      ("podnet-et-node3", "podnet-et-node1")])
@@ -143,6 +200,56 @@ def test_pod_to_pod_across_hosts(subnets, src, dst):
 
 def test_check_mode_on_a_converged_fleet_changes_nothing():
     assert_run_ok(run_playbook("site.yml", "--check"), changed=0)
+
+
+def ca_digests():
+    return {name: sh(host(name), f"sha256sum {PKI}/ca.crt").split()[0] for name in NODES}
+
+
+def started_at():
+    return {name: sh(host(name), "systemctl show etcd -p ActiveEnterTimestampMonotonic").strip()
+            for name in NODES}
+
+
+def test_a_lost_pki_directory_stops_the_run_before_any_change():
+    # before: the run created a new CA and pushed it member by member
+    digests, since = ca_digests(), started_at()
+    moved = CONTROLLER_PKI.with_name(".podnet-pki.moved")
+    CONTROLLER_PKI.rename(moved)
+    try:
+        result = run_playbook("site.yml")
+        tail = "\n".join(result["output"].splitlines()[-40:])
+        assert result["rc"] != 0, tail
+        assert f"the CA (ca.key and ca.crt) is missing from {CONTROLLER_PKI}" in result["output"], tail
+        assert "docs/etcd-pki.md" in result["output"], tail
+        assert all(r["changed"] == 0 for r in result["recap"].values()), tail
+        assert not CONTROLLER_PKI.exists(), "the run created a new PKI directory"
+        wait_healthy("podnet-et-node1", 3)
+        assert ca_digests() == digests and started_at() == since
+    finally:
+        if CONTROLLER_PKI.exists():
+            shutil.rmtree(CONTROLLER_PKI)
+        moved.rename(CONTROLLER_PKI)
+
+
+def test_the_restored_pki_runs_clean_and_a_ttl_lease_is_left_alone(subnets):
+    # flanneld on node1 adopted its reservation under a TTL lease; a stray flanneld holds
+    # another subnet. Before: podnet re-put the first without its lease (changed=1).
+    mine = f"{PREFIX}/subnets/{subnets['podnet-et-node1'].replace('/', '-')}"
+    stray = f"{PREFIX}/subnets/10.244.250.0-24"
+    value = etcdctl("podnet-et-node1", f"get {mine} --print-value-only").strip()
+    lease = etcdctl("podnet-et-node1", "lease grant 900").split()[1]
+    etcdctl("podnet-et-node1", f"put --lease={lease} {mine} '{value}'")
+    etcdctl("podnet-et-node1", f"put --lease={lease} {stray} "
+                               "'{\"PublicIP\":\"192.0.2.250\",\"BackendType\":\"vxlan\"}'")
+    try:
+        assert_run_ok(run_playbook("site.yml"), changed=0)
+        held = registry()
+        assert held[mine][1] == int(lease, 16) and held[stray][1] == int(lease, 16)
+    finally:
+        etcdctl("podnet-et-node1", f"put {mine} '{value}'")        # a reservation again
+        etcdctl("podnet-et-node1", f"lease revoke {lease}")         # deletes the stray key
+    assert registry()[mine][1] == 0 and stray not in registry()
 
 
 def test_a_member_down_keeps_quorum_and_site_still_runs(subnets):
@@ -202,3 +309,42 @@ def test_removing_the_node_deletes_its_lease():
     held = leases()
     assert ADDRESSES[SPARE] not in held and spare_lease not in held.values()
     etcdctl("podnet-et-node1", "del /podnet-test/quorum")
+
+
+MEMBERS = NODES + [SPARE]
+
+
+def test_reset_removes_etcd_only_when_asked():
+    # before: reset.yml never touched etcd or flanneld
+    assert_run_ok(run_playbook("reset.yml", "--tags", "podnet_reset_etcd",
+                               inventories=(MEMBER_ONLY_INVENTORY,)), changed=0)
+    wait_healthy("podnet-et-node1", 4)
+    assert_run_ok(run_playbook("reset.yml", "--tags", "podnet_reset_etcd", "-e", "podnet_reset_etcd=true",
+                               inventories=(MEMBER_ONLY_INVENTORY,)))
+    for name in MEMBERS:
+        node = host(name)
+        assert node.run("systemctl is-active etcd").stdout.strip() != "active", name
+        assert node.run("systemctl is-enabled etcd").stdout.strip() == "disabled", name
+        for path in ("/var/lib/etcd/podnet", PKI, "/etc/etcd/podnet-etcdctl.env",
+                     "/etc/systemd/system/etcd.service.d/podnet.conf", "/etc/systemd/system/podnet-flanneld.service"):
+            assert not node.file(path).exists, f"{name}: {path}"
+    # the pod network itself was not reset (only the tagged play ran)
+    assert host("podnet-et-node1").file("/etc/ansible/facts.d/podnet.fact").exists
+
+
+def test_rekey_runbook_new_ca_and_the_subnets_come_back(subnets):
+    # docs/etcd-pki.md, "no backup": the cluster was reset above; move the old PKI away and
+    # run site.yml: a new CA, a new cluster, every node's subnet re-seeded from the node.
+    old_ca = hashlib.sha256((CONTROLLER_PKI / "ca.crt").read_bytes()).hexdigest()
+    moved = CONTROLLER_PKI.with_name(".podnet-pki.old")
+    CONTROLLER_PKI.rename(moved)
+    try:
+        assert_run_ok(run_playbook("site.yml"))
+        wait_healthy("podnet-et-node1", 3)
+        assert members() == NODES
+        assert hashlib.sha256((CONTROLLER_PKI / "ca.crt").read_bytes()).hexdigest() != old_ca
+        assert leases() == {ADDRESSES[n]: subnets[n] for n in NODES}
+        assert {h: n["pod_cidr"] for h, n in registry()[f"{PREFIX}/podnet/ledger"][0]["nodes"].items()} == subnets
+    finally:
+        shutil.rmtree(moved, ignore_errors=True)
+    assert os.stat(CONTROLLER_PKI).st_mode & 0o777 == 0o700
