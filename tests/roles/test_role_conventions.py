@@ -208,3 +208,13 @@ def test_meta_has_no_dependencies(role):
     assert meta.get("dependencies", None) == [], (
         f"{role}: meta/main.yml must say `dependencies: []`; compose roles in playbooks"
     )
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_meta_names_the_one_licence_author_and_tested_ansible(role):
+    info = _load(role, "meta", "main.yml")["galaxy_info"]
+    # One LICENSE at the root (GPL-3.0-or-later: the filters and action plugins run inside
+    # ansible-core, which is GPLv3+); the pinned, tested ansible-core is 2.19.
+    assert info["license"] == "GPL-3.0-or-later", role
+    assert info["author"] == "podnet contributors", role
+    assert str(info["min_ansible_version"]) == "2.19", role
