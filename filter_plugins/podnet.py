@@ -72,12 +72,9 @@ EXAMPLES = r"""
   ansible.builtin.set_fact:
     podnet_host: "{{ podnet_plan | podnet_host_view(inventory_hostname) }}"
 
-- name: Plan | ledger document to write
-  ansible.builtin.copy:
-    content: "{{ podnet_plan | podnet_ledger | to_nice_yaml(indent=2) }}"
-    dest: "{{ inventory_dir }}/podnet-ledger.yml"
-    mode: "0644"
-  delegate_to: localhost
+- name: Plan | ledger document to write (role podnet_plan writes it atomically, locked)
+  ansible.builtin.set_fact:
+    podnet_ledger_document: "{{ podnet_plan | podnet_ledger }}"
 """
 
 RETURN = r"""

@@ -55,8 +55,8 @@ def host_view(plan, hostname):
     intra_mode = zone_backends.get(my_zone, backend)
     node_len = fast_cidr(me["pod_cidr"])[1]
 
-    # The hot loop: one pass in hostname order, the backend decision of
-    # segments.pair_backend inlined, and sort keys that are the 4-byte
+    # The hot loop: one pass in hostname order, the backend rule of segments'
+    # docstring applied per peer, and sort keys that are the 4-byte
     # network-order forms of the addresses (bytes order == numeric order), so
     # no string is parsed twice and two sorts serve all four sorted lists.
     by_subnet = []

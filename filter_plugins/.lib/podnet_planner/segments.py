@@ -6,7 +6,7 @@ nodes of the same zone are taken to share a segment.
 
 Backend between a and b: the zone's ``zone_backends`` entry when both are in
 that zone, else ``network.backend``.  ``auto`` means host-gw on one segment and
-vxlan otherwise (flannel's DirectRouting).
+vxlan otherwise (flannel's DirectRouting); host_view applies the rule per peer.
 """
 
 from .errors import PlanError
@@ -18,14 +18,6 @@ def same_segment(zone_a, under_a, zone_b, under_b):
     if under_a is None or under_b is None:
         return zone_a == zone_b
     return under_a == under_b
-
-
-def pair_backend(backend, zone_backends, zone_a, under_a, zone_b, under_b):
-    """'host-gw' or 'vxlan' for one pair (validated plans only)."""
-    mode = zone_backends.get(zone_a, backend) if zone_a == zone_b else backend
-    if mode == "auto":
-        return "host-gw" if same_segment(zone_a, under_a, zone_b, under_b) else "vxlan"
-    return mode
 
 
 def _segment_text(node):
