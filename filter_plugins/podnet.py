@@ -32,6 +32,9 @@ description:
     reset, not forgotten), whose subnets no newcomer may take.
   - "C(podnet_preflight(nodes, network)) runs every check of C(podnet_plan) that needs no host
     (nodes may lack their address) and returns C({ask: [hosts only the host can describe]})."
+  - "C(podnet_preview(ledger, plan)) says what applying C(plan) changes against the ledger it was
+    made from - C({added, leaving, freed, moved, backend_changes, mtu_changes, lines}); C(moved)
+    must always be empty."
   - "C(podnet_ledger_mark_reset(ledger, hosts)) marks nodes as reset (C(reset=true)); once they
     leave the inventory their subnets are free."
   - C(podnet_flannel_config(plan)), C(podnet_flannel_leases(plan, prefix)) and
@@ -159,6 +162,11 @@ def podnet_ledger_mark_reset(ledger, hosts):
     return _call("podnet_ledger_mark_reset", "mark_reset", ledger, hosts)
 
 
+def podnet_preview(ledger, plan):
+    """What applying ``plan`` changes against ``ledger``: adds, leaves, moves, paths."""
+    return _call("podnet_preview", "preview", ledger, plan)
+
+
 def podnet_flannel_config(plan):
     """flannel's ``<prefix>/config`` value."""
     return _call("podnet_flannel_config", "flannel_config", plan)
@@ -188,6 +196,7 @@ class FilterModule:
             "podnet_preflight": podnet_preflight,
             "podnet_ledger_inputs": podnet_ledger_inputs,
             "podnet_ledger_mark_reset": podnet_ledger_mark_reset,
+            "podnet_preview": podnet_preview,
             "podnet_flannel_config": podnet_flannel_config,
             "podnet_flannel_leases": podnet_flannel_leases,
             "podnet_flannel_leases_parse": podnet_flannel_leases_parse,

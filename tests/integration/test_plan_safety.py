@@ -171,3 +171,24 @@ def test_an_unreadable_ledger_stops_the_run_naming_the_file(tmp_path, content, f
     flat = " ".join(out.split())
     assert fragment in flat and str(tmp_path / ".podnet-ledger.hosts.yml") in flat, out
     assert (tmp_path / ".podnet-ledger.hosts.yml").read_text() == content
+
+
+def test_the_preview_lists_adds_removes_and_path_changes_without_writing(tmp_path):
+    path = inventory(tmp_path / "hosts.yml", FLEET)
+    ledger_file = tmp_path / ".podnet-ledger.hosts.yml"
+    preview = os.path.join(ROOT, "playbooks", "preview.yml")
+    rc, out = run(path, playbook=preview)
+    assert rc == 0, out
+    assert "+ a1 gets 10.244.0.0/24 in zone a" in out, out
+    assert not ledger_file.exists()  # a preview never writes the ledger
+    assert run(path)[0] == 0
+    written = ledger_file.read_text()
+    # a2 leaves, a3 arrives, zone a goes to vxlan inside: a1<->a3 is vxlan, MTUs drop.
+    inventory(path, {"a": {"a1": FLEET["a"]["a1"], "a3": node("198.51.100.13")}, "b": FLEET["b"]})
+    rc, out = run(path, "-e", '{"podnet_plan_zone_backends": {"a": "vxlan"}}', playbook=preview)
+    assert rc == 0, out
+    flat = " ".join(out.split())
+    assert "+ a3 gets 10.244.2.0/24 in zone a" in flat, out
+    assert "- a2 leaves: 10.244.1.0/24 stays reserved (released-pending)" in flat, out
+    assert "~ a1: MTU 1500 -> 1450" in flat, out
+    assert ledger_file.read_text() == written

@@ -8,7 +8,7 @@ import podnet
 FILTERS = {"podnet_plan", "podnet_host_view", "podnet_merge_nodes", "podnet_ledger_network",
            "podnet_ledger", "podnet_flannel_config", "podnet_flannel_leases",
            "podnet_flannel_leases_parse", "podnet_preflight", "podnet_ledger_inputs",
-           "podnet_ledger_mark_reset"}
+           "podnet_ledger_mark_reset", "podnet_preview"}
 
 
 def test_filter_map():

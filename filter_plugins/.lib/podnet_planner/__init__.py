@@ -12,9 +12,10 @@ from .host_view import host_view
 from .ledger import (forget_list, ledger, ledger_inputs, ledger_network, mark_reset, merge_nodes,
                      released_nodes)
 from .plan import plan, preflight
+from .preview import preview
 
 __all__ = [
     "PlanError", "plan", "preflight", "host_view", "merge_nodes", "ledger", "ledger_network",
-    "ledger_inputs", "released_nodes", "mark_reset", "forget_list",
+    "ledger_inputs", "released_nodes", "mark_reset", "forget_list", "preview",
     "flannel_config", "flannel_leases", "flannel_leases_parse",
 ]

@@ -30,6 +30,7 @@ READABLE_VERSIONS = (1, 2)  # version 1 had no prefix, state or reset mark
 ALLOCATED = "allocated"
 RELEASED_PENDING = "released-pending"
 STATES = (ALLOCATED, RELEASED_PENDING)
+ROUTING_KEYS = ("backend", "underlay_mtu", "vxlan", "zone_backends")
 
 
 def _check_ledger(ledger):
@@ -251,6 +252,8 @@ def ledger(plan):
         "node_prefix": network["node_prefix"],
         "nodes": {host: entries[host] for host in sorted(entries)},
         "podnet_ledger": LEDGER_VERSION,
+        # What decided each pair's path when this was written (read by the preview).
+        "routing": {key: network[key] for key in ROUTING_KEYS if key in network},
         "zone_prefix": network["zone_prefix"],
         "zones": {zone: zones[zone]["block"] for zone in sorted(zones)},
     }
