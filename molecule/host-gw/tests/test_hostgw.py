@@ -7,11 +7,14 @@ the earlier ones.
 
 from pathlib import Path
 
+import json
+import re
 import subprocess
 
 import pytest
-from podnet_testlib import (Pod, assert_run_ok, connect, host, ledger, listen,
-                            podnet_routes, restart, run_playbook, sh)
+from podnet_testlib import (ARTIFACTS, INVENTORY, Pod, assert_run_ok, connect, host, ledger,
+                            listen, png_colours, podnet_routes, render_page, restart, run_playbook,
+                            sh)
 
 NODES = ["podnet-hg-node1", "podnet-hg-node2", "podnet-hg-node3"]
 SPARE = "podnet-hg-node4"
@@ -96,6 +99,47 @@ def test_check_mode_reports_drift_without_repairing_it(subnets):
     assert peer not in podnet_routes(node)
     assert_run_ok(run_playbook("site.yml", "--limit", "localhost,podnet-hg-node3"))
     assert peer in podnet_routes(node)
+
+
+REPORT = Path(INVENTORY).parent / ".podnet-report"
+FAIL_RED = (0xD6, 0x28, 0x28)
+
+
+def _red_pixels(colours):
+    return sum(n for (r, g, b), n in colours.items()
+               if abs(r - FAIL_RED[0]) < 24 and abs(g - FAIL_RED[1]) < 24 and abs(b - FAIL_RED[2]) < 24)
+
+
+def _failed_edges(dom):
+    edges = re.findall(r'<path class="edge ([a-z-]+)( fail)?" data-a="([^"]+)" data-b="([^"]+)"', dom)
+    assert edges, "the report draws no edge"
+    return {(a, b) for _, fail, a, b in edges if fail}
+
+
+def test_verify_draws_the_fleet_and_turns_a_broken_pair_red(subnets):
+    assert_run_ok(run_playbook("verify.yml"))
+    document = json.loads((REPORT / "report.json").read_text())
+    assert document["summary"] == {"nodes": 3, "pairs": 6, "failed": 0, "ok": True}
+    dom = render_page(REPORT / "index.html", ARTIFACTS / "report-host-gw.png")
+    for name in NODES:
+        assert f'data-host="{name}"' in dom and subnets[name] in dom, name
+    assert "zone lab" in dom and "all 3 nodes reach each other" in dom
+    assert not _failed_edges(dom)
+    colours = png_colours(ARTIFACTS / "report-host-gw.png")
+    assert len(colours) > 50 and max(colours.values()) < 0.97 * sum(colours.values())  # not blank
+    assert _red_pixels(colours) < 50
+    broken = "podnet-hg-node3"
+    sh(host(broken), "ip link set cbr0 down")
+    try:
+        result = run_playbook("verify.yml")
+        assert result["rc"] != 0  # verify fails the run, and still writes the report
+        dom = render_page(REPORT / "index.html", ARTIFACTS / "report-host-gw-broken.png")
+    finally:
+        sh(host(broken), "ip link set cbr0 up")
+    assert _failed_edges(dom) == {tuple(sorted((broken, other))) for other in NODES if other != broken}
+    assert "FAILED" in dom
+    assert _red_pixels(png_colours(ARTIFACTS / "report-host-gw-broken.png")) > 200
+    assert_run_ok(run_playbook("site.yml", "--limit", f"localhost,{broken}"), changed=0)
 
 
 def test_restart_restores_everything(subnets):

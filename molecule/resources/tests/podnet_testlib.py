@@ -12,9 +12,11 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+import struct
 import subprocess
 import sys
 import time
+import zlib
 from pathlib import Path
 
 import testinfra
@@ -22,6 +24,7 @@ import yaml
 
 PROJECT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).parents[3]))
 INVENTORY = os.environ.get("MOLECULE_INVENTORY_FILE", "")
+ARTIFACTS = PROJECT / ".artifacts"   # screenshots the tests keep (gitignored)
 ROUTE_PROTOCOL = 191          # podnet's route protocol (roles/podnet_routes default)
 ECHO_PORT = 7777
 ECHO_SCRIPT = "/usr/local/sbin/podnet-test-echo"
@@ -192,3 +195,60 @@ def restart(name: str, timeout: float = 90, action: str = "restart") -> None:
             return
         time.sleep(1)
     raise AssertionError(f"{name} did not finish booting: {state}")
+
+
+# --- what a person sees ---------------------------------------------------------------
+def render_page(page: Path, screenshot: Path, size: str = "1400,1100") -> str:
+    """Open a local page in headless Chromium: keep a screenshot, return the DOM it built."""
+    screenshot.parent.mkdir(parents=True, exist_ok=True)
+    base = ["chromium", "--headless=new", "--no-sandbox", "--disable-gpu",
+            "--allow-file-access-from-files", f"--window-size={size}"]
+    url = page.resolve().as_uri()
+    subprocess.run([*base, f"--screenshot={screenshot}", url], check=True, capture_output=True,
+                   timeout=120)
+    return subprocess.run([*base, "--dump-dom", url], check=True, capture_output=True, text=True,
+                          timeout=120).stdout
+
+
+def png_colours(path: Path) -> dict:
+    """{(r, g, b): pixel count} of an 8-bit RGB/RGBA PNG (what Chromium writes)."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
+    pos, idat, header = 8, b"", None
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        chunk = data[pos + 8:pos + 8 + length]
+        if kind == b"IHDR":
+            header = struct.unpack(">IIBBBBB", chunk)
+        elif kind == b"IDAT":
+            idat += chunk
+        pos += 12 + length
+    width, height, depth, colour_type, _, _, interlace = header
+    assert depth == 8 and colour_type in (2, 6) and not interlace, f"unexpected PNG {header}"
+    step = 3 if colour_type == 2 else 4
+    raw = zlib.decompress(idat)
+    stride = width * step
+    previous = bytearray(stride)
+    counts: dict = {}
+    for row in range(height):
+        kind, line = raw[row * (stride + 1)], bytearray(raw[row * (stride + 1) + 1:(row + 1) * (stride + 1)])
+        for i in range(stride):
+            left = line[i - step] if i >= step else 0
+            up = previous[i]
+            corner = previous[i - step] if i >= step else 0
+            if kind == 1:
+                line[i] = (line[i] + left) & 255
+            elif kind == 2:
+                line[i] = (line[i] + up) & 255
+            elif kind == 3:
+                line[i] = (line[i] + (left + up) // 2) & 255
+            elif kind == 4:
+                guess = left + up - corner
+                best = min((abs(guess - left), 0, left), (abs(guess - up), 1, up),
+                           (abs(guess - corner), 2, corner))[2]
+                line[i] = (line[i] + best) & 255
+        for i in range(0, stride, step):
+            pixel = (line[i], line[i + 1], line[i + 2])
+            counts[pixel] = counts.get(pixel, 0) + 1
+        previous = line
+    return counts
