@@ -14,11 +14,24 @@ command -v dockerd >/dev/null 2>&1 || need_apt+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || need_apt+=(debootstrap)
 command -v iptables >/dev/null 2>&1 || need_apt+=(iptables)
 command -v ssh >/dev/null 2>&1 || need_apt+=(openssh-client)
+# Headless Chromium renders verify.yml's fleet report in the tests, as a person sees it.
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 if [ "${#need_apt[@]}" -gt 0 ]; then
   log "installing Debian packages: ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q >/dev/null
-  apt-get install -y -q "${need_apt[@]}" >/dev/null
+  # Package registries can be briefly unreachable: retry, then stop with a clear message
+  # (apt installs nothing half-way: a failed attempt leaves the machine as it was).
+  for attempt in 1 2 3 4 5; do
+    if apt-get update -q >/dev/null && apt-get install -y -q "${need_apt[@]}" >/dev/null; then
+      break
+    fi
+    if [ "$attempt" -eq 5 ]; then
+      log "the Debian package registry did not answer after 5 attempts; run the command again later"
+      exit 1
+    fi
+    log "the Debian package registry did not answer (attempt $attempt of 5); retrying in $((attempt * 10)) s"
+    sleep $((attempt * 10))
+  done
 fi
 
 # --- Python venv with pinned dependencies ---------------------------------------------
@@ -27,7 +40,15 @@ if [ "$(cat .venv/.requirements.sha256 2>/dev/null || true)" != "$req_hash" ]; t
   log "creating .venv from requirements.txt"
   python3 -m venv .venv
   .venv/bin/pip install -q --upgrade pip >/dev/null 2>&1 || true
-  .venv/bin/pip install -q -r requirements.txt 2>&1 | grep -v '^WARNING: Location' >&2 || true
+  for attempt in 1 2 3 4 5; do
+    if .venv/bin/pip install -q -r requirements.txt; then break; fi
+    if [ "$attempt" -eq 5 ]; then
+      log "PyPI did not answer after 5 attempts; run the command again later"
+      exit 1
+    fi
+    log "PyPI did not answer (attempt $attempt of 5); retrying in $((attempt * 10)) s"
+    sleep $((attempt * 10))
+  done
   .venv/bin/python -c 'import ansible, molecule, netaddr, testinfra, hypothesis' 
   echo "$req_hash" >.venv/.requirements.sha256
 fi

@@ -12,7 +12,7 @@ description:
   - C(podnet_lab_topology(zones, nodes_per_zone)) describes the lab fleet; C(zones) zone
     networks (172.30.21.0/24, 172.30.22.0/24, ...), C(nodes_per_zone) nodes in each, one
     router with a leg in every network (.254) and one "outside" host on the documentation
-    range 203.0.113.0/24. Returns C({networks: [{name, subnet}], hosts: [{name, group,
+    range 198.51.100.96/27. Returns C({networks: [{name, subnet}], hosts: [{name, group,
     zone, networks: [{name, ipv4_address}], gateway}]}).
   - C(podnet_lab_networks) returns the sorted, unique names of the docker networks declared by a molecule
     scenario's platforms, checking that each network's Linux bridge carries the network's
@@ -42,7 +42,13 @@ _value:
 BRIDGE_OPTION = "com.docker.network.bridge.name"
 
 
-OUTSIDE_SUBNET = "203.0.113.0/24"   # documentation range: the lab's "outside world"
+# The lab's "outside world", a slice of a documentation range. Test networks take /27s of
+# 198.51.100.0/24 only: on this kind of machine 192.0.2.0/24 is the machine's own network
+# and the package mirror answers in 203.0.113.0/24, so a Docker network there would cut
+# the machine off from its gateway or its packages while it exists.
+OUTSIDE_SUBNET = "198.51.100.96/27"
+OUTSIDE_ROUTER = "198.51.100.126"
+OUTSIDE_HOST = "198.51.100.106"
 
 
 def lab_topology(zones, nodes_per_zone) -> dict:
@@ -60,12 +66,12 @@ def lab_topology(zones, nodes_per_zone) -> dict:
                           "zone": zone, "gateway": f"{base}.254",
                           "networks": [{"name": net, "ipv4_address": f"{base}.{10 + number}"}]})
     networks.append({"name": "podnet-lab-out", "subnet": OUTSIDE_SUBNET})
-    router_legs.append({"name": "podnet-lab-out", "ipv4_address": "203.0.113.254"})
+    router_legs.append({"name": "podnet-lab-out", "ipv4_address": OUTSIDE_ROUTER})
     hosts.append({"name": "podnet-lab-router", "group": "lab_router", "zone": None,
                   "gateway": None, "networks": router_legs})
     hosts.append({"name": "podnet-lab-outside", "group": "lab_outside", "zone": None,
-                  "gateway": "203.0.113.254",
-                  "networks": [{"name": "podnet-lab-out", "ipv4_address": "203.0.113.10"}]})
+                  "gateway": OUTSIDE_ROUTER,
+                  "networks": [{"name": "podnet-lab-out", "ipv4_address": OUTSIDE_HOST}]})
     return {"networks": networks, "hosts": hosts}
 
 
