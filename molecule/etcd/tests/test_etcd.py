@@ -159,18 +159,19 @@ def test_peer_port_accepts_only_peer_certificates():
         ok, out = peer_port_answers("podnet-et-node1", f"{PKI}/{cert}.crt", f"{PKI}/{cert}.key")
         assert not ok, f"{cert}.crt was accepted on the peer port: {out}"
     node = host("podnet-et-node1")
-    for suffix in ("crt", "key"):
-        subprocess.run(["docker", "cp", str(CONTROLLER_PKI / f"flanneld-podnet-et-node1.{suffix}"),
-                        f"podnet-et-node1:/tmp/flanneld.{suffix}"], check=True)
+    for suffix in ("crt", "key"):   # (docker cp cannot write into the /tmp tmpfs)
+        subprocess.run(["docker", "exec", "-i", "podnet-et-node1", "sh", "-c",
+                        f"umask 077; cat > /root/flanneld.{suffix}"], check=True,
+                       input=(CONTROLLER_PKI / f"flanneld-podnet-et-node1.{suffix}").read_bytes())
     try:
-        ok, out = peer_port_answers("podnet-et-node1", "/tmp/flanneld.crt", "/tmp/flanneld.key")
+        ok, out = peer_port_answers("podnet-et-node1", "/root/flanneld.crt", "/root/flanneld.key")
         assert not ok, f"a flanneld certificate was accepted on the peer port: {out}"
         # ... while it is a valid client certificate of the same CA
         assert node.run(f"ETCDCTL_API=3 etcdctl --endpoints=https://{ADDRESSES['podnet-et-node2']}:2379 "
-                        f"--cacert={PKI}/ca.crt --cert=/tmp/flanneld.crt --key=/tmp/flanneld.key "
+                        f"--cacert={PKI}/ca.crt --cert=/root/flanneld.crt --key=/root/flanneld.key "
                         f"get --prefix {PREFIX}/config --keys-only").rc == 0
     finally:
-        node.run("rm -f /tmp/flanneld.crt /tmp/flanneld.key")
+        node.run("rm -f /root/flanneld.crt /root/flanneld.key")
     for name in NODES:
         assert "ETCD_PEER_CERT_ALLOWED_CN=podnet-etcd-peer" in sh(host(name), "systemctl show etcd -p Environment")
 
