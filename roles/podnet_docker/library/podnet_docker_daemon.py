@@ -29,9 +29,11 @@ description:
     was none); if it was edited since, only podnet's keys that still hold podnet's values
     get their previous value back (or are removed), and every other edit is kept. The
     record is then deleted.
-  - V(changed) means that O(path) or the record changes, and both change together, so a
-    handler that restarts dockerd runs only when daemon.json changed. Check mode and
-    C(--diff) report exactly what a real run would do.
+  - V(changed) means that O(path) or the record changes. The record changes only
+    together with O(path), so a handler that restarts dockerd runs only when daemon.json
+    changed; the one exception is O(state=absent) after O(path) was deleted, or stripped
+    of podnet's keys, by hand, where only the record goes (a restart then is harmless).
+    Check mode and C(--diff) report exactly what a real run would do.
   - O(path) must hold a JSON object (whitespace only counts as an empty one); anything
     else fails the task and touches nothing.
 options:
