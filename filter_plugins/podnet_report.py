@@ -223,8 +223,9 @@ def report_html(document) -> str:
     failures = "".join("<li>%s -&gt; %s: %s</li>" % (html.escape(p["src"]), html.escape(p["dst"]),
                                                     html.escape(str(p["error"])))
                        for p in document["pairs"] if not p["ok"])
+    present = {p.get("backend") for p in document["pairs"]}
     legend = " ".join('<span style="color:%s">&#9472;&#9472; %s</span>' % (colour, name)
-                      for name, colour in PATH_COLOURS.items())
+                      for name, colour in PATH_COLOURS.items() if name in present)
     return "\n".join([
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8"><title>podnet fleet report</title>',
