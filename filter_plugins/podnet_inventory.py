@@ -115,7 +115,9 @@ def inventory_nodes(hosts, hostvars, ledger=None, partial=False) -> dict:
         record = {"zone": zone}
         address = (hvars.get("podnet_address") or recorded.get("address")
                    or default_ipv4.get("address"))
-        if not address and _is_ipv4(hvars.get("ansible_host")):
+        # ansible_host only stands in for a host that did not answer: before the hosts are
+        # asked (partial) it may be a tunnel's 127.0.0.1 while the facts tell the truth.
+        if not address and not partial and _is_ipv4(hvars.get("ansible_host")):
             address = hvars.get("ansible_host")
         if not address and not partial:
             raise AnsibleFilterError(

@@ -49,3 +49,10 @@ def test_a_digit_string_prefix_from_an_ini_inventory_is_a_number():
     hostvars = {"a1": {"podnet_zone": "a", "podnet_address": "198.51.100.5",
                        "podnet_underlay_prefix": "24"}}
     assert inventory_nodes(["a1"], hostvars, {})["a1"]["prefix"] == 24
+
+
+def test_before_the_facts_step_ansible_host_is_not_taken_for_the_address():
+    # SSH through a tunnel: ansible_host is 127.0.0.1, the facts will tell the real address.
+    hostvars = {"a1": {"podnet_zone": "a", "ansible_host": "127.0.0.1"}}
+    assert inventory_nodes(["a1"], hostvars, {}, True) == {"a1": {"zone": "a", "address": None}}
+    assert inventory_nodes(["a1"], hostvars, {})["a1"]["address"] == "127.0.0.1"
