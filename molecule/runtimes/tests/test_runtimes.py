@@ -2,8 +2,10 @@
 
 node1 and node2 run Docker on its own docker0 (bip = the node's gateway); node3 runs
 podnet's cbr0 with Docker attached to it (upper half of the subnet) and the CNI network
-(lower half). Tests run in file order: steady state under a FORWARD DROP policy, CNI
-ADD/DEL, check mode, restart, reset.
+(lower half); node4 is a cbr0 node whose own Docker podnet does not manage. Every node
+started with a daemon.json of its own (prepare.yml; a copy of its bytes is in /root).
+Tests run in file order: steady state under a FORWARD DROP policy, CNI ADD/DEL, check
+mode, restart, reset.
 """
 
 import ipaddress
@@ -16,9 +18,23 @@ from podnet_testlib import assert_run_ok, host, ledger, listen, restart, run_pla
 DOCKER0_NODES = ["podnet-rt-node1", "podnet-rt-node2"]
 CBR0_NODE = "podnet-rt-node3"
 NODES = DOCKER0_NODES + [CBR0_NODE]
+PLAIN_NODE = "podnet-rt-node4"     # podnet without Docker: its Docker is the user's alone
 ADDRESSES = {"podnet-rt-node1": "172.30.41.11", "podnet-rt-node2": "172.30.41.12",
              CBR0_NODE: "172.30.41.13"}
+DAEMON_JSON = "/etc/docker/daemon.json"
+PREPARED = "/root/podnet-test-daemon.json"     # the bytes prepare.yml wrote to DAEMON_JSON
+RECORD = "/etc/podnet/docker-daemon.orig.json"
+PODNET_KEYS = {"bip", "bridge", "fixed-cidr", "mtu", "ip-masq", "iptables", "storage-driver"}
 OUTSIDE = ("podnet-rt-outside", "192.0.2.10")
+
+
+def sha256(node, path: str) -> str:
+    return sh(node, f"sha256sum {path}").split()[0]
+
+
+def dockerd_run(node) -> str:
+    """What changes whenever dockerd restarts: its main PID and when it became active."""
+    return sh(node, "systemctl show -p MainPID -p ActiveEnterTimestamp docker.service")
 
 
 def inside(address: str, cidr: str) -> bool:
@@ -54,8 +70,8 @@ def containers(forward_drop):
 
 
 def test_each_node_has_its_own_subnet(subnets):
-    assert sorted(subnets) == NODES
-    assert len(set(subnets.values())) == len(NODES)
+    assert sorted(subnets) == NODES + [PLAIN_NODE]
+    assert len(set(subnets.values())) == len(NODES) + 1
 
 
 def test_docker0_holds_the_gateway_and_no_cbr0(subnets):
@@ -69,6 +85,27 @@ def test_docker0_holds_the_gateway_and_no_cbr0(subnets):
         daemon = json.loads(sh(node, "cat /etc/docker/daemon.json"))
         assert daemon["bip"] == gateway and daemon["ip-masq"] is False
         assert daemon["iptables"] is True and "bridge" not in daemon
+
+
+def test_daemon_json_keeps_the_users_keys_with_podnets_merged():
+    node = host("podnet-rt-node1")
+    daemon = json.loads(sh(node, f"cat {DAEMON_JSON}"))
+    # the user's keys first, in the user's order, values as the user wrote them
+    assert list(daemon)[:2] == ["log-level", "storage-driver"]
+    assert daemon["log-level"] == "warn" and daemon["storage-driver"] == "vfs"
+    assert set(daemon) - PODNET_KEYS == {"log-level"}
+    assert daemon["ip-masq"] is False and "mtu" in daemon and "bip" in daemon
+    record = json.loads(sh(node, f"cat {RECORD}"))
+    assert record["original_mode"] == "0644"
+    assert record["written_sha256"] == sha256(node, DAEMON_JSON)
+    assert sh(node, f"stat -c %a {RECORD}").strip() == "600"
+
+
+def test_daemon_json_of_a_node_without_podnets_docker_is_untouched():
+    node = host(PLAIN_NODE)
+    assert sha256(node, DAEMON_JSON) == sha256(node, PREPARED)
+    assert node.run(f"test -e {RECORD}").rc != 0
+    assert sh(node, "systemctl is-active docker.service").strip() == "active"
 
 
 def test_docker_on_cbr0_shares_the_subnet_with_cni(subnets):
@@ -162,11 +199,23 @@ def test_restart_brings_docker_back_on_cbr0(containers, subnets):
         fresh.delete()
 
 
-def test_reset_removes_podnet_from_docker_and_cni():
-    assert_run_ok(run_playbook("reset.yml"))
+@pytest.fixture(scope="module")
+def reset():
+    """The one reset run. Before it: node2's user adds a key of their own to the
+    daemon.json podnet wrote, and node4's dockerd run is noted."""
+    edit = ("import json; p = '%s'; d = json.load(open(p)); d['max-concurrent-downloads'] = 2; "
+            "open(p, 'w').write(json.dumps(d))" % DAEMON_JSON)
+    sh(host("podnet-rt-node2"), f'python3 -c "{edit}"')
+    plain_before = dockerd_run(host(PLAIN_NODE))
+    result = run_playbook("reset.yml")
+    assert_run_ok(result)
+    return {"result": result, "plain_dockerd": plain_before}
+
+
+def test_reset_removes_podnet_from_docker_and_cni(reset):
     for name in NODES:
         node = host(name)
-        assert node.run("test -e /etc/docker/daemon.json").rc != 0, name
+        assert node.run(f"test -e {RECORD}").rc != 0, name
         assert node.run("test -e /etc/cni/net.d/10-podnet.conflist").rc != 0, name
         assert node.run("ip link show cbr0").rc != 0, name
         assert sh(node, "systemctl is-active docker.service").strip() == "active", name
@@ -174,3 +223,22 @@ def test_reset_removes_podnet_from_docker_and_cni():
         leftovers = node.run("find /etc/docker /etc/systemd/system/docker.service.d /etc/cni "
                              "/var/lib/cni -name '*podnet*' 2>/dev/null")
         assert leftovers.stdout.strip() == "", f"{name}: {leftovers.stdout}"
+
+
+@pytest.mark.parametrize("name", ["podnet-rt-node1", CBR0_NODE])
+def test_reset_gives_daemon_json_back_byte_for_byte(reset, name):
+    node = host(name)
+    assert sha256(node, DAEMON_JSON) == sha256(node, PREPARED)
+    assert sh(node, f"stat -c %a {DAEMON_JSON}").strip() == "644"
+
+
+def test_reset_keeps_what_the_user_changed_since_podnet_wrote(reset):
+    daemon = json.loads(sh(host("podnet-rt-node2"), f"cat {DAEMON_JSON}"))
+    assert daemon == {"storage-driver": "vfs", "max-concurrent-downloads": 2}
+
+
+def test_reset_leaves_docker_alone_where_podnet_never_managed_it(reset):
+    node = host(PLAIN_NODE)
+    assert sha256(node, DAEMON_JSON) == sha256(node, PREPARED)
+    assert dockerd_run(node) == reset["plain_dockerd"], "reset restarted dockerd"
+    assert sh(node, "systemctl is-active docker.service").strip() == "active"
