@@ -25,7 +25,7 @@ DAEMON_JSON = "/etc/docker/daemon.json"
 PREPARED = "/root/podnet-test-daemon.json"     # the bytes prepare.yml wrote to DAEMON_JSON
 RECORD = "/etc/podnet/docker-daemon.orig.json"
 PODNET_KEYS = {"bip", "bridge", "fixed-cidr", "mtu", "ip-masq", "iptables", "storage-driver"}
-OUTSIDE = ("podnet-rt-outside", "192.0.2.10")
+OUTSIDE = ("podnet-rt-outside", "198.51.100.74")
 
 
 def sha256(node, path: str) -> str:
