@@ -11,6 +11,7 @@ recognised by podnet's own batch file and marked.
 import importlib.util
 import os
 import re
+import sys
 
 import pytest
 import yaml
@@ -20,11 +21,16 @@ MARK = "podnet-owned"
 
 
 def _load_module(role, name):
-    """Import a role's module file by path (roles/<role>/library/<name>.py)."""
+    """Import a role's module file by path (roles/<role>/library/<name>.py), leaving no
+    __pycache__ in the role."""
     path = os.path.join(ROOT, "roles", role, "library", name + ".py")
     spec = importlib.util.spec_from_file_location("podnet_test_" + name, path)
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    saved, sys.dont_write_bytecode = sys.dont_write_bytecode, True
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.dont_write_bytecode = saved
     return module
 
 

@@ -1,10 +1,12 @@
 """multizone scenario: host-gw inside zones, a flannel-layout VXLAN overlay between them.
 
 The tests run in file order and walk the fleet's life: steady state, path choice, MTU,
-overlay guard, check mode, restart, scale out and in. Later tests rely on earlier ones.
+overlay guard, check mode, restart, links podnet did not make, scale out and in, reset.
+Later tests rely on earlier ones.
 """
 
 import ipaddress
+import json
 from pathlib import Path
 
 import pytest
@@ -18,8 +20,11 @@ ADDRESSES = {"podnet-mz-a1": "172.30.31.11", "podnet-mz-a2": "172.30.31.12",
              "podnet-mz-b1": "172.30.32.11", "podnet-mz-b2": "172.30.32.12",
              SPARE: "172.30.32.13"}
 INTRUDER = "podnet-mz-intruder"
-OUTSIDE = ("podnet-mz-outside", "203.0.113.10")
+OUTSIDE = ("podnet-mz-outside", "198.51.100.40")
 VXLAN_DEV = "flannel.1"
+OWNER_MARK = "podnet-owned"   # the link alias podnet gives the links it creates
+FOREIGN_MAC = "12:34:56:78:9a:bc"
+USER_FILE = "/etc/podnet/operator-notes.txt"
 SPARE_INVENTORY = Path(__file__).resolve().parent / "spare-inventory.yml"
 
 
@@ -139,8 +144,74 @@ def test_restart_restores_the_overlay(subnets):
         fresh.delete()
 
 
+def _link(target, name: str) -> dict | None:
+    """What podnet could change on a link: kind, mark, MAC, MTU, up, key parameters and
+    IPv4 addresses (None when there is no such link)."""
+    shown = target.run(f"ip -json -details link show dev {name}")
+    if shown.rc != 0:
+        return None
+    link = json.loads(shown.stdout)[0]
+    info = link.get("linkinfo", {})
+    data = info.get("info_data", {})
+    addrs = json.loads(sh(target, f"ip -json -4 addr show dev {name}"))
+    return {
+        "kind": info.get("info_kind"), "alias": link.get("ifalias"),
+        "mac": link.get("address"), "mtu": link.get("mtu"), "up": "UP" in link.get("flags", []),
+        "data": {k: data.get(k) for k in ("forward_delay", "id", "port", "local", "learning")},
+        "addresses": sorted(f"{a['local']}/{a['prefixlen']}" for e in addrs
+                            for a in e.get("addr_info", [])),
+    }
+
+
+def _flat(output: str) -> str:
+    """The run's output with every run of whitespace made one space (YAML wraps)."""
+    return " ".join(output.split())
+
+
+def _make_foreign_links(target) -> dict:
+    """A hand-made bridge named cbr0 on another subnet, and a VXLAN device like a stock
+    flanneld's (podnet's name, VNI, port and local address; its own MAC)."""
+    sh(target, "ip link add cbr0 type bridge && ip addr add 100.64.0.1/24 dev cbr0 && "
+               "ip link set dev cbr0 up")
+    sh(target, f"ip link add {VXLAN_DEV} type vxlan id 1 local {ADDRESSES[SPARE]} dstport 8472 "
+               f"nolearning && ip link set dev {VXLAN_DEV} address {FOREIGN_MAC}")
+    return {dev: _link(target, dev) for dev in ("cbr0", VXLAN_DEV)}
+
+
+def test_links_podnet_did_not_make_are_refused_and_left_unmodified():
+    spare = host(SPARE)
+    before = _make_foreign_links(spare)
+    assert before["cbr0"]["alias"] is None and before[VXLAN_DEV]["alias"] is None
+
+    # The new node fails at its bridge before the link is touched; the fleet carries on.
+    result = run_playbook("site.yml", inventories=(SPARE_INVENTORY,))
+    assert result["rc"] != 0 and result["recap"][SPARE]["failed"] == 1, result["output"][-3000:]
+    assert all(result["recap"][n]["failed"] == 0 for n in NODES), result["recap"]
+    output = _flat(result["output"])
+    assert "link cbr0 exists but podnet did not create it" in output, result["output"][-3000:]
+    assert "podnet_bridge_adopt: true" in output and "ip link del cbr0" in output
+    assert _link(spare, "cbr0") == before["cbr0"]
+
+    # Without the foreign bridge podnet makes its own (marked), then refuses the device.
+    sh(spare, "ip link del cbr0")
+    result = run_playbook("site.yml", inventories=(SPARE_INVENTORY,))
+    assert result["rc"] != 0 and result["recap"][SPARE]["failed"] == 1, result["output"][-3000:]
+    output = _flat(result["output"])
+    assert f"VXLAN link {VXLAN_DEV} (VNI 1, port 8472, MAC {FOREIGN_MAC}) exists but podnet did " \
+        "not create it" in output, result["output"][-3000:]
+    assert "podnet_vxlan_adopt: true" in output
+    assert _link(spare, VXLAN_DEV) == before[VXLAN_DEV]
+    assert _link(spare, "cbr0")["alias"] == OWNER_MARK
+    # the next test adopts the device
+
+
 def test_adding_a_node_to_a_zone_moves_nobody(subnets):
-    assert_run_ok(run_playbook("site.yml", inventories=(SPARE_INVENTORY,)))
+    # The spare still holds the flanneld-like device: the operator lets podnet adopt it.
+    assert_run_ok(run_playbook("site.yml", "-e", '{"podnet_vxlan_adopt": true}',
+                               inventories=(SPARE_INVENTORY,)))
+    adopted = _link(host(SPARE), VXLAN_DEV)
+    assert adopted["alias"] == OWNER_MARK and adopted["mac"] != FOREIGN_MAC
+    assert "vxlan.batch" in sh(host(SPARE), "ls /etc/podnet")
     after = {name: node["pod_cidr"] for name, node in ledger()["nodes"].items()}
     assert {n: after[n] for n in NODES} == subnets
     for name in NODES:
@@ -166,4 +237,24 @@ def test_removing_a_node_purges_its_peers_everywhere():
         vtep = spare.split("/")[0]
         assert vtep not in sh(node, f"ip neigh show dev {VXLAN_DEV}")
         assert ADDRESSES[SPARE] not in sh(node, f"bridge fdb show dev {VXLAN_DEV}")
+    spare_host = host(SPARE)
+    sh(spare_host, f"echo 'kept by the operator' > {USER_FILE}")
     assert_run_ok(run_playbook("reset.yml", "--limit", SPARE, inventories=(SPARE_INVENTORY,)))
+    # podnet's links and files are gone; the operator's file (and so /etc/podnet) stays
+    assert _link(spare_host, "cbr0") is None and _link(spare_host, VXLAN_DEV) is None
+    assert sh(spare_host, "ls -A /etc/podnet").split() == [USER_FILE.rsplit("/", 1)[1]]
+    assert sh(spare_host, f"cat {USER_FILE}").strip() == "kept by the operator"
+
+
+def test_reset_leaves_links_podnet_did_not_make_alone():
+    spare = host(SPARE)
+    sh(spare, f"rm {USER_FILE}")
+    before = _make_foreign_links(spare)
+    result = run_playbook("reset.yml", "--limit", SPARE, inventories=(SPARE_INVENTORY,))
+    assert_run_ok(result)
+    output = _flat(result["output"])
+    assert "link cbr0 is not podnet's" in output and f"link {VXLAN_DEV} is not podnet's" in output
+    assert {dev: _link(spare, dev) for dev in before} == before
+    # with the operator's file gone, the emptied /etc/podnet goes too
+    assert spare.run("test -e /etc/podnet").rc != 0
+    sh(spare, f"ip link del cbr0 && ip link del {VXLAN_DEV}")
