@@ -192,3 +192,19 @@ def test_the_preview_lists_adds_removes_and_path_changes_without_writing(tmp_pat
     assert "- a2 leaves: 10.244.1.0/24 stays reserved (released-pending)" in flat, out
     assert "~ a1: MTU 1500 -> 1450" in flat, out
     assert ledger_file.read_text() == written
+
+
+def test_reset_limited_to_one_node_marks_it_and_its_subnet_is_then_free(tmp_path):
+    path = inventory(tmp_path / "hosts.yml", FLEET)
+    ledger_file = tmp_path / ".podnet-ledger.hosts.yml"
+    assert run(path)[0] == 0
+    # Only the ledger step of reset.yml: the reset roles must not run on this machine.
+    reset = os.path.join(ROOT, "playbooks", "reset.yml")
+    rc, out = run(path, "--limit", "a2", "--start-at-task", "Podnet | mark them in the ledger",
+                  playbook=reset)
+    assert rc == 0, out
+    nodes = ledger_of(ledger_file)["nodes"]
+    assert nodes["a2"].get("reset") is True and "reset" not in nodes["a1"]
+    inventory(path, {"a": {"a1": FLEET["a"]["a1"]}, "b": FLEET["b"]})
+    assert run(path)[0] == 0
+    assert "a2" not in ledger_of(ledger_file)["nodes"]
