@@ -3,7 +3,8 @@
 #   make test   lint, planner tests, every molecule scenario
 SHELL := /bin/bash
 VENV := .venv/bin
-SCENARIOS ?= host-gw multizone runtimes etcd
+# Longest first: scripts/molecule-scenarios.sh runs MOLECULE_JOBS (2) of them at a time.
+SCENARIOS ?= etcd multizone host-gw runtimes
 LAB_ENV := ANSIBLE_LOCALHOST_WARNING=False ANSIBLE_INVENTORY_UNPARSED_WARNING=False
 
 .PHONY: setup lab lab-down lab-bench test lint unit molecule flannel bench clean-leftovers
@@ -30,9 +31,7 @@ unit:
 	$(VENV)/pytest -q tests/
 
 molecule: clean-leftovers
-	set -e; for scenario in $(SCENARIOS); do \
-	  (source $(VENV)/activate && molecule test -s $$scenario); \
-	done
+	scripts/molecule-scenarios.sh $(SCENARIOS)
 
 # Docker state outlives a session (LAB_NOTES.md): remove podnet test containers and
 # networks an interrupted run left behind, or new networks fail with "Pool overlaps".
