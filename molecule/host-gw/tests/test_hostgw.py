@@ -57,6 +57,13 @@ def test_routes_are_host_gw_and_tagged(subnets):
         assert podnet_routes(host(name)) == expected
 
 
+def test_the_vxlan_port_is_guarded_without_vxlan_peers():
+    # host-gw only: no node has a VXLAN peer, yet a flanneld may listen on the port.
+    for name in NODES:
+        rules = sh(host(name), "nft list table inet podnet")
+        assert 'udp dport 8472 counter name "vxlan_rejected" drop' in rules, name
+
+
 @pytest.mark.parametrize("src", NODES)
 @pytest.mark.parametrize("dst", NODES)
 def test_pod_to_pod_keeps_the_source_address(pods, src, dst):
