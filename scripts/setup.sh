@@ -9,6 +9,22 @@ cd "$(dirname "$0")/.."
 
 log() { printf 'setup | %s\n' "$*" >&2; }
 
+# Package registries can be briefly unreachable: retry a download step, then stop with a
+# clear message (apt and pip install nothing half-way, so a failed attempt changes nothing).
+retry() {
+  local what=$1 attempt
+  shift
+  for attempt in 1 2 3 4 5; do
+    "$@" && return 0
+    if [ "$attempt" -eq 5 ]; then
+      log "$what did not answer after 5 attempts; run the command again later"
+      exit 1
+    fi
+    log "$what did not answer (attempt $attempt of 5); retrying in $((attempt * 10)) s"
+    sleep $((attempt * 10))
+  done
+}
+
 need_apt=()
 command -v dockerd >/dev/null 2>&1 || need_apt+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || need_apt+=(debootstrap)
@@ -19,19 +35,8 @@ command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 if [ "${#need_apt[@]}" -gt 0 ]; then
   log "installing Debian packages: ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  # Package registries can be briefly unreachable: retry, then stop with a clear message
-  # (apt installs nothing half-way: a failed attempt leaves the machine as it was).
-  for attempt in 1 2 3 4 5; do
-    if apt-get update -q >/dev/null && apt-get install -y -q "${need_apt[@]}" >/dev/null; then
-      break
-    fi
-    if [ "$attempt" -eq 5 ]; then
-      log "the Debian package registry did not answer after 5 attempts; run the command again later"
-      exit 1
-    fi
-    log "the Debian package registry did not answer (attempt $attempt of 5); retrying in $((attempt * 10)) s"
-    sleep $((attempt * 10))
-  done
+  retry "the Debian package registry" \
+    bash -c 'apt-get update -q >/dev/null && apt-get install -y -q "$@" >/dev/null' _ "${need_apt[@]}"
 fi
 
 # --- Python venv with pinned dependencies ---------------------------------------------
@@ -40,15 +45,7 @@ if [ "$(cat .venv/.requirements.sha256 2>/dev/null || true)" != "$req_hash" ]; t
   log "creating .venv from requirements.txt"
   python3 -m venv .venv
   .venv/bin/pip install -q --upgrade pip >/dev/null 2>&1 || true
-  for attempt in 1 2 3 4 5; do
-    if .venv/bin/pip install -q -r requirements.txt; then break; fi
-    if [ "$attempt" -eq 5 ]; then
-      log "PyPI did not answer after 5 attempts; run the command again later"
-      exit 1
-    fi
-    log "PyPI did not answer (attempt $attempt of 5); retrying in $((attempt * 10)) s"
-    sleep $((attempt * 10))
-  done
+  retry "PyPI" .venv/bin/pip install -q -r requirements.txt
   .venv/bin/python -c 'import ansible, molecule, netaddr, testinfra, hypothesis' 
   echo "$req_hash" >.venv/.requirements.sha256
 fi
