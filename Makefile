@@ -33,7 +33,7 @@ unit:
 molecule: clean-leftovers
 	scripts/molecule-scenarios.sh $(SCENARIOS)
 
-# Docker state outlives a session (LAB_NOTES.md): remove podnet test containers and
+# Docker state outlives a session (docs/testing.md): remove podnet test containers and
 # networks an interrupted run left behind, or new networks fail with "Pool overlaps".
 clean-leftovers:
 	scripts/clean-leftovers.sh

@@ -2,7 +2,7 @@
 """Planner benchmark: 10,000 nodes in 100 zones on a /8 cluster CIDR.
 
 Run:  .venv/bin/python benchmarks/plan_bench.py
-Targets (DESIGN.md): plan < 2 s and < 300 MB, one host view < 50 ms, linear growth.
+Targets: plan < 2 s and < 300 MB, one host view < 50 ms, linear growth.
 
 Times are wall-clock (best of a few runs, without tracemalloc, which slows
 Python down); peak memory is measured in a separate run under tracemalloc

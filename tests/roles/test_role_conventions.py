@@ -1,4 +1,4 @@
-"""House-style checks for every role under roles/ (STYLE.md, points 2-5).
+"""House-style checks for every role under roles/ (prefixes, documented defaults, specs).
 
 Each check is parametrised over the roles found on disk, so a role someone adds
 tomorrow is checked without touching this file:
