@@ -4,31 +4,14 @@ The module is loaded from its file (roles/podnet_docker/library is no package); 
 pure functions run here, on bytes as they would be read from disk.
 """
 
-import importlib.util
 import json
-import os
-import sys
 
 import pytest
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def _load_module():
-    """The module from its file, without leaving a __pycache__ in the role."""
-    spec = importlib.util.spec_from_file_location(
-        "podnet_docker_daemon",
-        os.path.join(ROOT, "roles", "podnet_docker", "library", "podnet_docker_daemon.py"))
-    module = importlib.util.module_from_spec(spec)
-    saved, sys.dont_write_bytecode = sys.dont_write_bytecode, True
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.dont_write_bytecode = saved
-    return module
+from role_modules import load_role_module
 
 
-daemon = _load_module()
+
+daemon = load_role_module("podnet_docker", "podnet_docker_daemon")
 
 # A user's file with its own layout (tabs, odd spacing, no newline at the end) and order.
 USER = b'{\n\t"log-level": "warn",\n\t"storage-driver":  "vfs"}'

@@ -4,17 +4,12 @@ The inputs are ``etcdctl -w json`` answers recorded from Debian's etcd 3.4.23 (t
 hosts' etcd); the transaction texts were fed to that etcdctl's ``txn`` and applied.
 """
 
-import importlib.util
 import json
-import os
 
 import pytest
+from role_modules import load_role_module
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-_SPEC = importlib.util.spec_from_file_location(
-    "podnet_etcd_kv", os.path.join(ROOT, "roles", "podnet_registry", "library", "podnet_etcd_kv.py"))
-kv = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(kv)
+kv = load_role_module("podnet_registry", "podnet_etcd_kv")
 
 P = "/coreos.com/network"
 LEDGER = P + "/podnet/ledger"

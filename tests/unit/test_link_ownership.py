@@ -8,34 +8,19 @@ unless the operator adopts it; a link made by a podnet version before the mark i
 recognised by podnet's own batch file and marked.
 """
 
-import importlib.util
 import os
 import re
-import sys
 
 import pytest
 import yaml
+from role_modules import load_role_module
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MARK = "podnet-owned"
 
 
-def _load_module(role, name):
-    """Import a role's module file by path (roles/<role>/library/<name>.py), leaving no
-    __pycache__ in the role."""
-    path = os.path.join(ROOT, "roles", role, "library", name + ".py")
-    spec = importlib.util.spec_from_file_location("podnet_test_" + name, path)
-    module = importlib.util.module_from_spec(spec)
-    saved, sys.dont_write_bytecode = sys.dont_write_bytecode, True
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.dont_write_bytecode = saved
-    return module
-
-
-bridge = _load_module("podnet_bridge", "podnet_bridge")
-vxlan = _load_module("podnet_vxlan", "podnet_vxlan")
+bridge = load_role_module("podnet_bridge", "podnet_bridge")
+vxlan = load_role_module("podnet_vxlan", "podnet_vxlan")
 
 # /etc/podnet/bridge.batch and vxlan.batch as podnet wrote them before the mark existed.
 OLD_BRIDGE_BATCH = """#
