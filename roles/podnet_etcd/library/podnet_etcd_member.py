@@ -1,5 +1,6 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Make sure a member is registered in a running etcd cluster before it starts."""
 
 from __future__ import annotations
@@ -54,21 +55,8 @@ action:
   type: str
 """
 
-import json
-import os
-
 from ansible.module_utils.basic import AnsibleModule
-
-
-def read_env(path):
-    env = {}
-    with open(path) as handle:
-        for line in handle:
-            line = line.strip()
-            if line and not line.startswith("#") and "=" in line:
-                key, value = line.split("=", 1)
-                env[key.strip()] = value.strip().strip('"')
-    return env
+from ansible.module_utils.podnet_etcd import Etcdctl, read_env
 
 
 def run_module():
@@ -81,17 +69,13 @@ def run_module():
         supports_check_mode=True,
     )
     name, peer_url = module.params["name"], module.params["peer_url"]
-    env = dict(os.environ)
-    env.update(read_env(module.params["env_file"]))
-    etcdctl = module.get_bin_path("etcdctl", required=True)
+    env = read_env(module, module.params["env_file"])
+    if env is None:
+        module.fail_json(msg="%s does not exist: is podnet's etcd cluster deployed on this host "
+                             "(role podnet_etcd)?" % module.params["env_file"])
+    ctl = Etcdctl(module, env).call
 
-    def ctl(*args):
-        rc, out, err = module.run_command([etcdctl, *args], environ_update=env)
-        if rc != 0:
-            module.fail_json(msg="etcdctl %s failed: %s" % (" ".join(args), err.strip() or out.strip()))
-        return out
-
-    members = json.loads(ctl("member", "list", "-w", "json")).get("members", [])
+    members = ctl(["member", "list"]).get("members", [])
     mine = [m for m in members if peer_url in (m.get("peerURLs") or [])]
     action = "none"
     if not mine:
@@ -100,9 +84,9 @@ def run_module():
         action = "replace"  # it ran before and lost its data: register it anew
     if action != "none" and not module.check_mode:
         if action == "replace":
-            ctl("member", "remove", "%x" % int(mine[0]["ID"]))
-        ctl("member", "add", name, "--peer-urls=%s" % peer_url)
-        members = json.loads(ctl("member", "list", "-w", "json")).get("members", [])
+            ctl(["member", "remove", "%x" % int(mine[0]["ID"])])
+        ctl(["member", "add", name, "--peer-urls=%s" % peer_url])
+        members = ctl(["member", "list"]).get("members", [])
     pairs = []
     for member in members:
         urls = member.get("peerURLs") or []

@@ -1,5 +1,6 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Read a prefix of etcd, or converge it to a set of JSON values, with etcdctl."""
 
 from __future__ import annotations
@@ -118,9 +119,9 @@ kept:
 
 import base64
 import json
-import os
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.podnet_etcd import Etcdctl, read_env
 
 # etcd refuses a transaction with more than --max-txn-ops (default 128) operations.
 BATCH = 64
@@ -128,17 +129,6 @@ BATCH = 64
 
 class KVError(Exception):
     """A refusal the module reports as a failure."""
-
-
-def read_env(path):
-    env = {}
-    with open(path) as handle:
-        for line in handle:
-            line = line.strip()
-            if line and not line.startswith("#") and "=" in line:
-                key, value = line.split("=", 1)
-                env[key.strip()] = value.strip().strip('"')
-    return env
 
 
 def same(current, wanted):
@@ -253,26 +243,16 @@ def run_module():
     guard = module.params["guard"]
     result = dict(changed=False, kvs={}, snapshot={"revision": 0, "mods": {}}, written=[], deleted=[],
                   kept=[], deployed=True)
-    if not os.path.exists(module.params["env_file"]):
+    env = read_env(module, module.params["env_file"])
+    if env is None:
         if module.params["missing_ok"] and module.params["keys"] is None:
             result["deployed"] = False
             module.exit_json(**result)
         module.fail_json(msg="%s does not exist: is podnet's etcd cluster deployed on this host "
                              "(role podnet_etcd)?" % module.params["env_file"])
-    env = dict(os.environ)
-    env.update(read_env(module.params["env_file"]))
-    env["ETCDCTL_API"] = "3"
-    etcdctl = module.get_bin_path("etcdctl", required=True)
+    ctl = Etcdctl(module, env, failure=result).call
 
-    def ctl(*args, data=None):
-        rc, out, err = module.run_command([etcdctl, *args], environ_update=env, data=data,
-                                          binary_data=True)
-        if rc != 0:
-            module.fail_json(msg="etcdctl %s failed (is a quorum of etcd members up?): %s" % (
-                args[0], err.strip() or out.strip()), **result)
-        return out
-
-    kvs, revision = parse_get(json.loads(ctl("get", "--prefix", prefix, "-w", "json") or "{}"))
+    kvs, revision = parse_get(ctl(["get", "--prefix", prefix]))
     result["kvs"] = kvs
     result["snapshot"] = snapshot(kvs, revision)
 
@@ -296,7 +276,7 @@ def run_module():
             mods = {key: kv["mod"] for key, kv in kvs.items()}
             guard_mod = mods.get(guard, 0)
             for ops in batches(actions, guard):
-                answer = json.loads(ctl("txn", "-w", "json", data=txn_input(ops, mods, guard, guard_mod)))
+                answer = ctl(["txn"], data=txn_input(ops, mods, guard, guard_mod))
                 if not answer.get("succeeded"):
                     module.fail_json(
                         msg="etcd refused the write: a key among %s (or %s) changed since it was "

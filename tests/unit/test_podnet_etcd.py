@@ -1,0 +1,79 @@
+"""module_utils/podnet_etcd.py: the etcdctl environment file both etcd modules read."""
+
+import pytest
+from role_modules import load_module_utils, load_role_module
+
+etcd = load_module_utils("podnet_etcd")
+
+# what roles/podnet_etcd/templates/etc/etcd/podnet-etcdctl.env.j2 renders
+RENDERED = """\
+#
+# Ansible managed
+#
+# podnet: etcdctl settings for this member's cluster (role podnet_etcd). Use with
+#   set -a; . /etc/etcd/podnet-etcdctl.env; set +a; etcdctl member list
+ETCDCTL_API=3
+ETCDCTL_ENDPOINTS=https://192.0.2.10:2379
+ETCDCTL_CACERT=/etc/etcd/pki/ca.crt
+ETCDCTL_CERT=/etc/etcd/pki/client.crt
+ETCDCTL_KEY=/etc/etcd/pki/client.key
+"""
+
+
+def test_the_rendered_environment_file_gives_every_etcdctl_setting():
+    assert etcd.parse_env(RENDERED) == {
+        "ETCDCTL_API": "3",
+        "ETCDCTL_ENDPOINTS": "https://192.0.2.10:2379",
+        "ETCDCTL_CACERT": "/etc/etcd/pki/ca.crt",
+        "ETCDCTL_CERT": "/etc/etcd/pki/client.crt",
+        "ETCDCTL_KEY": "/etc/etcd/pki/client.key",
+    }
+
+
+def test_quotes_spaces_and_lines_without_a_setting():
+    text = ' KEY = "a=b" \n\nnot a setting\n# X=1\nEMPTY=\n'
+    assert etcd.parse_env(text) == {"KEY": "a=b", "EMPTY": ""}
+
+
+class FakeModule:
+    def __init__(self, answer):
+        self.answer, self.calls, self.check_mode = answer, [], False
+
+    def get_bin_path(self, tool, required=False):
+        return "/usr/bin/" + tool
+
+    def run_command(self, argv, data=None, binary_data=False, environ_update=None):
+        self.calls.append((argv, data, binary_data, environ_update))
+        return self.answer
+
+    def fail_json(self, **result):
+        raise AssertionError(result)
+
+
+def test_etcdctl_speaks_api_3_in_the_c_locale_with_the_files_settings():
+    module = FakeModule((0, '{"members": []}', ""))
+    ctl = etcd.Etcdctl(module, {"ETCDCTL_ENDPOINTS": "https://192.0.2.10:2379", "ETCDCTL_API": "2"})
+    assert ctl.call(["member", "list"]) == {"members": []}
+    ((argv, data, binary, env),) = module.calls
+    assert argv == ["/usr/bin/etcdctl", "--write-out=json", "member", "list"]
+    assert binary and data is None
+    assert env["ETCDCTL_API"] == "3" and env["LC_ALL"] == "C"
+    assert env["ETCDCTL_ENDPOINTS"] == "https://192.0.2.10:2379"
+
+
+def test_a_failed_etcdctl_names_the_command_and_carries_what_was_read():
+    result = {"kvs": {"/k": {}}}
+    module = FakeModule((1, "", "context deadline exceeded\n"))
+    with pytest.raises(AssertionError) as failed:
+        etcd.Etcdctl(module, {}, failure=result).call(["get", "--prefix", "/p/"])
+    failure = failed.value.args[0]
+    assert failure["msg"] == ("etcdctl get --prefix /p/ failed (is a quorum of etcd members "
+                              "up?): context deadline exceeded")
+    assert failure["kvs"] == {"/k": {}}
+
+
+def test_both_etcd_modules_import_the_shared_client():
+    member = load_role_module("podnet_etcd", "podnet_etcd_member")
+    kv = load_role_module("podnet_registry", "podnet_etcd_kv")
+    assert member.Etcdctl is kv.Etcdctl is etcd.Etcdctl
+    assert member.read_env is kv.read_env is etcd.read_env
