@@ -7,7 +7,7 @@ VENV := .venv/bin
 SCENARIOS ?= etcd multizone host-gw runtimes
 LAB_ENV := ANSIBLE_LOCALHOST_WARNING=False ANSIBLE_INVENTORY_UNPARSED_WARNING=False
 
-.PHONY: setup lab lab-down lab-bench test lint unit molecule flannel bench clean-leftovers
+.PHONY: setup lab lab-down lab-bench test lint unit molecule flannel bench bench-fleet clean-leftovers
 
 setup:
 	scripts/setup.sh
@@ -53,3 +53,10 @@ flannel: setup
 	else \
 	  source $(VENV)/activate && PODNET_FLANNELD="$(abspath $(PODNET_FLANNELD))" molecule test -s flannel; \
 	fi
+
+# Fleet benchmark (bounded; builds and removes its own lab): cold, no-op, add one node and
+# the floor play on N nodes in 2 zones, plus the controller's share for 1,000 and 5,000.
+N ?= 16
+bench-fleet: setup
+	$(VENV)/python benchmarks/fleet_bench.py --nodes $(N)
+	$(VENV)/python benchmarks/fleet_bench.py --render-only 1000,5000

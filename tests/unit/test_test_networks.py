@@ -36,8 +36,11 @@ def lab_networks():
         import podnet_lab  # pylint: disable=import-outside-toplevel
     finally:
         sys.path.pop(0)
-    topology = podnet_lab.lab_topology(2, 8)
-    return {("lab", n["name"]): ipaddress.ip_network(n["subnet"]) for n in topology["networks"]}
+    found = {}
+    for lab in podnet_lab.LABS:  # the README's lab and the fleet benchmark's, at their largest
+        topology = podnet_lab.lab_topology(9, 40, lab)
+        found.update({(lab, n["name"]): ipaddress.ip_network(n["subnet"]) for n in topology["networks"]})
+    return found
 
 
 def machine_networks():

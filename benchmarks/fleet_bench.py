@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+"""Fleet benchmark: what a site.yml run costs on a lab fleet, next to Ansible's floor.
+
+Builds the benchmark's own lab (`playbooks/lab/up.yml -e podnet_lab_name=fb`: 2 zones,
+containers running sshd, reached over real SSH; its names, networks and inventory never
+touch `make lab`'s), then times, in one run and on the same hosts:
+
+  floor        one trivial task (ping) on every node: what any play costs here
+  cold         playbooks/site.yml on fresh nodes
+  no-op        site.yml again (nothing to change)
+  add one      site.yml after one more node joined the inventory
+  no-op mitogen  (with --mitogen) the no-op run under mitogen_linear
+
+and prints seconds, tasks evaluated per node (ok + skipped, from the play recap), hosts
+changed, and each run as a ratio to the floor. The lab is removed at the end, also when
+interrupted (Ctrl-C, SIGTERM); `--keep` leaves it for a look.
+
+`--render-only 1000,5000` needs no hosts: it plans fleets of that size on the controller
+and computes every node's slice of the plan (what site.yml ships to each node), printing
+the time per node to show the controller's share grows linearly per node.
+
+Usage: make bench-fleet [N=16]   or   .venv/bin/python benchmarks/fleet_bench.py --nodes 16
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV_BIN = ROOT / ".venv" / "bin"
+INVENTORY_DIR = ROOT / "inventories" / "fb"
+HOSTS_FILE = INVENTORY_DIR / "hosts.yml"
+FLOOR_PLAYBOOK = ROOT / "benchmarks" / "floor.yml"
+RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)\s+skipped=(\d+)")
+# Every run is bounded: a hung host fails the benchmark instead of holding the machine.
+RUN_TIMEOUT = 1800
+
+
+def playbook(args: list[str], env: dict | None = None, timeout: float = RUN_TIMEOUT) -> tuple[float, str]:
+    """Run ansible-playbook from the repository root; (seconds, output). Fails loudly."""
+    full_env = dict(os.environ, ANSIBLE_LOCALHOST_WARNING="False",
+                    ANSIBLE_INVENTORY_UNPARSED_WARNING="False", ANSIBLE_STDOUT_CALLBACK="default",
+                    ANSIBLE_FORCE_COLOR="0", **(env or {}))
+    start = time.monotonic()
+    done = subprocess.run([str(VENV_BIN / "ansible-playbook"), *args], cwd=ROOT, env=full_env,
+                          capture_output=True, text=True, timeout=timeout, check=False)
+    seconds = time.monotonic() - start
+    if done.returncode != 0:
+        sys.stderr.write(done.stdout[-6000:] + done.stderr[-3000:])
+        raise SystemExit(f"fleet bench: ansible-playbook {' '.join(args)} failed (rc {done.returncode})")
+    return seconds, done.stdout
+
+
+def recap(output: str, nodes: list[str]) -> dict:
+    """Tasks evaluated per node (max over nodes of ok + skipped) and nodes changed."""
+    per_node, changed = {}, 0
+    for line in output.splitlines():
+        match = RECAP.match(line.strip())
+        if match and match.group(1) in nodes:
+            ok, chg, skipped = int(match.group(2)), int(match.group(3)), int(match.group(6))
+            per_node[match.group(1)] = per_node.get(match.group(1), 0) + ok + skipped
+            changed += chg > 0
+    return {"tasks": max(per_node.values()) if per_node else 0, "changed": changed}
+
+
+def node_names(inventory: dict) -> list[str]:
+    zones = inventory["all"]["children"]["podnet_nodes"]["children"]
+    return sorted(host for zone in zones.values() for host in zone["hosts"])
+
+
+def hold_back(inventory: dict) -> tuple[dict, dict]:
+    """Move the last node of every zone out of podnet_nodes into group lab_spare (still
+    given its underlay by the lab playbook), to be added to the fleet later."""
+    spares, spare_group = {}, {}
+    for group, zone in inventory["all"]["children"]["podnet_nodes"]["children"].items():
+        last = sorted(zone["hosts"])[-1]
+        spares[last] = group
+        spare_group[last] = zone["hosts"].pop(last)
+    inventory["all"]["children"]["lab_spare"] = {"hosts": spare_group}
+    return inventory, spares
+
+
+def write_inventory(inventory: dict) -> None:
+    HOSTS_FILE.write_text(yaml.safe_dump(inventory, sort_keys=True))
+
+
+def render_only(sizes: list[int]) -> None:
+    """Plan and compute every node's slice for fleets of SIZES nodes, no hosts."""
+    from podnet_planner import host_view, plan  # pylint: disable=import-outside-toplevel
+
+    print("%8s %6s %10s %14s %16s %14s" % ("nodes", "zones", "plan (s)", "slices (s)", "per node (ms)",
+                                          "slice bytes"))
+    for size in sizes:
+        zones = max(2, size // 100)
+        per_zone = -(-size // zones)
+        nodes = {"node-%05d" % i: {"zone": "zone-%03d" % (i // per_zone),
+                                   "address": "172.%d.%d.%d" % (16 + (i // per_zone) // 256,
+                                                               (i // per_zone) % 256, i % per_zone + 1),
+                                   "prefix": 24}
+                 for i in range(size)}
+        start = time.perf_counter()
+        result = plan(nodes, {"cluster_cidr": "10.0.0.0/8", "backend": "auto"})
+        planned = time.perf_counter() - start
+        start, total_bytes = time.perf_counter(), 0
+        for name in result["nodes"]:
+            total_bytes += len(json.dumps(host_view(result, name)))
+        sliced = time.perf_counter() - start
+        print("%8d %6d %10.2f %14.2f %16.2f %14d" % (size, zones, planned, sliced, sliced / size * 1000,
+                                                     total_bytes // size))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--nodes", type=int, default=16, help="fleet size (even: 2 zones); default 16")
+    parser.add_argument("--mitogen", action="store_true", help="also time the no-op run under mitogen_linear")
+    parser.add_argument("--keep", action="store_true", help="leave the benchmark lab up afterwards")
+    parser.add_argument("--render-only", help="comma-separated fleet sizes to plan without hosts")
+    args = parser.parse_args()
+    if args.render_only:
+        render_only([int(size) for size in args.render_only.split(",")])
+        return
+    if args.nodes < 2 or args.nodes % 2 or args.nodes > 78:
+        raise SystemExit("fleet bench: --nodes must be even, 2..78 (2 zones)")
+
+    def interrupted(*_signal):
+        # Unwinds through subprocess.run, which kills the running ansible-playbook, to the
+        # `finally` below that removes the lab.
+        raise SystemExit(130)
+
+    signal.signal(signal.SIGTERM, interrupted)
+    signal.signal(signal.SIGINT, interrupted)
+    rows = []
+    try:
+        per_zone = args.nodes // 2 + 1  # one spare per zone, to add later
+        seconds, _ = playbook(["playbooks/lab/up.yml", "-e", "podnet_lab_name=fb",
+                               "-e", f"podnet_lab_nodes_per_zone={per_zone}"])
+        print(f"fleet bench: lab of {args.nodes} nodes (+2 spares) up in {seconds:.0f} s", flush=True)
+        inventory, spares = hold_back(yaml.safe_load(HOSTS_FILE.read_text()))
+        write_inventory(inventory)
+        inv = ["-i", str(INVENTORY_DIR)]
+        playbook(inv + ["playbooks/lab/underlay.yml"])
+        nodes = node_names(inventory)
+
+        def run(label, playbook_path, env=None):
+            secs, out = playbook(inv + [playbook_path], env=env)
+            figures = recap(out, node_names(inventory))
+            rows.append((label, secs, figures["tasks"], figures["changed"]))
+            print(f"fleet bench: {label}: {secs:.1f} s", flush=True)
+
+        run("floor (1 trivial task)", str(FLOOR_PLAYBOOK))
+        run("cold converge", "playbooks/site.yml")
+        run("no-op re-run", "playbooks/site.yml")
+        spare, group = sorted(spares.items())[0]
+        hostvars = inventory["all"]["children"]["lab_spare"]["hosts"].pop(spare)
+        inventory["all"]["children"]["podnet_nodes"]["children"][group]["hosts"][spare] = hostvars
+        write_inventory(inventory)
+        run("add one node", "playbooks/site.yml")
+        if args.mitogen:
+            import ansible_mitogen  # pylint: disable=import-outside-toplevel
+
+            strategies = Path(ansible_mitogen.__file__).parent / "plugins" / "strategy"
+            run("no-op, mitogen_linear", "playbooks/site.yml",
+                env={"ANSIBLE_STRATEGY_PLUGINS": str(strategies), "ANSIBLE_STRATEGY": "mitogen_linear"})
+        floor = rows[0][1]
+        print()
+        print(f"{len(nodes)} nodes in 2 zones over SSH, forks 20; load average "
+              "%.1f %.1f %.1f on %d CPUs" % (os.getloadavg() + (os.cpu_count(),)))
+        print("%-26s %9s %15s %14s %9s" % ("run", "seconds", "tasks per node", "nodes changed", "x floor"))
+        for label, secs, tasks, changed in rows:
+            print("%-26s %9.1f %15d %14d %9.2f" % (label, secs, tasks, changed, secs / floor))
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if not args.keep:
+            print("fleet bench: removing the benchmark lab", flush=True)
+            playbook(["playbooks/lab/down.yml", "-e", "podnet_lab_name=fb"])
+
+
+if __name__ == "__main__":
+    main()
