@@ -8,7 +8,10 @@ tomorrow is checked without touching this file:
   only; the real default comes from defaults/main.yml, so the two must agree);
 - every variable in defaults/main.yml is prefixed with the role's name;
 - every variable in defaults/main.yml has a comment line right above it;
-- tasks/main.yml only includes preflight.yml, install.yml and configure.yml;
+- a node role (one that site.yml applies to every node) costs one task on a normal run:
+  tasks/main.yml only imports install.yml (at most one package task) and converge.yml
+  (exactly one task: the role's module, present or absent dispatched inside it);
+- the other roles' tasks/main.yml only includes preflight.yml, install.yml and configure.yml;
 - meta/main.yml declares ``dependencies: []`` (roles are composed by playbooks).
 
 Pure file checks (no Ansible run): they take well under a second.
@@ -24,6 +27,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 ROLES_DIR = os.path.join(ROOT, "roles")
 
 ALLOWED_TASK_FILES = ("preflight.yml", "install.yml", "configure.yml")
+NODE_TASK_FILES = ("install.yml", "converge.yml")
+# Roles site.yml applies to every node: each must cost one task on a no-op run, since
+# Ansible pays per task per host (docs/architecture.md, "Speed").
+NODE_ROLES = ("podnet_sysctl", "podnet_bridge", "podnet_vxlan", "podnet_routes", "podnet_firewall",
+              "podnet_docker", "podnet_cni", "podnet_flannel_env", "podnet_facts")
 INCLUDE_MODULES = {
     "include_tasks",
     "import_tasks",
@@ -172,7 +180,32 @@ def test_defaults_are_documented(role):
     )
 
 
-@pytest.mark.parametrize("role", ROLES)
+def _task_list(role, name):
+    tasks = _load(role, "tasks", name) if os.path.exists(_path(role, "tasks", name)) else None
+    assert isinstance(tasks, list), f"{role}: tasks/{name} must be a task list"
+    return tasks
+
+
+@pytest.mark.parametrize("role", NODE_ROLES)
+def test_node_role_costs_one_task(role):
+    imports = []
+    for task in _task_list(role, "main.yml"):
+        modules = [key for key in task if key not in INCLUDE_KEYWORDS]
+        assert modules in (["import_tasks"], ["ansible.builtin.import_tasks"]), (
+            f"{role}: tasks/main.yml may only import (statically: no task of its own) task files")
+        imports.append(task[modules[0]])
+    assert tuple(imports) == NODE_TASK_FILES, f"{role}: tasks/main.yml must import {NODE_TASK_FILES}"
+    assert len(_task_list(role, "install.yml")) <= 1, f"{role}: install.yml installs in one task"
+    converge = _task_list(role, "converge.yml")
+    assert len(converge) == 1, f"{role}: converge.yml must be exactly one task (the role's module)"
+    assert not [key for key in ("block", "include_tasks", "ansible.builtin.include_tasks",
+                                "import_tasks", "ansible.builtin.import_tasks") if key in converge[0]]
+    assert not os.path.exists(_path(role, "tasks", "preflight.yml")), (
+        f"{role}: no preflight.yml: argument_specs checks types, the module checks meaning")
+    assert not os.path.exists(_path(role, "handlers", "main.yml")), f"{role}: the module applies live"
+
+
+@pytest.mark.parametrize("role", [r for r in ROLES if r not in NODE_ROLES])
 def test_tasks_main_only_includes_the_three_files(role):
     tasks = _load(role, "tasks", "main.yml")
     assert isinstance(tasks, list) and tasks, f"{role}: tasks/main.yml must be a task list"
