@@ -12,14 +12,10 @@ Python down); peak memory is measured in a separate run under tracemalloc
 import gc
 import os
 import resource
-import sys
 import time
 import tracemalloc
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "filter_plugins", ".lib"))
-
-from podnet_planner import host_view, plan  # noqa: E402  pylint: disable=wrong-import-position
+from podnet_planner import host_view, plan
 
 NETWORK = {"cluster_cidr": "10.0.0.0/8", "service_cidr": "192.168.0.0/16", "backend": "auto"}
 

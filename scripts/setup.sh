@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Bring a fresh Debian 12 machine (or this one, again) to a working podnet controller:
-#   1. the Python venv .venv with the pinned requirements (skipped when unchanged),
+#   1. the Python venv .venv with the pinned requirements (skipped when unchanged) and
+#      podnet's planner package installed into it (editable),
 #   2. a running Docker engine (Debian's docker.io; started by hand where systemd is not PID 1),
 #   3. the locally built test-host image.
 # Idempotent: a second run installs and builds nothing.
@@ -49,6 +50,17 @@ if [ "$(cat .venv/.requirements.sha256 2>/dev/null || true)" != "$req_hash" ]; t
   .venv/bin/python -c 'import ansible, molecule, netaddr, testinfra, hypothesis' 
   echo "$req_hash" >.venv/.requirements.sha256
 fi
+
+# --- podnet's planner (podnet_planner/), importable by filters, tests and benchmarks --------
+# An editable install as a .pth file naming this checkout: nothing to download or build
+# (setuptools in a fresh venv cannot build an editable wheel without the `wheel` package),
+# and edits to podnet_planner/ take effect at once. Rewritten only when the checkout moved.
+site_packages=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+if [ "$(cat "$site_packages/podnet-planner.pth" 2>/dev/null || true)" != "$PWD" ]; then
+  log "installing the planner package podnet_planner into .venv (editable, $PWD)"
+  echo "$PWD" >"$site_packages/podnet-planner.pth"
+fi
+.venv/bin/python -c 'import podnet_planner'
 
 # --- Docker engine ------------------------------------------------------------------------
 if ! docker info >/dev/null 2>&1; then

@@ -1,9 +1,7 @@
 """podnet_inventory_nodes: what the operator set, then the ledger, then the host's facts."""
 
 import pytest
-from ansible.errors import AnsibleFilterError
-
-from podnet_inventory import inventory_nodes
+from podnet_planner import PlanError, inventory_nodes
 
 LEDGER = {"podnet_ledger": 2, "nodes": {
     "a1": {"zone": "a", "address": "198.51.100.11", "prefix": 24, "pod_cidr": "10.244.0.0/24"}}}
@@ -25,13 +23,13 @@ def test_podnet_address_changes_the_address_on_purpose():
 
 def test_unreachable_and_unrecorded_host_without_address():
     hostvars = {"b1": {"podnet_zone": "b", "ansible_host": "b1.example"}}
-    with pytest.raises(AnsibleFilterError, match="cannot tell the underlay address of host 'b1'"):
+    with pytest.raises(PlanError, match="cannot tell the underlay address of host 'b1'"):
         inventory_nodes(["b1"], hostvars, LEDGER)
     assert inventory_nodes(["b1"], hostvars, LEDGER, True) == {"b1": {"zone": "b", "address": None}}
 
 
 def test_a_zone_that_is_not_a_string_is_named():
-    with pytest.raises(AnsibleFilterError, match="host 'a1': podnet_zone is \\['a', 'b'\\], not a name"):
+    with pytest.raises(PlanError, match="host 'a1': podnet_zone is \\['a', 'b'\\], not a name"):
         inventory_nodes(["a1"], {"a1": {"podnet_zone": ["a", "b"]}}, {})
 
 
@@ -39,7 +37,7 @@ def test_a_zone_that_is_not_a_string_is_named():
 def test_a_bad_underlay_prefix_is_named(prefix):
     hostvars = {"a1": {"podnet_zone": "a", "podnet_address": "198.51.100.5",
                        "podnet_underlay_prefix": prefix}}
-    with pytest.raises(AnsibleFilterError) as info:
+    with pytest.raises(PlanError) as info:
         inventory_nodes(["a1"], hostvars, {})
     assert "host 'a1': podnet_underlay_prefix is" in str(info.value)
     assert "between 0 and 32" in str(info.value)

@@ -1,12 +1,9 @@
-"""filter_plugins/podnet_registry.py: plan <-> etcd registry (flannel schema + ledger)."""
+"""podnet_planner.registry: plan <-> etcd registry (flannel schema + ledger)."""
 
 import json
 
 import pytest
-from ansible.errors import AnsibleFilterError
-
-from podnet_planner import plan
-from podnet_registry import registry_keys, registry_pins, registry_read
+from podnet_planner import PlanError, plan, registry_keys, registry_pins, registry_read
 
 PREFIX = "/coreos.com/network"
 NODES = {"a": {"zone": "z", "address": "192.0.2.1"}, "b": {"zone": "z", "address": "192.0.2.2"}}
@@ -44,7 +41,7 @@ def test_config_without_ledger_still_guards_the_cluster_cidr():
 
 def test_leases_without_config_are_an_error():
     keys = {PREFIX + "/subnets/10.244.3.0-24": {"PublicIP": "192.0.2.9"}}
-    with pytest.raises(AnsibleFilterError, match="no config"):
+    with pytest.raises(PlanError, match="no config"):
         registry_read(as_read(keys), PREFIX)
 
 

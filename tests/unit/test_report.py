@@ -2,8 +2,7 @@
 
 import re
 
-from podnet_planner import plan
-from podnet_report import report_document, report_html, verify_report
+from podnet_planner import plan, report_document, report_html, verify_report
 
 PLAN = plan({"a1": {"zone": "a", "address": "192.0.2.1", "prefix": 24},
              "a2": {"zone": "a", "address": "192.0.2.2", "prefix": 24},

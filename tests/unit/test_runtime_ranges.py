@@ -1,14 +1,10 @@
 """podnet_runtime_ranges: Docker and CNI never hand out the same address."""
 
 import ipaddress
-import sys
-from pathlib import Path
 
 import pytest
-from ansible.errors import AnsibleFilterError
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "filter_plugins"))
-from podnet_runtimes import runtime_ranges  # noqa: E402
+from podnet_planner import PlanError, runtime_ranges
 
 
 def test_not_shared_leaves_both_runtimes_the_whole_subnet():
@@ -27,5 +23,5 @@ def test_shared_halves_are_disjoint_and_cover_the_subnet(cidr):
 
 
 def test_too_small_a_subnet_names_it():
-    with pytest.raises(AnsibleFilterError, match="10.244.1.0/29"):
+    with pytest.raises(PlanError, match="10.244.1.0/29"):
         runtime_ranges("10.244.1.0/29", True)

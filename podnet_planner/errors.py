@@ -1,7 +1,7 @@
 """The planner's own error class.
 
 Every message names the culprit (host, CIDR or zone) and says what to change.
-The Ansible filter wrappers turn it into ``AnsibleFilterError``; plain Python
+The filter entries in filter_plugins/ turn it into ``AnsibleFilterError``; plain Python
 callers (tests, benchmarks) catch it directly.
 """
 

@@ -1,59 +1,10 @@
-# -*- coding: utf-8 -*-
-"""Turn playbooks/verify.yml's probe results into a verdict and a matrix for humans."""
-
-from __future__ import annotations
+"""playbooks/verify.yml's probe results as a verdict, a matrix, a document and a page."""
 
 import html
 
-DOCUMENTATION = r"""
-name: podnet_verify_report
-short_description: Judge podnet's connectivity probes and draw the host matrix
-description:
-  - C(podnet_verify_report(results, plan, probe_addresses)) takes C({source host: {target
-    host: {ok, source_seen, ms, backend}}}) from the probes and the plan. A pair passes
-    when the connection succeeded and the target saw the source pod's own address (no NAT
-    on the way).
-  - Returns C({failures: [str], lines: [str], pairs: [{src, dst, ok, backend, ms, error}]});
-    C(lines) is a matrix, one row per source host, one column per target, each cell the
-    backend the pair uses (C(hg) host-gw, C(vx) VXLAN) or C(FAIL).
-  - C(podnet_report_document(report, plan, generated, ledger, bridges)) is the fleet report
-    for machines (C(report.json)) - zones with their blocks, nodes with address, pod subnet,
-    MTU and devices, every pair with its path, connect time or error.
-  - C(podnet_report_html(document)) renders it as one self-contained HTML page (inline SVG,
-    no script, no network fetch) - zones as regions, nodes, edges coloured by path, failed
-    pairs red with their error, the pair matrix.
-positional: _input, plan, probe_addresses
-options:
-  _input:
-    description: Probe results per source host.
-    type: dict
-    required: true
-  plan:
-    description: The plan (C(podnet_plan) output).
-    type: dict
-    required: true
-  probe_addresses:
-    description: C({host: probe pod address}).
-    type: dict
-    required: true
-author: podnet
-"""
-
-EXAMPLES = r"""
-- name: Verify | report
-  ansible.builtin.debug:
-    msg: "{{ (results | podnet_verify_report(plan, probes)).lines }}"
-"""
-
-RETURN = r"""
-_value:
-  description: C({failures, lines}).
-  type: dict
-"""
-
 
 def verify_report(results, plan, probe_addresses) -> dict:
-    """See DOCUMENTATION."""
+    """Judge the probes: ``{failures, lines (the matrix), pairs}`` (filter podnet_verify_report)."""
     hosts = sorted(plan["nodes"])
     failures = []
     pairs = []
@@ -247,12 +198,3 @@ def report_html(document) -> str:
         _matrix(document),
         "</body></html>",
     ])
-
-
-class FilterModule:
-    """Verify report filters."""
-
-    def filters(self):
-        return {"podnet_verify_report": verify_report,
-                "podnet_report_document": report_document,
-                "podnet_report_html": report_html}

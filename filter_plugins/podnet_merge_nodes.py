@@ -1,0 +1,74 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Filter podnet_merge_nodes: the planner's nodes from inventory, ledger and reports.
+
+A thin entry over ``podnet_planner.merge_nodes`` (plain Python, unit-tested without Ansible):
+its ``PlanError`` becomes ``AnsibleFilterError``, message unchanged.
+"""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+
+DOCUMENTATION = r"""
+name: podnet_merge_nodes
+short_description: Merge inventory, ledger and host reports into the planner's nodes
+description:
+  - Builds the C(nodes) input of C(podnet_plan) from the inventory records, the ledger and what
+    the reachable hosts report they hold. A host that did not answer keeps its ledger subnet; a
+    host that reports another subnet than the ledger is an error naming both.
+  - C(podnet_ledger_inputs) does this and the ledger lifecycle in one call.
+positional: _input, ledger, reported
+options:
+  _input:
+    description: "The inventory records (C(podnet_inventory_nodes)), C({hostname: {zone: str, address: IPv4, prefix: int (optional underlay prefix length), pod_cidr: CIDR (optional pin or previously held subnet)}})."
+    type: dict
+    required: true
+  ledger:
+    description: The parsed ledger document, or C({}) on the first run.
+    type: dict
+  reported:
+    description: "C({host: pod_cidr or null}) of the hosts that answered (C(podnet_reported_subnets))."
+    type: dict
+requirements:
+  - podnet_planner (this repository's planner package; scripts/setup.sh installs it into .venv)
+  - netaddr (Python library, on the controller)
+author: podnet
+"""
+
+EXAMPLES = r"""
+- name: Plan | nodes for the planner
+  ansible.builtin.set_fact:
+    podnet_nodes: "{{ inventory_nodes | podnet_merge_nodes(ledger, reported) }}"
+"""
+
+RETURN = r"""
+_value:
+  description: The nodes, each with the C(pod_cidr) it keeps where it holds one.
+  type: dict
+"""
+
+try:
+    import podnet_planner
+except ImportError as imp_exc:  # the planner package, or the netaddr it needs, is missing
+    PLANNER_IMPORT_ERROR = imp_exc
+else:
+    PLANNER_IMPORT_ERROR = None
+
+
+def podnet_merge_nodes(inventory_nodes, ledger=None, reported=None):
+    """Merge inventory, ledger and host reports into the planner's nodes (``podnet_planner.merge_nodes``)."""
+    if PLANNER_IMPORT_ERROR is not None:
+        raise AnsibleFilterError(
+            "podnet_merge_nodes needs podnet's planner and netaddr in the Python that runs Ansible; "
+            "run scripts/setup.sh (%s)" % PLANNER_IMPORT_ERROR) from PLANNER_IMPORT_ERROR
+    try:
+        return podnet_planner.merge_nodes(inventory_nodes, ledger, reported)
+    except podnet_planner.PlanError as exc:
+        raise AnsibleFilterError("podnet_merge_nodes: %s" % exc) from exc
+
+
+class FilterModule:
+    """podnet_merge_nodes."""
+
+    def filters(self):
+        return {"podnet_merge_nodes": podnet_merge_nodes}

@@ -1,0 +1,91 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Filter podnet_plan: the whole plan of podnet's pod network.
+
+A thin entry over ``podnet_planner.plan`` (plain Python, unit-tested without Ansible):
+its ``PlanError`` becomes ``AnsibleFilterError``, message unchanged.
+"""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+
+DOCUMENTATION = r"""
+name: podnet_plan
+short_description: Validate podnet's inventory and allocate one pod subnet per node
+description:
+  - Validates every input, then allocates one pod subnet per node inside a per-zone block of the
+    cluster CIDR (pins and held subnets kept, lowest free subnet first) and chooses the path
+    (host-gw or VXLAN) between every pair of nodes. Pure and deterministic, O(n) in the nodes.
+  - Every error names the culprit (host, CIDR, zone) and the fix; nothing is half planned.
+positional: _input, network
+options:
+  _input:
+    description:
+      - "The nodes, C({hostname: {zone: str, address: IPv4, prefix: int (optional underlay prefix length), pod_cidr: CIDR (optional pin or previously held subnet)}}); usually C(podnet_ledger_inputs(...).nodes)."
+    type: dict
+    required: true
+  network:
+    description:
+      - "C(cluster_cidr) (required), C(node_prefix) (24), C(zone_prefix) (default: half-way between
+        cluster and node prefix, stable), C(zones) ({zone: {block: CIDR}} pins, from the ledger),
+        C(zone_backends) ({zone: auto|host-gw|vxlan}), C(service_cidr), C(reserved) (list),
+        C(backend) (auto|host-gw|vxlan, default auto), C(underlay_mtu) (1500),
+        C(vxlan) ({vni: 1, port: 8472, device: flannel.<vni>}), C(released) (released-pending
+        nodes, from C(podnet_ledger_inputs)), C(registry) (ledger|etcd, default ledger) and
+        C(registry_members) (etcd mode: inventory hostnames of the etcd members)."
+    type: dict
+    required: true
+requirements:
+  - podnet_planner (this repository's planner package; scripts/setup.sh installs it into .venv)
+  - netaddr (Python library, on the controller)
+author: podnet
+"""
+
+EXAMPLES = r"""
+- name: Plan | allocate
+  ansible.builtin.set_fact:
+    podnet_plan_result: "{{ inputs.nodes | podnet_plan(inputs.network) }}"
+
+- name: Plan | a two-node network
+  ansible.builtin.debug:
+    msg: >-
+      {{ {'a': {'zone': 'z', 'address': '192.0.2.1'}, 'b': {'zone': 'z', 'address': '192.0.2.2'}}
+         | podnet_plan({'cluster_cidr': '10.244.0.0/16'}) }}
+"""
+
+RETURN = r"""
+_value:
+  description:
+    - "C({network, zones, nodes}): C(network) normalised with every default filled and C(zones)
+      set to the allocated blocks (feeding it back in reproduces the plan), with C(registry) and
+      C(registry_member) (the etcd member the registry is read and written through, null in
+      ledger mode); C(zones) C({zone: {block}}); C(nodes) C({host: {zone, address, prefix,
+      pod_cidr, gateway, vtep_ip, vtep_mac, mtu}}). Keys are sorted."
+  type: dict
+"""
+
+try:
+    import podnet_planner
+except ImportError as imp_exc:  # the planner package, or the netaddr it needs, is missing
+    PLANNER_IMPORT_ERROR = imp_exc
+else:
+    PLANNER_IMPORT_ERROR = None
+
+
+def podnet_plan(nodes, network):
+    """Validate podnet's inventory and allocate one pod subnet per node (``podnet_planner.plan``)."""
+    if PLANNER_IMPORT_ERROR is not None:
+        raise AnsibleFilterError(
+            "podnet_plan needs podnet's planner and netaddr in the Python that runs Ansible; "
+            "run scripts/setup.sh (%s)" % PLANNER_IMPORT_ERROR) from PLANNER_IMPORT_ERROR
+    try:
+        return podnet_planner.plan(nodes, network)
+    except podnet_planner.PlanError as exc:
+        raise AnsibleFilterError("podnet_plan: %s" % exc) from exc
+
+
+class FilterModule:
+    """podnet_plan."""
+
+    def filters(self):
+        return {"podnet_plan": podnet_plan}
