@@ -51,11 +51,13 @@ def preflight(nodes, network):
     ``nodes`` may lack addresses (hosts not described by the inventory or the
     ledger); all else -- network, zones, pins, held subnets, capacity -- is
     validated and allocated exactly as ``plan`` does.  Returns ``{"ask":
-    [hosts whose address or underlay prefix only the host itself can tell]}``.
+    [hosts whose address or underlay prefix only the host itself can tell],
+    "network": the normalised network, as ``plan`` gives it}`` -- known before any
+    host is asked: the registry and its member, the VXLAN settings, the zone blocks.
     """
     net = validate_network(network)
     records = validate_nodes(nodes, net, partial=True)
-    _allocate(net, records)
+    _, blocks, _ = _allocate(net, records)
     ask = [node.name for node in records if node.address is None or node.prefix is None]
     # Segment checks on the nodes fully described already; the rest after the facts step.
     known = [node for node in records if node.prefix is not None]
@@ -63,14 +65,16 @@ def preflight(nodes, network):
     for node in known:
         known_by_zone.setdefault(node.zone, []).append(node)
     check_host_gw(net, known, known_by_zone)
-    return {"ask": ask}
+    zones = {zone: {"block": cidr(blocks[zone], net.zone_len)} for zone in sorted(blocks)}
+    return {"ask": ask, "network": net.as_dict(zones)}
 
 
 def plan(nodes, network):
     """Validate, allocate and describe every node; pure, JSON in and out, O(n).
 
     Returns ``{"network": normalised network (with "zones" = the allocated
-    blocks, so feeding it back in reproduces the plan), "zones": {zone:
+    blocks, so feeding it back in reproduces the plan; "registry" and
+    "registry_member", the etcd member, None in ledger mode), "zones": {zone:
     {"block"}}, "nodes": {host: {"zone", "address", "prefix", "pod_cidr",
     "gateway", "vtep_ip", "vtep_mac", "mtu"}}}``; keys are sorted.
     """

@@ -10,6 +10,8 @@ from .errors import PlanError
 from .ipv4 import cidr, mask, overlaps, parse_address, parse_cidr
 
 BACKENDS = ("auto", "host-gw", "vxlan")
+# Where allocations live between runs: the ledger file, or the etcd registry.
+REGISTRIES = ("ledger", "etcd")
 VXLAN_OVERHEAD = 50
 DEFAULT_NODE_PREFIX = 24
 DEFAULT_UNDERLAY_MTU = 1500
@@ -22,7 +24,8 @@ MAX_NODE_PREFIX = 30
 
 NETWORK_KEYS = frozenset((
     "cluster_cidr", "node_prefix", "zone_prefix", "zones", "zone_backends", "service_cidr",
-    "reserved", "backend", "underlay_mtu", "vxlan", "released",
+    "reserved", "backend", "underlay_mtu", "vxlan", "released", "registry", "registry_members",
+    "registry_member",
 ))
 RELEASED_KEYS = frozenset(("zone", "address", "prefix", "pod_cidr"))
 
@@ -64,7 +67,7 @@ class Network:
 
     __slots__ = ("cluster_net", "cluster_len", "node_len", "zone_len", "service", "reserved",
                  "backend", "zone_backends", "underlay_mtu", "vni", "port", "device",
-                 "zone_pins", "released")
+                 "zone_pins", "released", "registry", "registry_member")
 
     def as_dict(self, zones=None):
         return {
@@ -79,6 +82,8 @@ class Network:
             "underlay_mtu": self.underlay_mtu,
             "vxlan": {"vni": self.vni, "port": self.port, "device": self.device},
             "released": {host: dict(spec) for host, spec in sorted(self.released.items())},
+            "registry": self.registry,
+            "registry_member": self.registry_member,
         }
 
 
@@ -266,7 +271,38 @@ def validate_network(network):
         block_owner[bnet] = zone
         net.zone_pins[zone] = bnet
     net.released = _released(network.get("released"), net)
+    net.registry, net.registry_member = _registry(network)
     return net
+
+
+def _registry(network):
+    """(registry, the etcd member to read and write it through, or None in ledger mode).
+
+    The member is the first of ``registry_members`` (the inventory's etcd hosts), or
+    ``registry_member`` as a plan's normalised network gives it back.
+    """
+    registry = network.get("registry") or "ledger"
+    if registry not in REGISTRIES:
+        raise PlanError("network.registry: unknown registry %r; use ledger (the ledger file) or "
+                        "etcd (the etcd registry)" % (registry,))
+    members = network.get("registry_members") or []
+    if isinstance(members, str) or not isinstance(members, (list, tuple)) or not all(
+            isinstance(member, str) and member.strip() for member in members):
+        raise PlanError("network.registry_members: expected a list of inventory hostnames (the "
+                        "etcd members), got %r" % (members,))
+    member = network.get("registry_member")
+    if member is not None and (not isinstance(member, str) or (members and member not in members)):
+        raise PlanError("network.registry_member: %r is not one of the etcd members %s; leave it "
+                        "unset (the first member is used)" % (member, ", ".join(members)))
+    if registry == "ledger":
+        return registry, None
+    member = member or (members[0] if members else None)
+    if not member:
+        raise PlanError("network.registry: etcd, but no etcd member is known; give the etcd "
+                        "members' inventory hostnames in network.registry_members (role "
+                        "podnet_plan: podnet_plan_registry_members, e.g. the hosts of group "
+                        "podnet_etcd), or use registry ledger")
+    return registry, member
 
 
 def validate_nodes(nodes, net, partial=False):

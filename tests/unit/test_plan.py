@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from podnet_planner import plan
+from podnet_planner import PlanError, plan
 
 NET = {"cluster_cidr": "10.244.0.0/16"}
 
@@ -42,7 +42,7 @@ def test_network_is_normalised_with_defaults():
         "cluster_cidr": "10.244.0.0/16", "node_prefix": 24, "zone_prefix": 20, "zones": {},
         "zone_backends": {}, "service_cidr": None, "reserved": [], "backend": "auto",
         "underlay_mtu": 1500, "vxlan": {"vni": 1, "port": 8472, "device": "flannel.1"},
-        "released": {},
+        "released": {}, "registry": "ledger", "registry_member": None,
     }
     assert result["zones"] == {} and result["nodes"] == {}
 
@@ -153,3 +153,28 @@ def test_empty_strings_mean_unset():
     result = plan({}, net)["network"]
     assert result["zone_prefix"] == 20 and result["service_cidr"] is None
     assert result["vxlan"] == {"vni": 1, "port": 8472, "device": "flannel.1"}
+
+
+def test_the_registry_and_its_member_are_decided_once_in_the_plan():
+    nodes = {"a": node("z", "192.0.2.1")}
+    etcd = plan(nodes, dict(NET, registry="etcd", registry_members=["e2", "e1"]))["network"]
+    assert (etcd["registry"], etcd["registry_member"]) == ("etcd", "e2")
+    # The normalised network plans the same again (registry_member given back, no members).
+    assert plan(nodes, etcd)["network"] == etcd
+    ledger = plan(nodes, dict(NET, registry="ledger", registry_members=["e1"]))["network"]
+    assert (ledger["registry"], ledger["registry_member"]) == ("ledger", None)
+    assert plan(nodes, dict(NET, registry=""))["network"]["registry"] == "ledger"
+
+
+@pytest.mark.parametrize("network, fragment", [
+    ({"registry": "consul"}, "network.registry: unknown registry 'consul'; use ledger"),
+    ({"registry": "etcd"}, "network.registry: etcd, but no etcd member is known"),
+    ({"registry": "etcd", "registry_members": []}, "no etcd member is known"),
+    ({"registry": "etcd", "registry_members": "e1"}, "network.registry_members: expected a list"),
+    ({"registry": "etcd", "registry_members": ["e1"], "registry_member": "e9"},
+     "network.registry_member: 'e9' is not one of the etcd members e1"),
+])
+def test_a_bad_registry_is_named(network, fragment):
+    with pytest.raises(PlanError) as info:
+        plan({}, dict(NET, **network))
+    assert fragment in str(info.value)
