@@ -1,13 +1,16 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Filter podnet_allocation_table: the allocation as a table.
 
-A thin entry over ``podnet_planner.allocation_table`` (plain Python, unit-tested without Ansible):
-its ``PlanError`` becomes ``AnsibleFilterError``, message unchanged.
+A thin entry over ``podnet_planner.allocation_table``.
 """
 
-from __future__ import annotations
-
 from ansible.errors import AnsibleFilterError
+
+try:
+    from podnet_planner import PlanError, allocation_table
+except ImportError as imp_exc:  # scripts/setup.sh installs the planner and its netaddr
+    raise ImportError("podnet_allocation_table: podnet's planner is not in Ansible's Python; run "
+                      "scripts/setup.sh (%s)" % imp_exc) from imp_exc
 
 DOCUMENTATION = r"""
 name: podnet_allocation_table
@@ -18,13 +21,10 @@ description:
 positional: _input
 options:
   _input:
-    description:
-      - The plan, the output of C(podnet_plan).
+    description: The plan (the output of C(podnet_plan)) to show.
     type: dict
     required: true
-requirements:
-  - podnet_planner (this repository's planner package; scripts/setup.sh installs it into .venv)
-  - netaddr (Python library, on the controller)
+requirements: [podnet_planner (the repository's planner; scripts/setup.sh installs it)]
 author: podnet
 """
 
@@ -41,28 +41,17 @@ _value:
   elements: str
 """
 
-try:
-    import podnet_planner
-except ImportError as imp_exc:  # the planner package, or the netaddr it needs, is missing
-    PLANNER_IMPORT_ERROR = imp_exc
-else:
-    PLANNER_IMPORT_ERROR = None
-
 
 def podnet_allocation_table(plan):
-    """podnet's allocation as an aligned table for humans (``podnet_planner.allocation_table``)."""
-    if PLANNER_IMPORT_ERROR is not None:
-        raise AnsibleFilterError(
-            "podnet_allocation_table needs podnet's planner and netaddr in the Python that runs Ansible; "
-            "run scripts/setup.sh (%s)" % PLANNER_IMPORT_ERROR) from PLANNER_IMPORT_ERROR
+    """podnet's allocation as an aligned table for humans."""
     try:
-        return podnet_planner.allocation_table(plan)
-    except podnet_planner.PlanError as exc:
+        return allocation_table(plan)
+    except PlanError as exc:
         raise AnsibleFilterError("podnet_allocation_table: %s" % exc) from exc
 
 
 class FilterModule:
-    """podnet_allocation_table."""
+    """The podnet_allocation_table filter."""
 
     def filters(self):
         return {"podnet_allocation_table": podnet_allocation_table}

@@ -1,13 +1,16 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Filter podnet_flannel_config: flannel's network config of a plan.
 
-A thin entry over ``podnet_planner.flannel_config`` (plain Python, unit-tested without Ansible):
-its ``PlanError`` becomes ``AnsibleFilterError``, message unchanged.
+A thin entry over ``podnet_planner.flannel_config``.
 """
 
-from __future__ import annotations
-
 from ansible.errors import AnsibleFilterError
+
+try:
+    from podnet_planner import PlanError, flannel_config
+except ImportError as imp_exc:  # scripts/setup.sh installs the planner and its netaddr
+    raise ImportError("podnet_flannel_config: podnet's planner is not in Ansible's Python; run "
+                      "scripts/setup.sh (%s)" % imp_exc) from imp_exc
 
 DOCUMENTATION = r"""
 name: podnet_flannel_config
@@ -19,13 +22,10 @@ description:
 positional: _input
 options:
   _input:
-    description:
-      - The plan, the output of C(podnet_plan).
+    description: The plan (the output of C(podnet_plan)) whose config flanneld reads.
     type: dict
     required: true
-requirements:
-  - podnet_planner (this repository's planner package; scripts/setup.sh installs it into .venv)
-  - netaddr (Python library, on the controller)
+requirements: [podnet_planner (the repository's planner; scripts/setup.sh installs it)]
 author: podnet
 """
 
@@ -41,28 +41,17 @@ _value:
   type: dict
 """
 
-try:
-    import podnet_planner
-except ImportError as imp_exc:  # the planner package, or the netaddr it needs, is missing
-    PLANNER_IMPORT_ERROR = imp_exc
-else:
-    PLANNER_IMPORT_ERROR = None
-
 
 def podnet_flannel_config(plan):
-    """flannel's network config for podnet's plan (``podnet_planner.flannel_config``)."""
-    if PLANNER_IMPORT_ERROR is not None:
-        raise AnsibleFilterError(
-            "podnet_flannel_config needs podnet's planner and netaddr in the Python that runs Ansible; "
-            "run scripts/setup.sh (%s)" % PLANNER_IMPORT_ERROR) from PLANNER_IMPORT_ERROR
+    """flannel's network config for podnet's plan."""
     try:
-        return podnet_planner.flannel_config(plan)
-    except podnet_planner.PlanError as exc:
+        return flannel_config(plan)
+    except PlanError as exc:
         raise AnsibleFilterError("podnet_flannel_config: %s" % exc) from exc
 
 
 class FilterModule:
-    """podnet_flannel_config."""
+    """The podnet_flannel_config filter."""
 
     def filters(self):
         return {"podnet_flannel_config": podnet_flannel_config}

@@ -1,13 +1,16 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Filter podnet_flannel_leases: flannel's leases of a plan.
 
-A thin entry over ``podnet_planner.flannel_leases`` (plain Python, unit-tested without Ansible):
-its ``PlanError`` becomes ``AnsibleFilterError``, message unchanged.
+A thin entry over ``podnet_planner.flannel_leases``.
 """
 
-from __future__ import annotations
-
 from ansible.errors import AnsibleFilterError
+
+try:
+    from podnet_planner import PlanError, flannel_leases
+except ImportError as imp_exc:  # scripts/setup.sh installs the planner and its netaddr
+    raise ImportError("podnet_flannel_leases: podnet's planner is not in Ansible's Python; run "
+                      "scripts/setup.sh (%s)" % imp_exc) from imp_exc
 
 DOCUMENTATION = r"""
 name: podnet_flannel_leases
@@ -18,17 +21,15 @@ description:
 positional: _input, prefix
 options:
   _input:
-    description:
-      - The plan, the output of C(podnet_plan).
+    description: The plan (the output of C(podnet_plan)) to lease one subnet per node of.
     type: dict
     required: true
   prefix:
-    description: The registry's etcd key prefix (flannel's C(-etcd-prefix)).
+    description: The registry's etcd key prefix (flannel's C(-etcd-prefix)),
+      to write the leases under.
     type: str
     default: /coreos.com/network
-requirements:
-  - podnet_planner (this repository's planner package; scripts/setup.sh installs it into .venv)
-  - netaddr (Python library, on the controller)
+requirements: [podnet_planner (the repository's planner; scripts/setup.sh installs it)]
 author: podnet
 """
 
@@ -44,28 +45,17 @@ _value:
   type: dict
 """
 
-try:
-    import podnet_planner
-except ImportError as imp_exc:  # the planner package, or the netaddr it needs, is missing
-    PLANNER_IMPORT_ERROR = imp_exc
-else:
-    PLANNER_IMPORT_ERROR = None
-
 
 def podnet_flannel_leases(plan, prefix="/coreos.com/network"):
-    """flannel's subnet leases for podnet's plan (``podnet_planner.flannel_leases``)."""
-    if PLANNER_IMPORT_ERROR is not None:
-        raise AnsibleFilterError(
-            "podnet_flannel_leases needs podnet's planner and netaddr in the Python that runs Ansible; "
-            "run scripts/setup.sh (%s)" % PLANNER_IMPORT_ERROR) from PLANNER_IMPORT_ERROR
+    """flannel's subnet leases for podnet's plan."""
     try:
-        return podnet_planner.flannel_leases(plan, prefix)
-    except podnet_planner.PlanError as exc:
+        return flannel_leases(plan, prefix)
+    except PlanError as exc:
         raise AnsibleFilterError("podnet_flannel_leases: %s" % exc) from exc
 
 
 class FilterModule:
-    """podnet_flannel_leases."""
+    """The podnet_flannel_leases filter."""
 
     def filters(self):
         return {"podnet_flannel_leases": podnet_flannel_leases}

@@ -1,13 +1,16 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Filter podnet_flannel_leases_parse: flannel's leases read back.
 
-A thin entry over ``podnet_planner.flannel_leases_parse`` (plain Python, unit-tested without Ansible):
-its ``PlanError`` becomes ``AnsibleFilterError``, message unchanged.
+A thin entry over ``podnet_planner.flannel_leases_parse``.
 """
 
-from __future__ import annotations
-
 from ansible.errors import AnsibleFilterError
+
+try:
+    from podnet_planner import PlanError, flannel_leases_parse
+except ImportError as imp_exc:  # scripts/setup.sh installs the planner and its netaddr
+    raise ImportError("podnet_flannel_leases_parse: podnet's planner is not in Ansible's Python; run "
+                      "scripts/setup.sh (%s)" % imp_exc) from imp_exc
 
 DOCUMENTATION = r"""
 name: podnet_flannel_leases_parse
@@ -22,12 +25,11 @@ options:
     type: dict
     required: true
   prefix:
-    description: The registry's etcd key prefix (flannel's C(-etcd-prefix)).
+    description: The registry's etcd key prefix (flannel's C(-etcd-prefix)),
+      the leases were read from.
     type: str
     default: /coreos.com/network
-requirements:
-  - podnet_planner (this repository's planner package; scripts/setup.sh installs it into .venv)
-  - netaddr (Python library, on the controller)
+requirements: [podnet_planner (the repository's planner; scripts/setup.sh installs it)]
 author: podnet
 """
 
@@ -43,28 +45,17 @@ _value:
   type: dict
 """
 
-try:
-    import podnet_planner
-except ImportError as imp_exc:  # the planner package, or the netaddr it needs, is missing
-    PLANNER_IMPORT_ERROR = imp_exc
-else:
-    PLANNER_IMPORT_ERROR = None
-
 
 def podnet_flannel_leases_parse(kv, prefix="/coreos.com/network"):
-    """Read flannel's subnet leases back as addresses and subnets (``podnet_planner.flannel_leases_parse``)."""
-    if PLANNER_IMPORT_ERROR is not None:
-        raise AnsibleFilterError(
-            "podnet_flannel_leases_parse needs podnet's planner and netaddr in the Python that runs Ansible; "
-            "run scripts/setup.sh (%s)" % PLANNER_IMPORT_ERROR) from PLANNER_IMPORT_ERROR
+    """Read flannel's subnet leases back as addresses and subnets."""
     try:
-        return podnet_planner.flannel_leases_parse(kv, prefix)
-    except podnet_planner.PlanError as exc:
+        return flannel_leases_parse(kv, prefix)
+    except PlanError as exc:
         raise AnsibleFilterError("podnet_flannel_leases_parse: %s" % exc) from exc
 
 
 class FilterModule:
-    """podnet_flannel_leases_parse."""
+    """The podnet_flannel_leases_parse filter."""
 
     def filters(self):
         return {"podnet_flannel_leases_parse": podnet_flannel_leases_parse}

@@ -1,13 +1,16 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Filter podnet_host_view: one node's slice of the plan.
 
-A thin entry over ``podnet_planner.host_view`` (plain Python, unit-tested without Ansible):
-its ``PlanError`` becomes ``AnsibleFilterError``, message unchanged.
+A thin entry over ``podnet_planner.host_view``.
 """
 
-from __future__ import annotations
-
 from ansible.errors import AnsibleFilterError
+
+try:
+    from podnet_planner import PlanError, host_view
+except ImportError as imp_exc:  # scripts/setup.sh installs the planner and its netaddr
+    raise ImportError("podnet_host_view: podnet's planner is not in Ansible's Python; run "
+                      "scripts/setup.sh (%s)" % imp_exc) from imp_exc
 
 DOCUMENTATION = r"""
 name: podnet_host_view
@@ -18,17 +21,14 @@ description:
 positional: _input, hostname
 options:
   _input:
-    description:
-      - The plan, the output of C(podnet_plan).
+    description: The plan (the output of C(podnet_plan)) to take one node's slice of.
     type: dict
     required: true
   hostname:
     description: The inventory hostname of a node of the plan.
     type: str
     required: true
-requirements:
-  - podnet_planner (this repository's planner package; scripts/setup.sh installs it into .venv)
-  - netaddr (Python library, on the controller)
+requirements: [podnet_planner (the repository's planner; scripts/setup.sh installs it)]
 author: podnet
 """
 
@@ -49,28 +49,17 @@ _value:
   type: dict
 """
 
-try:
-    import podnet_planner
-except ImportError as imp_exc:  # the planner package, or the netaddr it needs, is missing
-    PLANNER_IMPORT_ERROR = imp_exc
-else:
-    PLANNER_IMPORT_ERROR = None
-
 
 def podnet_host_view(plan, hostname):
-    """One host's slice of podnet's plan (``podnet_planner.host_view``)."""
-    if PLANNER_IMPORT_ERROR is not None:
-        raise AnsibleFilterError(
-            "podnet_host_view needs podnet's planner and netaddr in the Python that runs Ansible; "
-            "run scripts/setup.sh (%s)" % PLANNER_IMPORT_ERROR) from PLANNER_IMPORT_ERROR
+    """One host's slice of podnet's plan."""
     try:
-        return podnet_planner.host_view(plan, hostname)
-    except podnet_planner.PlanError as exc:
+        return host_view(plan, hostname)
+    except PlanError as exc:
         raise AnsibleFilterError("podnet_host_view: %s" % exc) from exc
 
 
 class FilterModule:
-    """podnet_host_view."""
+    """The podnet_host_view filter."""
 
     def filters(self):
         return {"podnet_host_view": podnet_host_view}

@@ -1,13 +1,16 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Filter podnet_inventory_nodes: the planner's node records from host variables.
 
-A thin entry over ``podnet_planner.inventory_nodes`` (plain Python, unit-tested without Ansible):
-its ``PlanError`` becomes ``AnsibleFilterError``, message unchanged.
+A thin entry over ``podnet_planner.inventory_nodes``.
 """
 
-from __future__ import annotations
-
 from ansible.errors import AnsibleFilterError
+
+try:
+    from podnet_planner import PlanError, inventory_nodes
+except ImportError as imp_exc:  # scripts/setup.sh installs the planner and its netaddr
+    raise ImportError("podnet_inventory_nodes: podnet's planner is not in Ansible's Python; run "
+                      "scripts/setup.sh (%s)" % imp_exc) from imp_exc
 
 DOCUMENTATION = r"""
 name: podnet_inventory_nodes
@@ -25,12 +28,13 @@ description:
 positional: _input, hostvars, ledger, partial
 options:
   _input:
-    description: Inventory hostnames of the podnet nodes (e.g. C(groups['podnet_nodes'])).
+    description: Inventory hostnames of the podnet nodes (e.g. C(groups['podnet_nodes'])),
+      to describe.
     type: list
     elements: str
     required: true
   hostvars:
-    description: Ansible's C(hostvars).
+    description: Ansible's C(hostvars), with their podnet_* variables and facts.
     type: dict
     required: true
   ledger:
@@ -40,9 +44,7 @@ options:
     description: Allow hosts without a known address (the validation before the facts step).
     type: bool
     default: false
-requirements:
-  - podnet_planner (this repository's planner package; scripts/setup.sh installs it into .venv)
-  - netaddr (Python library, on the controller)
+requirements: [podnet_planner (the repository's planner; scripts/setup.sh installs it)]
 author: podnet
 """
 
@@ -58,28 +60,17 @@ _value:
   type: dict
 """
 
-try:
-    import podnet_planner
-except ImportError as imp_exc:  # the planner package, or the netaddr it needs, is missing
-    PLANNER_IMPORT_ERROR = imp_exc
-else:
-    PLANNER_IMPORT_ERROR = None
-
 
 def podnet_inventory_nodes(hosts, hostvars, ledger=None, partial=False):
-    """Build the planner's node records from podnet's host variables (``podnet_planner.inventory_nodes``)."""
-    if PLANNER_IMPORT_ERROR is not None:
-        raise AnsibleFilterError(
-            "podnet_inventory_nodes needs podnet's planner and netaddr in the Python that runs Ansible; "
-            "run scripts/setup.sh (%s)" % PLANNER_IMPORT_ERROR) from PLANNER_IMPORT_ERROR
+    """Build the planner's node records from podnet's host variables."""
     try:
-        return podnet_planner.inventory_nodes(hosts, hostvars, ledger, partial)
-    except podnet_planner.PlanError as exc:
+        return inventory_nodes(hosts, hostvars, ledger, partial)
+    except PlanError as exc:
         raise AnsibleFilterError("podnet_inventory_nodes: %s" % exc) from exc
 
 
 class FilterModule:
-    """podnet_inventory_nodes."""
+    """The podnet_inventory_nodes filter."""
 
     def filters(self):
         return {"podnet_inventory_nodes": podnet_inventory_nodes}

@@ -1,13 +1,16 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Filter podnet_ledger: the ledger document of a plan.
 
-A thin entry over ``podnet_planner.ledger`` (plain Python, unit-tested without Ansible):
-its ``PlanError`` becomes ``AnsibleFilterError``, message unchanged.
+A thin entry over ``podnet_planner.ledger``.
 """
 
-from __future__ import annotations
-
 from ansible.errors import AnsibleFilterError
+
+try:
+    from podnet_planner import PlanError, ledger
+except ImportError as imp_exc:  # scripts/setup.sh installs the planner and its netaddr
+    raise ImportError("podnet_ledger: podnet's planner is not in Ansible's Python; run "
+                      "scripts/setup.sh (%s)" % imp_exc) from imp_exc
 
 DOCUMENTATION = r"""
 name: podnet_ledger
@@ -19,13 +22,10 @@ description:
 positional: _input
 options:
   _input:
-    description:
-      - The plan, the output of C(podnet_plan).
+    description: The plan (the output of C(podnet_plan)) to write the ledger of.
     type: dict
     required: true
-requirements:
-  - podnet_planner (this repository's planner package; scripts/setup.sh installs it into .venv)
-  - netaddr (Python library, on the controller)
+requirements: [podnet_planner (the repository's planner; scripts/setup.sh installs it)]
 author: podnet
 """
 
@@ -43,28 +43,17 @@ _value:
   type: dict
 """
 
-try:
-    import podnet_planner
-except ImportError as imp_exc:  # the planner package, or the netaddr it needs, is missing
-    PLANNER_IMPORT_ERROR = imp_exc
-else:
-    PLANNER_IMPORT_ERROR = None
-
 
 def podnet_ledger(plan):
-    """The ledger document to write for podnet's plan (``podnet_planner.ledger``)."""
-    if PLANNER_IMPORT_ERROR is not None:
-        raise AnsibleFilterError(
-            "podnet_ledger needs podnet's planner and netaddr in the Python that runs Ansible; "
-            "run scripts/setup.sh (%s)" % PLANNER_IMPORT_ERROR) from PLANNER_IMPORT_ERROR
+    """The ledger document to write for podnet's plan."""
     try:
-        return podnet_planner.ledger(plan)
-    except podnet_planner.PlanError as exc:
+        return ledger(plan)
+    except PlanError as exc:
         raise AnsibleFilterError("podnet_ledger: %s" % exc) from exc
 
 
 class FilterModule:
-    """podnet_ledger."""
+    """The podnet_ledger filter."""
 
     def filters(self):
         return {"podnet_ledger": podnet_ledger}

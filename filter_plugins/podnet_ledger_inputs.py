@@ -1,13 +1,16 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Filter podnet_ledger_inputs: the plan's inputs with the ledger lifecycle.
 
-A thin entry over ``podnet_planner.ledger_inputs`` (plain Python, unit-tested without Ansible):
-its ``PlanError`` becomes ``AnsibleFilterError``, message unchanged.
+A thin entry over ``podnet_planner.ledger_inputs``.
 """
 
-from __future__ import annotations
-
 from ansible.errors import AnsibleFilterError
+
+try:
+    from podnet_planner import PlanError, ledger_inputs
+except ImportError as imp_exc:  # scripts/setup.sh installs the planner and its netaddr
+    raise ImportError("podnet_ledger_inputs: podnet's planner is not in Ansible's Python; run "
+                      "scripts/setup.sh (%s)" % imp_exc) from imp_exc
 
 DOCUMENTATION = r"""
 name: podnet_ledger_inputs
@@ -20,14 +23,18 @@ description:
 positional: _input, ledger, reported, network, forget
 options:
   _input:
-    description: "The inventory records (C(podnet_inventory_nodes)), C({hostname: {zone: str, address: IPv4, prefix: int (optional underlay prefix length), pod_cidr: CIDR (optional pin or previously held subnet)}})."
+    description:
+      - "What the inventory says of each node (C(podnet_inventory_nodes), with C(partial)
+        before the facts step), C({hostname: {zone: str, address: IPv4, prefix: int (optional underlay prefix
+        length), pod_cidr: CIDR (optional pin or previously held subnet)}})."
     type: dict
     required: true
   ledger:
     description: The parsed ledger document, or C({}).
     type: dict
   reported:
-    description: "C({host: pod_cidr or null}) of the hosts that answered, C({}) before any was asked."
+    description: "C({host: pod_cidr or null}) of the hosts that answered, C({}) before any was
+      asked."
     type: dict
   network:
     description: The planner's network settings (see C(podnet_plan)).
@@ -38,9 +45,7 @@ options:
         C(host1,host2)); their released-pending subnets become free.
     type: list
     elements: str
-requirements:
-  - podnet_planner (this repository's planner package; scripts/setup.sh installs it into .venv)
-  - netaddr (Python library, on the controller)
+requirements: [podnet_planner (the repository's planner; scripts/setup.sh installs it)]
 author: podnet
 """
 
@@ -58,28 +63,17 @@ _value:
   type: dict
 """
 
-try:
-    import podnet_planner
-except ImportError as imp_exc:  # the planner package, or the netaddr it needs, is missing
-    PLANNER_IMPORT_ERROR = imp_exc
-else:
-    PLANNER_IMPORT_ERROR = None
-
 
 def podnet_ledger_inputs(inventory_nodes, ledger=None, reported=None, network=None, forget=None):
-    """podnet_plan's inputs from inventory, ledger lifecycle and host reports (``podnet_planner.ledger_inputs``)."""
-    if PLANNER_IMPORT_ERROR is not None:
-        raise AnsibleFilterError(
-            "podnet_ledger_inputs needs podnet's planner and netaddr in the Python that runs Ansible; "
-            "run scripts/setup.sh (%s)" % PLANNER_IMPORT_ERROR) from PLANNER_IMPORT_ERROR
+    """podnet_plan's inputs from inventory, ledger lifecycle and host reports."""
     try:
-        return podnet_planner.ledger_inputs(inventory_nodes, ledger, reported, network, forget)
-    except podnet_planner.PlanError as exc:
+        return ledger_inputs(inventory_nodes, ledger, reported, network, forget)
+    except PlanError as exc:
         raise AnsibleFilterError("podnet_ledger_inputs: %s" % exc) from exc
 
 
 class FilterModule:
-    """podnet_ledger_inputs."""
+    """The podnet_ledger_inputs filter."""
 
     def filters(self):
         return {"podnet_ledger_inputs": podnet_ledger_inputs}

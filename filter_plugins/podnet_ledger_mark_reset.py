@@ -1,13 +1,16 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Filter podnet_ledger_mark_reset: the ledger with nodes marked reset.
 
-A thin entry over ``podnet_planner.mark_reset`` (plain Python, unit-tested without Ansible):
-its ``PlanError`` becomes ``AnsibleFilterError``, message unchanged.
+A thin entry over ``podnet_planner.mark_reset``.
 """
 
-from __future__ import annotations
-
 from ansible.errors import AnsibleFilterError
+
+try:
+    from podnet_planner import PlanError, mark_reset
+except ImportError as imp_exc:  # scripts/setup.sh installs the planner and its netaddr
+    raise ImportError("podnet_ledger_mark_reset: podnet's planner is not in Ansible's Python; run "
+                      "scripts/setup.sh (%s)" % imp_exc) from imp_exc
 
 DOCUMENTATION = r"""
 name: podnet_ledger_mark_reset
@@ -26,9 +29,7 @@ options:
     type: list
     elements: str
     required: true
-requirements:
-  - podnet_planner (this repository's planner package; scripts/setup.sh installs it into .venv)
-  - netaddr (Python library, on the controller)
+requirements: [podnet_planner (the repository's planner; scripts/setup.sh installs it)]
 author: podnet
 """
 
@@ -44,28 +45,17 @@ _value:
   type: dict
 """
 
-try:
-    import podnet_planner
-except ImportError as imp_exc:  # the planner package, or the netaddr it needs, is missing
-    PLANNER_IMPORT_ERROR = imp_exc
-else:
-    PLANNER_IMPORT_ERROR = None
-
 
 def podnet_ledger_mark_reset(ledger, hosts):
-    """Mark nodes as reset in podnet's ledger (``podnet_planner.mark_reset``)."""
-    if PLANNER_IMPORT_ERROR is not None:
-        raise AnsibleFilterError(
-            "podnet_ledger_mark_reset needs podnet's planner and netaddr in the Python that runs Ansible; "
-            "run scripts/setup.sh (%s)" % PLANNER_IMPORT_ERROR) from PLANNER_IMPORT_ERROR
+    """Mark nodes as reset in podnet's ledger."""
     try:
-        return podnet_planner.mark_reset(ledger, hosts)
-    except podnet_planner.PlanError as exc:
+        return mark_reset(ledger, hosts)
+    except PlanError as exc:
         raise AnsibleFilterError("podnet_ledger_mark_reset: %s" % exc) from exc
 
 
 class FilterModule:
-    """podnet_ledger_mark_reset."""
+    """The podnet_ledger_mark_reset filter."""
 
     def filters(self):
         return {"podnet_ledger_mark_reset": podnet_ledger_mark_reset}

@@ -1,13 +1,16 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Filter podnet_ledger_network: the network settings with the ledger's zones pinned.
 
-A thin entry over ``podnet_planner.ledger_network`` (plain Python, unit-tested without Ansible):
-its ``PlanError`` becomes ``AnsibleFilterError``, message unchanged.
+A thin entry over ``podnet_planner.ledger_network``.
 """
 
-from __future__ import annotations
-
 from ansible.errors import AnsibleFilterError
+
+try:
+    from podnet_planner import PlanError, ledger_network
+except ImportError as imp_exc:  # scripts/setup.sh installs the planner and its netaddr
+    raise ImportError("podnet_ledger_network: podnet's planner is not in Ansible's Python; run "
+                      "scripts/setup.sh (%s)" % imp_exc) from imp_exc
 
 DOCUMENTATION = r"""
 name: podnet_ledger_network
@@ -24,9 +27,7 @@ options:
   ledger:
     description: The parsed ledger document, or C({}).
     type: dict
-requirements:
-  - podnet_planner (this repository's planner package; scripts/setup.sh installs it into .venv)
-  - netaddr (Python library, on the controller)
+requirements: [podnet_planner (the repository's planner; scripts/setup.sh installs it)]
 author: podnet
 """
 
@@ -42,28 +43,17 @@ _value:
   type: dict
 """
 
-try:
-    import podnet_planner
-except ImportError as imp_exc:  # the planner package, or the netaddr it needs, is missing
-    PLANNER_IMPORT_ERROR = imp_exc
-else:
-    PLANNER_IMPORT_ERROR = None
-
 
 def podnet_ledger_network(network, ledger=None):
-    """Pin the ledger's zone blocks and zone prefix into podnet's network (``podnet_planner.ledger_network``)."""
-    if PLANNER_IMPORT_ERROR is not None:
-        raise AnsibleFilterError(
-            "podnet_ledger_network needs podnet's planner and netaddr in the Python that runs Ansible; "
-            "run scripts/setup.sh (%s)" % PLANNER_IMPORT_ERROR) from PLANNER_IMPORT_ERROR
+    """Pin the ledger's zone blocks and zone prefix into podnet's network."""
     try:
-        return podnet_planner.ledger_network(network, ledger)
-    except podnet_planner.PlanError as exc:
+        return ledger_network(network, ledger)
+    except PlanError as exc:
         raise AnsibleFilterError("podnet_ledger_network: %s" % exc) from exc
 
 
 class FilterModule:
-    """podnet_ledger_network."""
+    """The podnet_ledger_network filter."""
 
     def filters(self):
         return {"podnet_ledger_network": podnet_ledger_network}

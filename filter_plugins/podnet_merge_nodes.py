@@ -1,13 +1,16 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Filter podnet_merge_nodes: the planner's nodes from inventory, ledger and reports.
 
-A thin entry over ``podnet_planner.merge_nodes`` (plain Python, unit-tested without Ansible):
-its ``PlanError`` becomes ``AnsibleFilterError``, message unchanged.
+A thin entry over ``podnet_planner.merge_nodes``.
 """
 
-from __future__ import annotations
-
 from ansible.errors import AnsibleFilterError
+
+try:
+    from podnet_planner import PlanError, merge_nodes
+except ImportError as imp_exc:  # scripts/setup.sh installs the planner and its netaddr
+    raise ImportError("podnet_merge_nodes: podnet's planner is not in Ansible's Python; run "
+                      "scripts/setup.sh (%s)" % imp_exc) from imp_exc
 
 DOCUMENTATION = r"""
 name: podnet_merge_nodes
@@ -20,18 +23,20 @@ description:
 positional: _input, ledger, reported
 options:
   _input:
-    description: "The inventory records (C(podnet_inventory_nodes)), C({hostname: {zone: str, address: IPv4, prefix: int (optional underlay prefix length), pod_cidr: CIDR (optional pin or previously held subnet)}})."
+    description:
+      - "The inventory records (C(podnet_inventory_nodes)),
+        C({hostname: {zone: str, address: IPv4, prefix: int (optional underlay prefix
+        length), pod_cidr: CIDR (optional pin or previously held subnet)}})."
     type: dict
     required: true
   ledger:
     description: The parsed ledger document, or C({}) on the first run.
     type: dict
   reported:
-    description: "C({host: pod_cidr or null}) of the hosts that answered (C(podnet_reported_subnets))."
+    description: "C({host: pod_cidr or null}) of the hosts that answered
+      (C(podnet_reported_subnets))."
     type: dict
-requirements:
-  - podnet_planner (this repository's planner package; scripts/setup.sh installs it into .venv)
-  - netaddr (Python library, on the controller)
+requirements: [podnet_planner (the repository's planner; scripts/setup.sh installs it)]
 author: podnet
 """
 
@@ -47,28 +52,17 @@ _value:
   type: dict
 """
 
-try:
-    import podnet_planner
-except ImportError as imp_exc:  # the planner package, or the netaddr it needs, is missing
-    PLANNER_IMPORT_ERROR = imp_exc
-else:
-    PLANNER_IMPORT_ERROR = None
-
 
 def podnet_merge_nodes(inventory_nodes, ledger=None, reported=None):
-    """Merge inventory, ledger and host reports into the planner's nodes (``podnet_planner.merge_nodes``)."""
-    if PLANNER_IMPORT_ERROR is not None:
-        raise AnsibleFilterError(
-            "podnet_merge_nodes needs podnet's planner and netaddr in the Python that runs Ansible; "
-            "run scripts/setup.sh (%s)" % PLANNER_IMPORT_ERROR) from PLANNER_IMPORT_ERROR
+    """Merge inventory, ledger and host reports into the planner's nodes."""
     try:
-        return podnet_planner.merge_nodes(inventory_nodes, ledger, reported)
-    except podnet_planner.PlanError as exc:
+        return merge_nodes(inventory_nodes, ledger, reported)
+    except PlanError as exc:
         raise AnsibleFilterError("podnet_merge_nodes: %s" % exc) from exc
 
 
 class FilterModule:
-    """podnet_merge_nodes."""
+    """The podnet_merge_nodes filter."""
 
     def filters(self):
         return {"podnet_merge_nodes": podnet_merge_nodes}

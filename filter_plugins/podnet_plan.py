@@ -1,13 +1,16 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Filter podnet_plan: the whole plan of podnet's pod network.
 
-A thin entry over ``podnet_planner.plan`` (plain Python, unit-tested without Ansible):
-its ``PlanError`` becomes ``AnsibleFilterError``, message unchanged.
+A thin entry over ``podnet_planner.plan``.
 """
 
-from __future__ import annotations
-
 from ansible.errors import AnsibleFilterError
+
+try:
+    from podnet_planner import PlanError, plan
+except ImportError as imp_exc:  # scripts/setup.sh installs the planner and its netaddr
+    raise ImportError("podnet_plan: podnet's planner is not in Ansible's Python; run "
+                      "scripts/setup.sh (%s)" % imp_exc) from imp_exc
 
 DOCUMENTATION = r"""
 name: podnet_plan
@@ -21,7 +24,9 @@ positional: _input, network
 options:
   _input:
     description:
-      - "The nodes, C({hostname: {zone: str, address: IPv4, prefix: int (optional underlay prefix length), pod_cidr: CIDR (optional pin or previously held subnet)}}); usually C(podnet_ledger_inputs(...).nodes)."
+      - "The nodes, C({hostname: {zone: str, address: IPv4, prefix: int (optional underlay prefix
+        length), pod_cidr: CIDR (optional pin or previously held subnet)}});
+        usually C(podnet_ledger_inputs(...).nodes)."
     type: dict
     required: true
   network:
@@ -35,9 +40,7 @@ options:
         C(registry_members) (etcd mode: inventory hostnames of the etcd members)."
     type: dict
     required: true
-requirements:
-  - podnet_planner (this repository's planner package; scripts/setup.sh installs it into .venv)
-  - netaddr (Python library, on the controller)
+requirements: [podnet_planner (the repository's planner; scripts/setup.sh installs it)]
 author: podnet
 """
 
@@ -64,28 +67,17 @@ _value:
   type: dict
 """
 
-try:
-    import podnet_planner
-except ImportError as imp_exc:  # the planner package, or the netaddr it needs, is missing
-    PLANNER_IMPORT_ERROR = imp_exc
-else:
-    PLANNER_IMPORT_ERROR = None
-
 
 def podnet_plan(nodes, network):
-    """Validate podnet's inventory and allocate one pod subnet per node (``podnet_planner.plan``)."""
-    if PLANNER_IMPORT_ERROR is not None:
-        raise AnsibleFilterError(
-            "podnet_plan needs podnet's planner and netaddr in the Python that runs Ansible; "
-            "run scripts/setup.sh (%s)" % PLANNER_IMPORT_ERROR) from PLANNER_IMPORT_ERROR
+    """Validate podnet's inventory and allocate one pod subnet per node."""
     try:
-        return podnet_planner.plan(nodes, network)
-    except podnet_planner.PlanError as exc:
+        return plan(nodes, network)
+    except PlanError as exc:
         raise AnsibleFilterError("podnet_plan: %s" % exc) from exc
 
 
 class FilterModule:
-    """podnet_plan."""
+    """The podnet_plan filter."""
 
     def filters(self):
         return {"podnet_plan": podnet_plan}

@@ -1,13 +1,16 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Filter podnet_preflight: the checks that need no host.
 
-A thin entry over ``podnet_planner.preflight`` (plain Python, unit-tested without Ansible):
-its ``PlanError`` becomes ``AnsibleFilterError``, message unchanged.
+A thin entry over ``podnet_planner.preflight``.
 """
 
-from __future__ import annotations
-
 from ansible.errors import AnsibleFilterError
+
+try:
+    from podnet_planner import PlanError, preflight
+except ImportError as imp_exc:  # scripts/setup.sh installs the planner and its netaddr
+    raise ImportError("podnet_preflight: podnet's planner is not in Ansible's Python; run "
+                      "scripts/setup.sh (%s)" % imp_exc) from imp_exc
 
 DOCUMENTATION = r"""
 name: podnet_preflight
@@ -20,16 +23,17 @@ positional: _input, network
 options:
   _input:
     description:
-      - "The nodes, C({hostname: {zone: str, address: IPv4, prefix: int (optional underlay prefix length), pod_cidr: CIDR (optional pin or previously held subnet)}}); C(address) may be null (partial inventory)."
+      - "The nodes as far as known before any host is asked,
+        C({hostname: {zone: str, address: IPv4, prefix: int (optional underlay prefix
+        length), pod_cidr: CIDR (optional pin or previously held subnet)}});
+        C(address) may be null (partial inventory)."
     type: dict
     required: true
   network:
     description: The planner's network settings (see C(podnet_plan)).
     type: dict
     required: true
-requirements:
-  - podnet_planner (this repository's planner package; scripts/setup.sh installs it into .venv)
-  - netaddr (Python library, on the controller)
+requirements: [podnet_planner (the repository's planner; scripts/setup.sh installs it)]
 author: podnet
 """
 
@@ -47,28 +51,17 @@ _value:
   type: dict
 """
 
-try:
-    import podnet_planner
-except ImportError as imp_exc:  # the planner package, or the netaddr it needs, is missing
-    PLANNER_IMPORT_ERROR = imp_exc
-else:
-    PLANNER_IMPORT_ERROR = None
-
 
 def podnet_preflight(nodes, network):
-    """Validate podnet's inventory before any host is asked (``podnet_planner.preflight``)."""
-    if PLANNER_IMPORT_ERROR is not None:
-        raise AnsibleFilterError(
-            "podnet_preflight needs podnet's planner and netaddr in the Python that runs Ansible; "
-            "run scripts/setup.sh (%s)" % PLANNER_IMPORT_ERROR) from PLANNER_IMPORT_ERROR
+    """Validate podnet's inventory before any host is asked."""
     try:
-        return podnet_planner.preflight(nodes, network)
-    except podnet_planner.PlanError as exc:
+        return preflight(nodes, network)
+    except PlanError as exc:
         raise AnsibleFilterError("podnet_preflight: %s" % exc) from exc
 
 
 class FilterModule:
-    """podnet_preflight."""
+    """The podnet_preflight filter."""
 
     def filters(self):
         return {"podnet_preflight": podnet_preflight}

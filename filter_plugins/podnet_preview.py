@@ -1,13 +1,16 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Filter podnet_preview: the changes a plan makes against its ledger.
 
-A thin entry over ``podnet_planner.preview`` (plain Python, unit-tested without Ansible):
-its ``PlanError`` becomes ``AnsibleFilterError``, message unchanged.
+A thin entry over ``podnet_planner.preview``.
 """
 
-from __future__ import annotations
-
 from ansible.errors import AnsibleFilterError
+
+try:
+    from podnet_planner import PlanError, preview
+except ImportError as imp_exc:  # scripts/setup.sh installs the planner and its netaddr
+    raise ImportError("podnet_preview: podnet's planner is not in Ansible's Python; run "
+                      "scripts/setup.sh (%s)" % imp_exc) from imp_exc
 
 DOCUMENTATION = r"""
 name: podnet_preview
@@ -23,12 +26,10 @@ options:
     type: dict
     required: true
   plan:
-    description: The plan, the output of C(podnet_plan).
+    description: The plan to compare with the ledger (C(podnet_plan) output).
     type: dict
     required: true
-requirements:
-  - podnet_planner (this repository's planner package; scripts/setup.sh installs it into .venv)
-  - netaddr (Python library, on the controller)
+requirements: [podnet_planner (the repository's planner; scripts/setup.sh installs it)]
 author: podnet
 """
 
@@ -44,28 +45,17 @@ _value:
   type: dict
 """
 
-try:
-    import podnet_planner
-except ImportError as imp_exc:  # the planner package, or the netaddr it needs, is missing
-    PLANNER_IMPORT_ERROR = imp_exc
-else:
-    PLANNER_IMPORT_ERROR = None
-
 
 def podnet_preview(ledger, plan):
-    """What applying podnet's plan changes against its ledger (``podnet_planner.preview``)."""
-    if PLANNER_IMPORT_ERROR is not None:
-        raise AnsibleFilterError(
-            "podnet_preview needs podnet's planner and netaddr in the Python that runs Ansible; "
-            "run scripts/setup.sh (%s)" % PLANNER_IMPORT_ERROR) from PLANNER_IMPORT_ERROR
+    """What applying podnet's plan changes against its ledger."""
     try:
-        return podnet_planner.preview(ledger, plan)
-    except podnet_planner.PlanError as exc:
+        return preview(ledger, plan)
+    except PlanError as exc:
         raise AnsibleFilterError("podnet_preview: %s" % exc) from exc
 
 
 class FilterModule:
-    """podnet_preview."""
+    """The podnet_preview filter."""
 
     def filters(self):
         return {"podnet_preview": podnet_preview}

@@ -1,13 +1,16 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Filter podnet_registry_keys: the etcd keys of a plan.
 
-A thin entry over ``podnet_planner.registry_keys`` (plain Python, unit-tested without Ansible):
-its ``PlanError`` becomes ``AnsibleFilterError``, message unchanged.
+A thin entry over ``podnet_planner.registry_keys``.
 """
 
-from __future__ import annotations
-
 from ansible.errors import AnsibleFilterError
+
+try:
+    from podnet_planner import PlanError, registry_keys
+except ImportError as imp_exc:  # scripts/setup.sh installs the planner and its netaddr
+    raise ImportError("podnet_registry_keys: podnet's planner is not in Ansible's Python; run "
+                      "scripts/setup.sh (%s)" % imp_exc) from imp_exc
 
 DOCUMENTATION = r"""
 name: podnet_registry_keys
@@ -19,17 +22,15 @@ description:
 positional: _input, prefix
 options:
   _input:
-    description:
-      - The plan, the output of C(podnet_plan).
+    description: The plan (the output of C(podnet_plan)) to write into etcd.
     type: dict
     required: true
   prefix:
-    description: The registry's etcd key prefix (flannel's C(-etcd-prefix)).
+    description: The registry's etcd key prefix (flannel's C(-etcd-prefix)),
+      to write under.
     type: str
     default: /coreos.com/network
-requirements:
-  - podnet_planner (this repository's planner package; scripts/setup.sh installs it into .venv)
-  - netaddr (Python library, on the controller)
+requirements: [podnet_planner (the repository's planner; scripts/setup.sh installs it)]
 author: podnet
 """
 
@@ -45,28 +46,17 @@ _value:
   type: dict
 """
 
-try:
-    import podnet_planner
-except ImportError as imp_exc:  # the planner package, or the netaddr it needs, is missing
-    PLANNER_IMPORT_ERROR = imp_exc
-else:
-    PLANNER_IMPORT_ERROR = None
-
 
 def podnet_registry_keys(plan, prefix="/coreos.com/network"):
-    """Every etcd key podnet writes for its plan (``podnet_planner.registry_keys``)."""
-    if PLANNER_IMPORT_ERROR is not None:
-        raise AnsibleFilterError(
-            "podnet_registry_keys needs podnet's planner and netaddr in the Python that runs Ansible; "
-            "run scripts/setup.sh (%s)" % PLANNER_IMPORT_ERROR) from PLANNER_IMPORT_ERROR
+    """Every etcd key podnet writes for its plan."""
     try:
-        return podnet_planner.registry_keys(plan, prefix)
-    except podnet_planner.PlanError as exc:
+        return registry_keys(plan, prefix)
+    except PlanError as exc:
         raise AnsibleFilterError("podnet_registry_keys: %s" % exc) from exc
 
 
 class FilterModule:
-    """podnet_registry_keys."""
+    """The podnet_registry_keys filter."""
 
     def filters(self):
         return {"podnet_registry_keys": podnet_registry_keys}

@@ -1,13 +1,16 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Filter podnet_registry_pins: nodes pinned to their etcd leases.
 
-A thin entry over ``podnet_planner.registry_pins`` (plain Python, unit-tested without Ansible):
-its ``PlanError`` becomes ``AnsibleFilterError``, message unchanged.
+A thin entry over ``podnet_planner.registry_pins``.
 """
 
-from __future__ import annotations
-
 from ansible.errors import AnsibleFilterError
+
+try:
+    from podnet_planner import PlanError, registry_pins
+except ImportError as imp_exc:  # scripts/setup.sh installs the planner and its netaddr
+    raise ImportError("podnet_registry_pins: podnet's planner is not in Ansible's Python; run "
+                      "scripts/setup.sh (%s)" % imp_exc) from imp_exc
 
 DOCUMENTATION = r"""
 name: podnet_registry_pins
@@ -26,9 +29,7 @@ options:
     description: "C({PublicIP: pod_cidr}) (C(podnet_registry_read(...).leases))."
     type: dict
     required: true
-requirements:
-  - podnet_planner (this repository's planner package; scripts/setup.sh installs it into .venv)
-  - netaddr (Python library, on the controller)
+requirements: [podnet_planner (the repository's planner; scripts/setup.sh installs it)]
 author: podnet
 """
 
@@ -44,28 +45,17 @@ _value:
   type: dict
 """
 
-try:
-    import podnet_planner
-except ImportError as imp_exc:  # the planner package, or the netaddr it needs, is missing
-    PLANNER_IMPORT_ERROR = imp_exc
-else:
-    PLANNER_IMPORT_ERROR = None
-
 
 def podnet_registry_pins(nodes, leases):
-    """Pin nodes to the subnets their etcd leases hold (``podnet_planner.registry_pins``)."""
-    if PLANNER_IMPORT_ERROR is not None:
-        raise AnsibleFilterError(
-            "podnet_registry_pins needs podnet's planner and netaddr in the Python that runs Ansible; "
-            "run scripts/setup.sh (%s)" % PLANNER_IMPORT_ERROR) from PLANNER_IMPORT_ERROR
+    """Pin nodes to the subnets their etcd leases hold."""
     try:
-        return podnet_planner.registry_pins(nodes, leases)
-    except podnet_planner.PlanError as exc:
+        return registry_pins(nodes, leases)
+    except PlanError as exc:
         raise AnsibleFilterError("podnet_registry_pins: %s" % exc) from exc
 
 
 class FilterModule:
-    """podnet_registry_pins."""
+    """The podnet_registry_pins filter."""
 
     def filters(self):
         return {"podnet_registry_pins": podnet_registry_pins}

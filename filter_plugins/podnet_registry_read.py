@@ -1,13 +1,16 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Filter podnet_registry_read: what the etcd registry holds.
 
-A thin entry over ``podnet_planner.registry_read`` (plain Python, unit-tested without Ansible):
-its ``PlanError`` becomes ``AnsibleFilterError``, message unchanged.
+A thin entry over ``podnet_planner.registry_read``.
 """
 
-from __future__ import annotations
-
 from ansible.errors import AnsibleFilterError
+
+try:
+    from podnet_planner import PlanError, registry_read
+except ImportError as imp_exc:  # scripts/setup.sh installs the planner and its netaddr
+    raise ImportError("podnet_registry_read: podnet's planner is not in Ansible's Python; run "
+                      "scripts/setup.sh (%s)" % imp_exc) from imp_exc
 
 DOCUMENTATION = r"""
 name: podnet_registry_read
@@ -24,12 +27,11 @@ options:
     type: dict
     required: true
   prefix:
-    description: The registry's etcd key prefix (flannel's C(-etcd-prefix)).
+    description: The registry's etcd key prefix (flannel's C(-etcd-prefix)),
+      that was read.
     type: str
     default: /coreos.com/network
-requirements:
-  - podnet_planner (this repository's planner package; scripts/setup.sh installs it into .venv)
-  - netaddr (Python library, on the controller)
+requirements: [podnet_planner (the repository's planner; scripts/setup.sh installs it)]
 author: podnet
 """
 
@@ -45,28 +47,17 @@ _value:
   type: dict
 """
 
-try:
-    import podnet_planner
-except ImportError as imp_exc:  # the planner package, or the netaddr it needs, is missing
-    PLANNER_IMPORT_ERROR = imp_exc
-else:
-    PLANNER_IMPORT_ERROR = None
-
 
 def podnet_registry_read(kvs, prefix="/coreos.com/network"):
-    """The ledger and leases that podnet's etcd registry holds (``podnet_planner.registry_read``)."""
-    if PLANNER_IMPORT_ERROR is not None:
-        raise AnsibleFilterError(
-            "podnet_registry_read needs podnet's planner and netaddr in the Python that runs Ansible; "
-            "run scripts/setup.sh (%s)" % PLANNER_IMPORT_ERROR) from PLANNER_IMPORT_ERROR
+    """The ledger and leases that podnet's etcd registry holds."""
     try:
-        return podnet_planner.registry_read(kvs, prefix)
-    except podnet_planner.PlanError as exc:
+        return registry_read(kvs, prefix)
+    except PlanError as exc:
         raise AnsibleFilterError("podnet_registry_read: %s" % exc) from exc
 
 
 class FilterModule:
-    """podnet_registry_read."""
+    """The podnet_registry_read filter."""
 
     def filters(self):
         return {"podnet_registry_read": podnet_registry_read}

@@ -1,13 +1,16 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Filter podnet_report_document: the fleet report for machines.
 
-A thin entry over ``podnet_planner.report_document`` (plain Python, unit-tested without Ansible):
-its ``PlanError`` becomes ``AnsibleFilterError``, message unchanged.
+A thin entry over ``podnet_planner.report_document``.
 """
 
-from __future__ import annotations
-
 from ansible.errors import AnsibleFilterError
+
+try:
+    from podnet_planner import PlanError, report_document
+except ImportError as imp_exc:  # scripts/setup.sh installs the planner and its netaddr
+    raise ImportError("podnet_report_document: podnet's planner is not in Ansible's Python; run "
+                      "scripts/setup.sh (%s)" % imp_exc) from imp_exc
 
 DOCUMENTATION = r"""
 name: podnet_report_document
@@ -23,7 +26,7 @@ options:
     type: dict
     required: true
   plan:
-    description: The plan, the output of C(podnet_plan).
+    description: The plan the report describes (C(podnet_plan) output).
     type: dict
     required: true
   generated:
@@ -37,9 +40,7 @@ options:
   bridges:
     description: "C({host: bridge}) where a node's pods use another bridge than C(cbr0)."
     type: dict
-requirements:
-  - podnet_planner (this repository's planner package; scripts/setup.sh installs it into .venv)
-  - netaddr (Python library, on the controller)
+requirements: [podnet_planner (the repository's planner; scripts/setup.sh installs it)]
 author: podnet
 """
 
@@ -59,28 +60,17 @@ _value:
   type: dict
 """
 
-try:
-    import podnet_planner
-except ImportError as imp_exc:  # the planner package, or the netaddr it needs, is missing
-    PLANNER_IMPORT_ERROR = imp_exc
-else:
-    PLANNER_IMPORT_ERROR = None
-
 
 def podnet_report_document(report, plan, generated, ledger="", bridges=None):
-    """podnet's fleet report for machines (report.json) (``podnet_planner.report_document``)."""
-    if PLANNER_IMPORT_ERROR is not None:
-        raise AnsibleFilterError(
-            "podnet_report_document needs podnet's planner and netaddr in the Python that runs Ansible; "
-            "run scripts/setup.sh (%s)" % PLANNER_IMPORT_ERROR) from PLANNER_IMPORT_ERROR
+    """podnet's fleet report for machines (report.json)."""
     try:
-        return podnet_planner.report_document(report, plan, generated, ledger, bridges)
-    except podnet_planner.PlanError as exc:
+        return report_document(report, plan, generated, ledger, bridges)
+    except PlanError as exc:
         raise AnsibleFilterError("podnet_report_document: %s" % exc) from exc
 
 
 class FilterModule:
-    """podnet_report_document."""
+    """The podnet_report_document filter."""
 
     def filters(self):
         return {"podnet_report_document": podnet_report_document}

@@ -1,13 +1,16 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Filter podnet_report_html: the fleet report for people.
 
-A thin entry over ``podnet_planner.report_html`` (plain Python, unit-tested without Ansible):
-its ``PlanError`` becomes ``AnsibleFilterError``, message unchanged.
+A thin entry over ``podnet_planner.report_html``.
 """
 
-from __future__ import annotations
-
 from ansible.errors import AnsibleFilterError
+
+try:
+    from podnet_planner import PlanError, report_html
+except ImportError as imp_exc:  # scripts/setup.sh installs the planner and its netaddr
+    raise ImportError("podnet_report_html: podnet's planner is not in Ansible's Python; run "
+                      "scripts/setup.sh (%s)" % imp_exc) from imp_exc
 
 DOCUMENTATION = r"""
 name: podnet_report_html
@@ -22,9 +25,7 @@ options:
     description: The output of C(podnet_report_document).
     type: dict
     required: true
-requirements:
-  - podnet_planner (this repository's planner package; scripts/setup.sh installs it into .venv)
-  - netaddr (Python library, on the controller)
+requirements: [podnet_planner (the repository's planner; scripts/setup.sh installs it)]
 author: podnet
 """
 
@@ -42,28 +43,17 @@ _value:
   type: str
 """
 
-try:
-    import podnet_planner
-except ImportError as imp_exc:  # the planner package, or the netaddr it needs, is missing
-    PLANNER_IMPORT_ERROR = imp_exc
-else:
-    PLANNER_IMPORT_ERROR = None
-
 
 def podnet_report_html(document):
-    """podnet's fleet report as one self-contained HTML page (``podnet_planner.report_html``)."""
-    if PLANNER_IMPORT_ERROR is not None:
-        raise AnsibleFilterError(
-            "podnet_report_html needs podnet's planner and netaddr in the Python that runs Ansible; "
-            "run scripts/setup.sh (%s)" % PLANNER_IMPORT_ERROR) from PLANNER_IMPORT_ERROR
+    """podnet's fleet report as one self-contained HTML page."""
     try:
-        return podnet_planner.report_html(document)
-    except podnet_planner.PlanError as exc:
+        return report_html(document)
+    except PlanError as exc:
         raise AnsibleFilterError("podnet_report_html: %s" % exc) from exc
 
 
 class FilterModule:
-    """podnet_report_html."""
+    """The podnet_report_html filter."""
 
     def filters(self):
         return {"podnet_report_html": podnet_report_html}

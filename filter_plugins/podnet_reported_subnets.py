@@ -1,13 +1,16 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Filter podnet_reported_subnets: what the reachable nodes report.
 
-A thin entry over ``podnet_planner.reported_subnets`` (plain Python, unit-tested without Ansible):
-its ``PlanError`` becomes ``AnsibleFilterError``, message unchanged.
+A thin entry over ``podnet_planner.reported_subnets``.
 """
 
-from __future__ import annotations
-
 from ansible.errors import AnsibleFilterError
+
+try:
+    from podnet_planner import PlanError, reported_subnets
+except ImportError as imp_exc:  # scripts/setup.sh installs the planner and its netaddr
+    raise ImportError("podnet_reported_subnets: podnet's planner is not in Ansible's Python; run "
+                      "scripts/setup.sh (%s)" % imp_exc) from imp_exc
 
 DOCUMENTATION = r"""
 name: podnet_reported_subnets
@@ -19,17 +22,16 @@ description:
 positional: _input, hostvars
 options:
   _input:
-    description: Inventory hostnames of the podnet nodes (e.g. C(groups['podnet_nodes'])).
+    description: Inventory hostnames of the podnet nodes (e.g. C(groups['podnet_nodes'])),
+      to ask.
     type: list
     elements: str
     required: true
   hostvars:
-    description: Ansible's C(hostvars).
+    description: Ansible's C(hostvars), with their local facts.
     type: dict
     required: true
-requirements:
-  - podnet_planner (this repository's planner package; scripts/setup.sh installs it into .venv)
-  - netaddr (Python library, on the controller)
+requirements: [podnet_planner (the repository's planner; scripts/setup.sh installs it)]
 author: podnet
 """
 
@@ -45,28 +47,17 @@ _value:
   type: dict
 """
 
-try:
-    import podnet_planner
-except ImportError as imp_exc:  # the planner package, or the netaddr it needs, is missing
-    PLANNER_IMPORT_ERROR = imp_exc
-else:
-    PLANNER_IMPORT_ERROR = None
-
 
 def podnet_reported_subnets(hosts, hostvars):
-    """The pod subnet each reachable podnet node reports it holds (``podnet_planner.reported_subnets``)."""
-    if PLANNER_IMPORT_ERROR is not None:
-        raise AnsibleFilterError(
-            "podnet_reported_subnets needs podnet's planner and netaddr in the Python that runs Ansible; "
-            "run scripts/setup.sh (%s)" % PLANNER_IMPORT_ERROR) from PLANNER_IMPORT_ERROR
+    """The pod subnet each reachable podnet node reports it holds."""
     try:
-        return podnet_planner.reported_subnets(hosts, hostvars)
-    except podnet_planner.PlanError as exc:
+        return reported_subnets(hosts, hostvars)
+    except PlanError as exc:
         raise AnsibleFilterError("podnet_reported_subnets: %s" % exc) from exc
 
 
 class FilterModule:
-    """podnet_reported_subnets."""
+    """The podnet_reported_subnets filter."""
 
     def filters(self):
         return {"podnet_reported_subnets": podnet_reported_subnets}

@@ -1,13 +1,16 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Filter podnet_runtime_ranges: the runtimes' address ranges on a node.
 
-A thin entry over ``podnet_planner.runtime_ranges`` (plain Python, unit-tested without Ansible):
-its ``PlanError`` becomes ``AnsibleFilterError``, message unchanged.
+A thin entry over ``podnet_planner.runtime_ranges``.
 """
 
-from __future__ import annotations
-
 from ansible.errors import AnsibleFilterError
+
+try:
+    from podnet_planner import PlanError, runtime_ranges
+except ImportError as imp_exc:  # scripts/setup.sh installs the planner and its netaddr
+    raise ImportError("podnet_runtime_ranges: podnet's planner is not in Ansible's Python; run "
+                      "scripts/setup.sh (%s)" % imp_exc) from imp_exc
 
 DOCUMENTATION = r"""
 name: podnet_runtime_ranges
@@ -26,9 +29,7 @@ options:
     description: Whether Docker and CNI share the node's bridge.
     type: bool
     required: true
-requirements:
-  - podnet_planner (this repository's planner package; scripts/setup.sh installs it into .venv)
-  - netaddr (Python library, on the controller)
+requirements: [podnet_planner (the repository's planner; scripts/setup.sh installs it)]
 author: podnet
 """
 
@@ -45,28 +46,17 @@ _value:
   type: dict
 """
 
-try:
-    import podnet_planner
-except ImportError as imp_exc:  # the planner package, or the netaddr it needs, is missing
-    PLANNER_IMPORT_ERROR = imp_exc
-else:
-    PLANNER_IMPORT_ERROR = None
-
 
 def podnet_runtime_ranges(pod_cidr, shared):
-    """Split a node's pod subnet between Docker and CNI (``podnet_planner.runtime_ranges``)."""
-    if PLANNER_IMPORT_ERROR is not None:
-        raise AnsibleFilterError(
-            "podnet_runtime_ranges needs podnet's planner and netaddr in the Python that runs Ansible; "
-            "run scripts/setup.sh (%s)" % PLANNER_IMPORT_ERROR) from PLANNER_IMPORT_ERROR
+    """Split a node's pod subnet between Docker and CNI."""
     try:
-        return podnet_planner.runtime_ranges(pod_cidr, shared)
-    except podnet_planner.PlanError as exc:
+        return runtime_ranges(pod_cidr, shared)
+    except PlanError as exc:
         raise AnsibleFilterError("podnet_runtime_ranges: %s" % exc) from exc
 
 
 class FilterModule:
-    """podnet_runtime_ranges."""
+    """The podnet_runtime_ranges filter."""
 
     def filters(self):
         return {"podnet_runtime_ranges": podnet_runtime_ranges}

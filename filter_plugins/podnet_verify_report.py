@@ -1,13 +1,16 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Filter podnet_verify_report: the verdict on the probes.
 
-A thin entry over ``podnet_planner.verify_report`` (plain Python, unit-tested without Ansible):
-its ``PlanError`` becomes ``AnsibleFilterError``, message unchanged.
+A thin entry over ``podnet_planner.verify_report``.
 """
 
-from __future__ import annotations
-
 from ansible.errors import AnsibleFilterError
+
+try:
+    from podnet_planner import PlanError, verify_report
+except ImportError as imp_exc:  # scripts/setup.sh installs the planner and its netaddr
+    raise ImportError("podnet_verify_report: podnet's planner is not in Ansible's Python; run "
+                      "scripts/setup.sh (%s)" % imp_exc) from imp_exc
 
 DOCUMENTATION = r"""
 name: podnet_verify_report
@@ -25,16 +28,14 @@ options:
     type: dict
     required: true
   plan:
-    description: The plan, the output of C(podnet_plan).
+    description: The plan the probes tested (C(podnet_plan) output).
     type: dict
     required: true
   probe_addresses:
     description: "C({host: probe pod address})."
     type: dict
     required: true
-requirements:
-  - podnet_planner (this repository's planner package; scripts/setup.sh installs it into .venv)
-  - netaddr (Python library, on the controller)
+requirements: [podnet_planner (the repository's planner; scripts/setup.sh installs it)]
 author: podnet
 """
 
@@ -50,28 +51,17 @@ _value:
   type: dict
 """
 
-try:
-    import podnet_planner
-except ImportError as imp_exc:  # the planner package, or the netaddr it needs, is missing
-    PLANNER_IMPORT_ERROR = imp_exc
-else:
-    PLANNER_IMPORT_ERROR = None
-
 
 def podnet_verify_report(results, plan, probe_addresses):
-    """Judge podnet's connectivity probes and draw the host matrix (``podnet_planner.verify_report``)."""
-    if PLANNER_IMPORT_ERROR is not None:
-        raise AnsibleFilterError(
-            "podnet_verify_report needs podnet's planner and netaddr in the Python that runs Ansible; "
-            "run scripts/setup.sh (%s)" % PLANNER_IMPORT_ERROR) from PLANNER_IMPORT_ERROR
+    """Judge podnet's connectivity probes and draw the host matrix."""
     try:
-        return podnet_planner.verify_report(results, plan, probe_addresses)
-    except podnet_planner.PlanError as exc:
+        return verify_report(results, plan, probe_addresses)
+    except PlanError as exc:
         raise AnsibleFilterError("podnet_verify_report: %s" % exc) from exc
 
 
 class FilterModule:
-    """podnet_verify_report."""
+    """The podnet_verify_report filter."""
 
     def filters(self):
         return {"podnet_verify_report": podnet_verify_report}

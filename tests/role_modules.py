@@ -48,3 +48,8 @@ def load_module_utils(name):
         return importlib.import_module("ansible.module_utils." + name)
     finally:
         sys.dont_write_bytecode = saved
+
+
+def load_filter_plugin(name):
+    """filter_plugins/<name>.py (one filter), loaded from its file as Ansible's loader does."""
+    return _load(os.path.join(ROOT, "filter_plugins", name + ".py"), "filter_" + name)
