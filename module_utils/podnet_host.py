@@ -296,3 +296,42 @@ def finish(module, actions, diffs, **result):
     if module._diff and diffs:
         result["diff"] = diffs
     module.exit_json(**result)
+
+
+def read_bytes(module, path):
+    """(exact bytes, permission bits) of PATH, or (None, None) when it does not exist:
+    for files given back byte for byte (read_text folds line ends)."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(), os.fstat(handle.fileno()).st_mode & 0o7777
+    except (IOError, OSError) as exc:
+        if exc.errno != errno.ENOENT:
+            module.fail_json(msg="cannot read %s: %s" % (path, exc))
+        return None, None
+
+
+def read_unit(runner, unit):
+    """{"LoadState", "UnitFileState", "ActiveState"} of a systemd UNIT, read with
+    `systemctl show` (an unknown unit reads LoadState=not-found, never fails)."""
+    out = runner.read("systemctl", ["show", "--property=LoadState,UnitFileState,ActiveState", unit])
+    return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+
+
+def remove_emptied_directory(module, directory, actions, gone):
+    """Remove DIRECTORY when nothing is left in it once the paths in GONE (a set of paths
+    this run removed, or in check mode would remove) are gone; add it to GONE when it goes,
+    so a parent listed after it can go too. Someone else's file keeps the directory.
+    Truthful in check mode, where the removed files are still there."""
+    try:
+        if not os.path.isdir(directory) or os.path.islink(directory):
+            return False
+        left = [n for n in os.listdir(directory) if os.path.join(directory, n) not in gone]
+        if left:
+            return False
+        actions.append("rmdir %s" % directory)
+        if not module.check_mode:
+            os.rmdir(directory)
+    except OSError as exc:
+        module.fail_json(msg="cannot remove %s: %s" % (directory, exc), actions=actions)
+    gone.add(directory)
+    return True

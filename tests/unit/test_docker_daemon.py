@@ -1,4 +1,5 @@
-"""podnet_docker_daemon: the pure plan of merging into and giving back daemon.json.
+"""podnet_docker_daemon: the pure plan of merging into and giving back daemon.json, of
+the role's inputs, of docker.service and of docker0.
 
 The module is loaded from its file (roles/podnet_docker/library is no package); only its
 pure functions run here, on bytes as they would be read from disk.
@@ -8,8 +9,6 @@ import json
 
 import pytest
 from role_modules import load_role_module
-
-
 
 daemon = load_role_module("podnet_docker", "podnet_docker_daemon")
 
@@ -176,3 +175,106 @@ def test_record_round_trip_and_validation():
     for bad in (b"nope", b"[]", b'{"version": 1}', b'{"version": 2, "previous": {}, "settings": {}}'):
         with pytest.raises(daemon.DaemonJsonError):
             daemon.load_record(bad)
+
+
+# --- the role's inputs -> podnet's keys ------------------------------------------------------
+def settings(bridge="docker0", bridge_address="10.244.1.1/24", fixed_cidr="", mtu=1450, options=None):
+    return daemon.daemon_settings(bridge, bridge_address, fixed_cidr, mtu, options or {})
+
+
+def test_docker0_gets_the_gateway_as_bip_and_options_never_override_network_keys():
+    got = settings(options={"storage-driver": "vfs", "mtu": 9000, "bridge": "br9", "ip-masq": True})
+    assert got == {"storage-driver": "vfs", "bip": "10.244.1.1/24", "mtu": 1450,
+                   "ip-masq": False, "iptables": True}
+
+
+def test_another_bridge_is_attached_with_its_fixed_cidr():
+    got = settings(bridge="cbr0", fixed_cidr="10.244.1.128/25")
+    assert got == {"bridge": "cbr0", "fixed-cidr": "10.244.1.128/25", "mtu": 1450,
+                   "ip-masq": False, "iptables": True}
+    # without an address (cbr0 carries it) and a fixed-cidr only checked for its form
+    assert settings(bridge="cbr0", bridge_address="", fixed_cidr="10.9.0.0/24")["fixed-cidr"] == "10.9.0.0/24"
+
+
+@pytest.mark.parametrize("inputs, culprit", [
+    (dict(bridge="a-very-long-bridge"), "podnet_docker_bridge='a-very-long-bridge'"),
+    (dict(bridge="br 0"), "podnet_docker_bridge='br 0'"),
+    (dict(bridge_address=""), "podnet_docker_bridge_address is empty, but podnet_docker_bridge=docker0"),
+    (dict(bridge_address="10.244.1.1"), "podnet_docker_bridge_address='10.244.1.1'"),
+    (dict(bridge_address="10.244.1.0/24"), "podnet_docker_bridge_address='10.244.1.0/24'"),
+    (dict(bridge_address="fd00::1/64"), "podnet_docker_bridge_address='fd00::1/64'"),
+    (dict(fixed_cidr="10.244.1.129/25"), "podnet_docker_fixed_cidr='10.244.1.129/25'"),
+    (dict(fixed_cidr="10.245.0.0/25"), "podnet_docker_fixed_cidr=10.245.0.0/25 lies outside the pod "
+                                       "subnet 10.244.1.0/24"),
+    (dict(mtu=12), "podnet_docker_mtu=12"),
+])
+def test_inputs_that_cannot_work_are_refused_naming_the_role_variable(inputs, culprit):
+    with pytest.raises(daemon.DockerInputError) as refused:
+        settings(**inputs)
+    assert str(refused.value).startswith(culprit)
+    assert "pass" in str(refused.value)
+
+
+# --- docker.service and docker0 -----------------------------------------------------------
+RUNNING = {"LoadState": "loaded", "UnitFileState": "enabled", "ActiveState": "active"}
+STOPPED = dict(RUNNING, UnitFileState="disabled", ActiveState="inactive")
+NOT_INSTALLED = {"LoadState": "not-found", "UnitFileState": "", "ActiveState": "inactive"}
+
+
+def test_a_running_enabled_dockerd_is_left_alone_when_nothing_changed():
+    assert daemon.service_plan("present", RUNNING, False, True) == ([], None)
+
+
+def test_a_change_of_daemon_json_restarts_a_running_dockerd_once():
+    assert daemon.service_plan("present", RUNNING, True, True) == (["stop", "start"], None)
+    steps, warning = daemon.service_plan("present", RUNNING, True, False)
+    assert steps == [] and "restart docker.service" in warning
+
+
+def test_a_stopped_or_disabled_dockerd_is_enabled_and_started_once():
+    assert daemon.service_plan("present", STOPPED, True, True) == (["enable", "start"], None)
+    assert daemon.service_plan("present", STOPPED, False, False) == (["enable", "start"], None)
+    runtime = dict(RUNNING, UnitFileState="enabled-runtime")
+    assert daemon.service_plan("present", runtime, False, True) == (["enable"], None)
+
+
+def test_absent_restarts_only_a_running_dockerd_whose_file_changed():
+    assert daemon.service_plan("absent", RUNNING, True, True) == (["restart"], None)
+    assert daemon.service_plan("absent", RUNNING, False, True) == ([], None)
+    assert daemon.service_plan("absent", STOPPED, True, True) == ([], None)
+    assert daemon.service_plan("absent", RUNNING, True, False) == ([], None)
+    assert daemon.service_plan("absent", {}, False, True) == ([], None)
+
+
+def test_a_masked_or_missing_docker_service_is_refused():
+    assert daemon.unit_refusal(RUNNING) is None
+    assert "systemctl unmask docker.service" in daemon.unit_refusal(dict(STOPPED, UnitFileState="masked"))
+    assert "podnet_docker_packages" in daemon.unit_refusal(NOT_INSTALLED)
+
+
+# `ip -json -4 addr show dev docker0` of Debian's iproute2 6.1 (trimmed)
+DOCKER0_DEFAULT = json.loads(
+    '[{"ifindex":3,"ifname":"docker0","flags":["NO-CARRIER","BROADCAST","MULTICAST","UP"],'
+    '"mtu":1500,"qdisc":"noqueue","operstate":"DOWN","group":"default","txqlen":1000,'
+    '"addr_info":[{"family":"inet","local":"172.17.0.1","prefixlen":16,'
+    '"broadcast":"172.17.255.255","scope":"global","label":"docker0",'
+    '"valid_life_time":4294967295,"preferred_life_time":4294967295}]}]')
+DOCKER0_NO_ADDRESS = json.loads('[{"ifindex":3,"ifname":"docker0","addr_info":[]}]')
+
+
+def test_docker0_on_another_subnet_is_stale():
+    assert daemon.stale_docker0(DOCKER0_DEFAULT, "10.244.1.1/24")
+    assert not daemon.stale_docker0(DOCKER0_DEFAULT, "172.17.0.1/16")
+    # Docker attached to cbr0: a docker0 with any address is a leftover of its store
+    assert daemon.stale_docker0(DOCKER0_DEFAULT, "")
+    assert not daemon.stale_docker0(DOCKER0_NO_ADDRESS, "")
+    # no docker0 at all
+    assert not daemon.stale_docker0(None, "10.244.1.1/24")
+    assert not daemon.stale_docker0([], "")
+
+
+def test_the_drop_in_orders_dockerd_after_podnet_service():
+    content = daemon.dropin_content()
+    assert content.startswith("#\n# Ansible managed")
+    assert "[Unit]\nAfter=podnet.service\n" in content
+    assert "podnet-bridge.service" not in content
