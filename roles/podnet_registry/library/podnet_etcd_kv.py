@@ -21,11 +21,11 @@ description:
   - Every write is an C(etcdctl txn) that compares each key's mod revision with the one read
     (a key absent when read is created only if it is still absent; a key present is updated
     or deleted only if nobody changed it since), so a concurrent writer is never overwritten.
-  - A key that carries a lease (a TTL: it belongs to a live client such as flanneld) is never
+  - A key that carries a lease (a TTL, held by a live client such as flanneld) is never
     written nor deleted; it is reported in RV(kept).
   - With O(expect) (the RV(snapshot) of an earlier read, the one the caller planned from), a
     write that has something to change stops before changing anything when a key without a
-    lease changed since that read, and every transaction also compares the mod revision of O(guard) (podnet's ledger): a
+    lease changed since that read, and every transaction also compares the mod revision of O(guard) (podnet's ledger), so a
     second run that planned from the same read fails with a message instead of interleaving.
   - If the environment file does not exist (no cluster deployed yet), reads return nothing
     and O(missing_ok) decides whether that is an error.
