@@ -178,15 +178,20 @@ def persist_file(module, path, content, actions, diffs, mode="0644", secret=Fals
         if not secret:
             diffs.append(dict(before_header=path, after_header=path, before=current or "", after=content))
         if not module.check_mode:
+            # The temporary file is born with its final mode, beside its target, and renamed
+            # over it: never a moment with a wider mode (atomic_move gives a new file the
+            # umask's 0644 first) and never a half-written file.
             fd, tmp = tempfile.mkstemp(dir=directory, prefix=".%s." % os.path.basename(path))
             try:
                 os.fchmod(fd, int(mode, 8))
+                os.fchown(fd, 0, 0)
                 with os.fdopen(fd, "w") as handle:
                     handle.write(content)
+                os.rename(tmp, path)
             except (IOError, OSError) as exc:
-                os.unlink(tmp)
-                module.fail_json(msg="cannot write %s: %s" % (tmp, exc), actions=actions)
-            module.atomic_move(tmp, path)
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+                module.fail_json(msg="cannot write %s: %s" % (path, exc), actions=actions)
     if os.path.exists(path) and module.set_fs_attributes_if_different(_fs_args(module, path, mode), False):
         actions.append("chown root:root %s && chmod %s %s" % (path, mode, path))
     return len(actions) > count
