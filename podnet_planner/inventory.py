@@ -82,8 +82,34 @@ def inventory_nodes(hosts, hostvars, ledger=None, partial=False) -> dict:
             record["prefix"] = _prefix(host, prefix, source)
         if hvars.get("podnet_pod_cidr"):
             record["pod_cidr"] = str(hvars.get("podnet_pod_cidr"))
+        key = reported_wireguard_key(hvars)
+        if key:
+            record["wireguard_key"] = key
         nodes[host] = record
     return nodes
+
+
+def reported_wireguard_key(hvars):
+    """The WireGuard public key a host reports: what its key step returned in this run
+    (fact ``podnet_wireguard``), else its local fact file (``ansible_local.podnet_wireguard``,
+    gathered by the facts step), else None."""
+    facts = _facts(hvars)
+    for fact in (facts.get("podnet_wireguard"),
+                 (facts.get("ansible_local") or facts.get("local") or {}).get("podnet_wireguard")):
+        if isinstance(fact, dict) and fact.get("public_key"):
+            return str(fact["public_key"])
+    return None
+
+
+def wireguard_keys(hosts, hostvars) -> dict:
+    """``{host: public key}`` for the hosts of ``hosts`` that report one (see
+    ``reported_wireguard_key``): the keys of this run, which win over the plan's."""
+    result = {}
+    for host in hosts:
+        key = reported_wireguard_key(hostvars[host]) if host in hostvars else None
+        if key:
+            result[host] = key
+    return result
 
 
 def reported_subnets(hosts, hostvars) -> dict:
