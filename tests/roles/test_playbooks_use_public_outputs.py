@@ -1,0 +1,31 @@
+"""Playbooks compose roles through their public variables and outputs only.
+
+A playbook that reads a role's internal variable (``__podnet_<role>_...``) breaks when
+the role changes inside; one that repeats a role's default (a port, a path) silently
+disagrees with it once the user changes that default. Internal names a playbook defines
+itself (``vars:`` of its own plays) are fine.
+"""
+
+import glob
+import os
+import re
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PLAYBOOKS = sorted(glob.glob(os.path.join(ROOT, "playbooks", "*.yml")))
+INTERNAL = re.compile(r"\b(__podnet_\w+)")
+
+
+@pytest.mark.parametrize("path", PLAYBOOKS, ids=os.path.basename)
+def test_playbook_reads_no_role_internals(path):
+    text = open(path, encoding="utf-8").read()
+    defined = set(re.findall(r"^\s*(?:register:\s*)?(__podnet_\w+)\s*:?", text, re.M))
+    foreign = sorted(set(INTERNAL.findall(text)) - defined)
+    assert not foreign, f"{os.path.basename(path)} reads role internals {foreign}: use the role's published output"
+
+
+def test_flannel_playbook_takes_etcd_endpoints_and_pki_from_the_etcd_role():
+    text = open(os.path.join(ROOT, "playbooks", "flannel.yml"), encoding="utf-8").read()
+    assert "2379" not in text and ".podnet-pki" not in text, "flannel.yml repeats podnet_etcd's defaults"
+    assert "podnet_etcd_member_info" in text
