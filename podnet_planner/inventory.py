@@ -90,26 +90,15 @@ def inventory_nodes(hosts, hostvars, ledger=None, partial=False) -> dict:
 
 
 def reported_wireguard_key(hvars):
-    """The WireGuard public key a host reports: what its key step returned in this run
-    (fact ``podnet_wireguard``), else its local fact file (``ansible_local.podnet_wireguard``,
-    gathered by the facts step), else None."""
+    """The WireGuard public key a host reports in the facts step: what its key step
+    (role podnet_wireguard, entry ``key``) returned in this run (fact ``podnet_wireguard``),
+    else its local fact file (``ansible_local.podnet_wireguard``), else None."""
     facts = _facts(hvars)
     for fact in (facts.get("podnet_wireguard"),
                  (facts.get("ansible_local") or facts.get("local") or {}).get("podnet_wireguard")):
         if isinstance(fact, dict) and fact.get("public_key"):
             return str(fact["public_key"])
     return None
-
-
-def wireguard_keys(hosts, hostvars) -> dict:
-    """``{host: public key}`` for the hosts of ``hosts`` that report one (see
-    ``reported_wireguard_key``): the keys of this run, which win over the plan's."""
-    result = {}
-    for host in hosts:
-        key = reported_wireguard_key(hostvars[host]) if host in hostvars else None
-        if key:
-            result[host] = key
-    return result
 
 
 def reported_subnets(hosts, hostvars) -> dict:

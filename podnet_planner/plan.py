@@ -5,7 +5,8 @@ from .ipv4 import cidr, ntoa
 from .segments import check_host_gw, tunnel_peer_counts
 from .errors import PlanError
 from .ipv4 import fast_cidr
-from .validate import VXLAN_OVERHEAD, WIREGUARD_OVERHEAD, Node, validate_network, validate_nodes
+from .validate import (VXLAN_OVERHEAD, WIREGUARD_OVERHEAD, Node, uses_wireguard, validate_network,
+                       validate_nodes)
 
 
 def vtep_mac(subnet):
@@ -52,8 +53,10 @@ def preflight(nodes, network):
     ledger); all else -- network, zones, pins, held subnets, capacity -- is
     validated and allocated exactly as ``plan`` does.  Returns ``{"ask":
     [hosts whose address or underlay prefix only the host itself can tell],
-    "network": the normalised network, as ``plan`` gives it}`` -- known before any
-    host is asked: the registry and its member, the VXLAN settings, the zone blocks.
+    "network": the normalised network, as ``plan`` gives it, "wireguard": whether some
+    pair may use wireguard (the nodes then make their keys in the facts step)}`` -- known
+    before any host is asked: the registry and its member, the VXLAN settings, the zone
+    blocks.
     """
     net = validate_network(network)
     records = validate_nodes(nodes, net, partial=True)
@@ -66,7 +69,7 @@ def preflight(nodes, network):
         known_by_zone.setdefault(node.zone, []).append(node)
     check_host_gw(net, known, known_by_zone)
     zones = {zone: {"block": cidr(blocks[zone], net.zone_len)} for zone in sorted(blocks)}
-    return {"ask": ask, "network": net.as_dict(zones)}
+    return {"ask": ask, "network": net.as_dict(zones), "wireguard": uses_wireguard(net)}
 
 
 def plan(nodes, network):

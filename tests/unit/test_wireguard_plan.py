@@ -3,8 +3,7 @@
 import pytest
 
 from podnet_planner import (PlanError, flannel_config, flannel_leases, host_view, inventory_nodes,
-                            ledger, merge_nodes, plan)
-from podnet_planner.inventory import wireguard_keys
+                            ledger, merge_nodes, plan, preflight)
 
 NET = {"cluster_cidr": "10.244.0.0/16", "cross_zone_backend": "wireguard"}
 KEY_A = "YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWE="
@@ -121,7 +120,6 @@ def test_keys_flow_through_facts_ledger_and_back():
     nodes = inventory_nodes(["a1", "a2", "b1"], hostvars)
     assert nodes["a1"]["wireguard_key"] == KEY_A and nodes["b1"]["wireguard_key"] == KEY_B
     assert "wireguard_key" not in nodes["a2"]
-    assert wireguard_keys(["a1", "a2", "b1", "gone"], hostvars) == {"a1": KEY_A, "b1": KEY_B}
     doc = ledger(plan(merge_nodes(nodes, {}, {}), NET))
     assert doc["nodes"]["a1"]["wireguard_key"] == KEY_A and "wireguard_key" not in doc["nodes"]["a2"]
     assert doc["routing"]["cross_zone_backend"] == "wireguard"
@@ -143,3 +141,15 @@ def test_flannel_schema_for_wireguard():
     assert leases["/coreos.com/network/subnets/10.244.1.0-24"]["BackendData"] == {"Port": 51820}
     plain = plan(NODES, {"cluster_cidr": "10.244.0.0/16"})
     assert flannel_config(plain)["Backend"]["Type"] == "vxlan"
+
+
+@pytest.mark.parametrize("network, uses", [
+    ({"cluster_cidr": "10.244.0.0/16"}, False),
+    (NET, True),
+    ({"cluster_cidr": "10.244.0.0/16", "backend": "wireguard"}, True),
+    ({"cluster_cidr": "10.244.0.0/16", "zone_backends": {"east": "wireguard"}}, True),
+    ({"cluster_cidr": "10.244.0.0/16", "backend": "vxlan"}, False),
+])
+def test_preflight_tells_whether_nodes_need_keys(network, uses):
+    """Before any host is asked: whether the facts step makes WireGuard keys."""
+    assert preflight(NODES, network)["wireguard"] is uses

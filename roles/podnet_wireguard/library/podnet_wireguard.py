@@ -21,8 +21,9 @@ description:
     transient systemd unit C(podnet-wireguard-go-DEVICE) (O(implementation)).
   - "Peers: added, updated in place (endpoint, allowed IPs, keepalive, preshared key) and
     removed when the plan no longer holds them; unchanged peers keep their sessions. A peer
-    whose public key is known neither to the plan nor from this run is skipped with a
-    warning (it has not made its key yet)."
+    whose public key the plan does not know is skipped with a warning (it has not made its
+    key yet: only in check mode on a new node, or when the node was unreachable on its
+    first run)."
   - Routes to the peers' allowed IPs go over the device, tagged with route protocol
     O(protocol); podnet routes of O(routes_protocol) (role podnet_routes) to the same
     destinations are replaced (a pair that switched backend); a route of any other protocol
@@ -34,8 +35,9 @@ description:
     (module podnet_wireguard_key keeps it there).
   - A link of that name that podnet did not create (no C(podnet-owned) alias) fails the
     module naming the role variable, and is never touched.
-  - O(state=absent), or O(config) null, removes the device (its routes go with it), the
-    transient unit, the files and the boot step.
+  - O(config) null (no peer over WireGuard) removes the device (its routes go with it),
+    the transient unit, the files and the boot step, and keeps the key. O(state=absent)
+    (reset) removes all that and the private key and its fact file too.
 options:
   state:
     description: V(present) converges O(config); V(absent) removes everything of this module.
@@ -48,16 +50,14 @@ options:
         mtu, persistent_keepalive, public_key, peers [{hostname, public_key, endpoint,
         allowed_ips}]}); null means this node has no wireguard peer (like O(state=absent)).
     type: dict
-  public_keys:
-    description:
-      - "C({hostname: public key}) reported in this run (filter podnet_wireguard_keys); they
-        win over the keys in O(config), so a key made or rotated in this run is used at once."
-    type: dict
-    default: {}
   key_path:
-    description: The node's private key file.
+    description: The node's private key file (module podnet_wireguard_key keeps it).
     type: path
     default: /etc/podnet/wireguard/private.key
+  fact_path:
+    description: The local fact file reporting the public key (removed with O(state=absent)).
+    type: path
+    default: /etc/ansible/facts.d/podnet_wireguard.fact
   preshared_key:
     description:
       - Optional preshared key (C(wg genpsk)) added to every peer, the same on every node
@@ -93,7 +93,6 @@ EXAMPLES = r"""
   podnet_wireguard:
     state: present
     config: "{{ podnet_host.wireguard }}"
-    public_keys: "{{ ansible_play_hosts_all | podnet_wireguard_keys(hostvars) }}"
 """
 
 RETURN = r"""
@@ -192,11 +191,11 @@ def parse_routes(routes, protocol, other, dests):
 
 # ---------------------------------------------------------------- plan (pure)
 
-def want_peers(config, public_keys, psk):
+def want_peers(config, psk):
     """(wanted {public_key: {hostname, endpoint, allowed_ips, keepalive, psk}}, pending)."""
     wanted, pending = {}, []
     for peer in config.get("peers") or []:
-        key = (public_keys or {}).get(peer["hostname"]) or peer.get("public_key")
+        key = peer.get("public_key")
         if not key:
             pending.append(peer["hostname"])
             continue
@@ -392,8 +391,8 @@ def main():
         argument_spec=dict(
             state=dict(type="str", default="present", choices=["present", "absent"]),
             config=dict(type="dict"),
-            public_keys=dict(type="dict", default={}),
             key_path=dict(type="path", default="/etc/podnet/wireguard/private.key"),
+            fact_path=dict(type="path", default="/etc/ansible/facts.d/podnet_wireguard.fact"),
             preshared_key=dict(type="str", no_log=True),
             implementation=dict(type="str", default="auto", choices=["auto", "kernel", "userspace"]),
             protocol=dict(type="int", default=193),
@@ -458,7 +457,7 @@ def main():
             module.fail_json(msg="this kernel has no WireGuard module and wireguard-go is not "
                              "installed: keep wireguard-go in podnet_wireguard_packages, or set "
                              "podnet_wireguard_implementation: kernel where the module exists")
-        peers, pending = want_peers(config, p["public_keys"], p["preshared_key"])
+        peers, pending = want_peers(config, p["preshared_key"])
         want = dict(device=device, port=int(config["port"]), address=config["address"],
                     mtu=int(config["mtu"]), peers=peers, implementation=implementation)
     else:
@@ -475,8 +474,9 @@ def main():
     if result["error"]:
         module.fail_json(msg=result["error"])
     for hostname in pending:
-        module.warn("podnet_wireguard: peer %s has no known public key yet (it did not make its "
-                    "key in this run); it is added on the next run" % hostname)
+        module.warn("podnet_wireguard: peer %s has no known public key yet (it has not made its "
+                    "key: check mode on a new node, or it was unreachable); it is added once it "
+                    "has" % hostname)
 
     before_peers = {}
     for key, peer in ((wg or {}).get("peers") or {}).items():
@@ -519,6 +519,10 @@ def main():
     else:
         persist_file(module, conf_path, None, actions, diffs, secret=True)
         boot_step(module, BOOT_ORDER, "wireguard", None, actions, diffs)
+        if p["state"] == "absent":
+            # Reset: the node's key goes too (a node that comes back makes a new one).
+            persist_file(module, p["key_path"], None, actions, diffs, secret=True)
+            persist_file(module, p["fact_path"], None, actions, diffs)
         remove_empty_directory(module, CONF_DIR, actions)
     if result["commands"]:
         live_diff(diffs, "wireguard %s" % device,

@@ -18,12 +18,13 @@ description:
     it in O(key_path) (root:root 0600, born with that mode, written atomically).
   - The private key never leaves the node. It is never returned, never shown in a diff and
     never recorded in O(actions) beyond the words C(write KEY_PATH).
-  - Returns the public key, and writes it to the local fact file O(fact_path) (JSON
-    C({"public_key": ...})) so the facts step of the next run (C(gather_subset: local))
-    tells the controller; in this run the fact C(podnet_wireguard) carries it to the peers.
+  - Runs in the facts step of C(playbooks/plan.yml), before the plan is made. Returns the
+    public key as the fact C(podnet_wireguard) (the planner reads it from there), and keeps
+    it in the local fact file O(fact_path) (JSON C({"public_key": ...})).
   - A key file that holds no valid key fails the module naming the file and the fix (rotate
     the node's key); it is never silently replaced.
-  - O(state=absent) removes the key and the fact file.
+  - O(state=absent) removes the key and the fact file (module podnet_wireguard does the
+    same on reset).
 options:
   state:
     description: V(present) keeps a key, V(absent) removes it and the fact file.
@@ -90,7 +91,7 @@ actions:
   elements: str
   sample: ["wg genkey > /etc/podnet/wireguard/private.key", "write /etc/ansible/facts.d/podnet_wireguard.fact"]
 ansible_facts:
-  description: C(podnet_wireguard) = C({"public_key": ...}), for the peers in this run.
+  description: C(podnet_wireguard) = C({"public_key": ...}), for the plan of this run.
   returned: always
   type: dict
 """
