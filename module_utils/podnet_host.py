@@ -241,9 +241,9 @@ def _steps_after(pending):
 
 
 def sync_boot_unit(module, actions, diffs, pending=None):
-    """podnet.service is installed and enabled while any boot step exists, and removed
-    (with /etc/podnet/boot.d) when the last one is gone. systemd reloads its units only
-    where systemd runs and the unit file changed."""
+    """podnet.service is installed, enabled and active while any boot step exists, and
+    removed (with /etc/podnet/boot.d) when the last one is gone. systemd reloads its units
+    only where systemd runs and the unit file changed."""
     wanted = bool(_steps_after(pending))
     changed = persist_file(module, BOOT_UNIT_PATH, BOOT_UNIT_CONTENT if wanted else None, actions, diffs)
     link = os.path.islink(BOOT_WANTS_PATH) and os.readlink(BOOT_WANTS_PATH) == BOOT_UNIT_PATH
@@ -259,9 +259,25 @@ def sync_boot_unit(module, actions, diffs, pending=None):
         if not module.check_mode:
             os.unlink(BOOT_WANTS_PATH)
     if not wanted:
-        remove_empty_directory(module, BOOT_DIR, actions)
+        # In check mode the removed step is still there: count it as gone.
+        removed = set(path for path, content in (pending or {}).items() if content is None)
+        remove_emptied_directory(module, BOOT_DIR, actions, removed)
     if changed:
         daemon_reload(module, actions)
+    if wanted:
+        ensure_boot_unit_active(module, actions)
+
+
+def ensure_boot_unit_active(module, actions):
+    """Start podnet.service once, where systemd runs, so that it is active from the first
+    run on (not only after a reboot): a restart of nftables.service (which flushes the
+    ruleset) is propagated only to an active unit, which then replays podnet's steps. The
+    start replays the steps written so far; each is idempotent."""
+    if not os.path.isdir("/run/systemd/system"):
+        return
+    dummy, out, dummy = module.run_command(["systemctl", "is-active", BOOT_UNIT], environ_update=C_LOCALE)
+    if out.strip() != "active":
+        CommandRunner(module, actions).change("systemctl", ["start", BOOT_UNIT])
 
 
 def retire_unit(module, unit, actions, diffs):

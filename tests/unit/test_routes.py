@@ -1,0 +1,247 @@
+"""The podnet_routes module's pure steps: which route protocols podnet may claim,
+checking the declared routes, and the plan from recorded ``ip -json -Numeric -4 route
+show table main`` output to commands, files and the boot step. No host.
+"""
+
+import json
+from unittest import mock
+
+import pytest
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+from role_modules import load_role_module
+
+routes = load_role_module("podnet_routes", "podnet_routes")
+
+# Recorded on a Debian 12 test host (iproute2 6.1): Docker's default route (proto boot,
+# shown without "protocol"), the underlay's kernel route, podnet's host-gw and vxlan
+# routes (191), and an administrator's static route (4).
+ROUTE_SHOW = json.loads("""[
+{"dst":"default","gateway":"172.31.2.1","dev":"eth0","flags":[]},
+{"dst":"10.244.2.0/24","gateway":"10.244.2.0","dev":"flannel.1","protocol":"191","flags":["onlink"]},
+{"dst":"10.244.3.0/24","gateway":"172.31.2.12","dev":"eth0","protocol":"191","flags":[]},
+{"dst":"10.244.9.0/24","gateway":"172.31.2.12","dev":"eth0","protocol":"4","flags":[]},
+{"dst":"172.31.2.0/24","dev":"eth0","protocol":"2","scope":"253","prefsrc":"172.31.2.11","flags":[]}
+]""")
+ROUTES = [
+    {"dest": "10.244.2.0/24", "via": "10.244.2.0", "dev": "vxlan", "onlink": True},
+    {"dest": "10.244.3.0/24", "via": "172.31.2.12", "dev": "underlay", "onlink": False},
+]
+# Debian 12's /etc/iproute2/rt_protos (iproute2 6.1), as shipped.
+DEBIAN_RT_PROTOS = """#
+# Reserved protocols.
+#
+0\tunspec
+1\tredirect
+2\tkernel
+3\tboot
+4\tstatic
+8\tgated
+9\tra
+10\tmrt
+11\tzebra
+12\tbird
+13\tdnrouted
+14\txorp
+15\tntk
+16\tdhcp
+18\tkeepalived
+42\tbabel
+99\topenr
+186\tbgp
+187\tisis
+188\tospf
+189\trip
+192\teigrp
+"""
+NAMED = routes.parse_rt_protos([DEBIAN_RT_PROTOS, "191 podnet\n"])
+
+
+def want(declared=ROUTES, device="flannel.1"):
+    wanted, error = routes.check_wanted("present", declared, device)
+    assert error is None, error
+    return wanted
+
+
+# --- which route protocols podnet may claim (the defect: preflight said 5-255, the rest 1-255)
+@pytest.mark.parametrize("protocol, name", [(0, "unspec"), (1, "redirect"), (2, "kernel"),
+                                            (3, "boot"), (4, "static")])
+def test_the_kernels_own_protocols_are_refused(protocol, name):
+    error = routes.check_protocol(protocol, NAMED)
+    assert error.startswith("podnet_routes_protocol=%d is the kernel's own" % protocol)
+    assert repr(name) in error and "from 5 to 255" in error
+
+
+@pytest.mark.parametrize("protocol", [-1, 256, 1000, True, "191"])
+def test_numbers_outside_a_route_protocol_are_refused(protocol):
+    error = routes.check_protocol(protocol, NAMED)
+    assert error.startswith("podnet_routes_protocol=") and "from 5 to 255" in error
+
+
+@pytest.mark.parametrize("protocol, name", [(12, "bird"), (16, "dhcp"), (186, "bgp"), (192, "eigrp")])
+def test_a_protocol_the_host_names_for_a_routing_daemon_is_refused(protocol, name):
+    error = routes.check_protocol(protocol, NAMED)
+    assert "is route protocol %r on this host" % name in error and "delete %s's routes" % name in error
+
+
+@pytest.mark.parametrize("protocol", [5, 7, 17, 191, 200, 255])
+def test_free_protocols_from_5_to_255_are_accepted(protocol):
+    assert routes.check_protocol(protocol, NAMED) is None
+    assert routes.check_protocol(protocol) is None
+
+
+def test_rt_protos_files_are_parsed_like_iproute2_does():
+    assert NAMED[3] == "boot" and NAMED[186] == "bgp" and NAMED[191] == "podnet"
+    assert routes.parse_rt_protos(["0x20 hex # comment\n# 33 no\n\n44\n"]) == {32: "hex"}
+
+
+def run_main(args):
+    """Run the module's main() with ARGS; returns (result, commands run)."""
+    calls = []
+
+    def fake_run(self, argv, **kwargs):
+        calls.append(argv)
+        return 0, "[]", ""
+
+    class Done(Exception):
+        pass
+
+    def leave(self, **result):
+        raise Done(result)
+
+    with patch_module_args(args), \
+            mock.patch.object(basic.AnsibleModule, "run_command", fake_run), \
+            mock.patch.object(basic.AnsibleModule, "fail_json", leave), \
+            mock.patch.object(basic.AnsibleModule, "exit_json", leave):
+        with pytest.raises(Done) as done:
+            routes.main()
+    return done.value.args[0], calls
+
+
+@pytest.mark.parametrize("state", ["present", "absent"])
+def test_the_module_refuses_a_kernel_protocol_before_reading_or_changing_anything(state):
+    # With protocol 3 (boot), absent would delete every route `ip route add` made.
+    result, calls = run_main({"protocol": 3, "state": state, "routes": ROUTES})
+    assert "podnet_routes_protocol=3 is the kernel's own route protocol 'boot'" in result.get("msg", "")
+    assert calls == []
+
+
+# --- checking the declared routes --------------------------------------------------------
+def test_the_host_views_routes_are_accepted():
+    assert want() == {
+        "10.244.2.0/24": {"via": "10.244.2.0", "dev": "flannel.1", "onlink": True},
+        "10.244.3.0/24": {"via": "172.31.2.12", "dev": None, "onlink": False},
+    }
+
+
+@pytest.mark.parametrize("declared, needle", [
+    ([{"dest": "10.244.3.1/24", "via": "172.31.2.12", "dev": "underlay"}], "podnet_routes_routes[0].dest="),
+    ([{"dest": "10.244.3.0/24", "via": "172.31.2", "dev": "underlay"}], "podnet_routes_routes[0].via="),
+    ([{"dest": "10.244.3.0/24", "via": "172.31.2.12", "dev": "eth0"}], "podnet_routes_routes[0].dev="),
+    ([{"dest": "10.244.3.0/24", "via": "172.31.2.12", "dev": "underlay", "onlink": True}],
+     "onlink needs a device"),
+    ([{"dest": "10.244.3.0/24"}], "podnet_routes_routes[0]="),
+    (ROUTES + [{"dest": "10.244.3.0/24", "via": "172.31.2.13", "dev": "underlay"}],
+     "declares destination 10.244.3.0/24 twice"),
+    ("10.244.3.0/24", "podnet_routes_routes="),
+])
+def test_a_bad_route_is_named_with_the_fix(declared, needle):
+    wanted, error = routes.check_wanted("present", declared, "flannel.1")
+    assert wanted is None and needle in error
+
+
+def test_a_bad_vxlan_device_is_named_only_when_a_route_uses_it():
+    _, error = routes.check_wanted("present", ROUTES, "not a link name")
+    assert error.startswith("podnet_routes_vxlan_device=")
+    assert routes.check_wanted("present", ROUTES[1:], None)[1] is None
+
+
+def test_absent_declares_nothing():
+    assert routes.check_wanted("absent", "junk", None) == ({}, None)
+
+
+# --- the plan ----------------------------------------------------------------------------
+def test_a_converged_host_needs_no_command():
+    result = routes.plan(ROUTE_SHOW, want(), 191)
+    assert result["error"] is None and result["commands"] == []
+    assert result["summary"] == {"add": 0, "replace": 0, "delete": 0}
+    assert sorted(result["before"]) == ["10.244.2.0/24", "10.244.3.0/24"]
+    assert "route replace 10.244.2.0/24 via 10.244.2.0 dev flannel.1 onlink proto 191\n" in \
+        result["files"][routes.ROUTES_BATCH]
+    assert "route replace 10.244.3.0/24 via 172.31.2.12 proto 191\n" in result["files"][routes.ROUTES_BATCH]
+    assert result["files"][routes.PROTO_FILE].endswith("191 podnet\n")
+    assert result["boot"].endswith("ip -force -batch /etc/podnet/routes.batch\n")
+
+
+def test_a_fresh_host_gets_every_route_added():
+    result = routes.plan([r for r in ROUTE_SHOW if r.get("protocol") != "191"], want(), 191)
+    assert result["commands"] == [
+        ["ip", "route", "add", "10.244.2.0/24", "via", "10.244.2.0", "dev", "flannel.1", "onlink",
+         "proto", "191"],
+        ["ip", "route", "add", "10.244.3.0/24", "via", "172.31.2.12", "proto", "191"],
+    ]
+
+
+def test_changed_routes_are_replaced_and_undeclared_ones_deleted():
+    declared = [
+        {"dest": "10.244.3.0/24", "via": "172.31.2.13", "dev": "underlay", "onlink": False},
+        {"dest": "10.244.4.0/24", "via": "172.31.2.14", "dev": "underlay", "onlink": False},
+    ]
+    extra = ROUTE_SHOW + [{"dst": "10.244.3.0/24", "gateway": "172.31.2.12", "dev": "eth0",
+                           "protocol": "191", "metric": 100, "flags": []},
+                          {"dst": "10.244.5.0/24", "dev": "eth0", "protocol": "191", "type": "blackhole",
+                           "flags": []}]
+    result = routes.plan(extra, want(declared), 191)
+    assert result["commands"] == [
+        ["ip", "route", "del", "10.244.2.0/24", "proto", "191", "table", "main", "metric", "0"],
+        ["ip", "route", "del", "10.244.3.0/24", "proto", "191", "table", "main", "metric", "100"],
+        ["ip", "route", "del", "blackhole", "10.244.5.0/24", "proto", "191", "table", "main", "metric", "0"],
+        ["ip", "route", "replace", "10.244.3.0/24", "via", "172.31.2.13", "proto", "191"],
+        ["ip", "route", "add", "10.244.4.0/24", "via", "172.31.2.14", "proto", "191"],
+    ]
+    assert result["summary"] == {"add": 1, "replace": 1, "delete": 3}
+
+
+def test_a_destination_held_by_another_protocol_is_a_conflict_and_nothing_changes():
+    declared = ROUTES + [{"dest": "10.244.9.0/24", "via": "172.31.2.19", "dev": "underlay"}]
+    result = routes.plan(ROUTE_SHOW, want(declared), 191)
+    assert result["error"].startswith("podnet_routes_routes collide with routes podnet does not own")
+    assert "10.244.9.0/24" in result["error"] and "10.244.9.0/24" in result["conflicts"]
+    assert result["commands"] == [] and result["files"] == {} and result["boot"] is None
+
+
+def test_absent_deletes_only_podnets_routes_files_and_boot_step():
+    result = routes.plan(ROUTE_SHOW, {}, 191, state="absent")
+    assert result["commands"] == [
+        ["ip", "route", "del", "10.244.2.0/24", "proto", "191", "table", "main", "metric", "0"],
+        ["ip", "route", "del", "10.244.3.0/24", "proto", "191", "table", "main", "metric", "0"],
+    ]
+    assert result["files"] == {routes.ROUTES_BATCH: None, routes.PROTO_FILE: None}
+    assert result["boot"] is None
+
+
+def test_another_protocol_number_owns_other_routes():
+    # the static route (4) is never podnet's, whatever podnet's number
+    result = routes.plan(ROUTE_SHOW, {}, 200, state="absent")
+    assert result["commands"] == [] and result["before"] == {}
+
+
+def test_the_boot_order_puts_the_routes_after_the_overlay():
+    assert (routes.BOOT_ORDER, routes.BOOT_CONCERN) == (40, "routes")
+
+
+def test_defaults_specs_and_docs_agree_on_the_protocol():
+    import os
+    import yaml
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    role = os.path.join(root, "roles", "podnet_routes")
+    with open(os.path.join(role, "defaults", "main.yml"), encoding="utf-8") as handle:
+        defaults_text = handle.read()
+    with open(os.path.join(role, "meta", "argument_specs.yml"), encoding="utf-8") as handle:
+        spec = yaml.safe_load(handle)["argument_specs"]["main"]["options"]["podnet_routes_protocol"]
+    doc = yaml.safe_load(routes.DOCUMENTATION)["options"]["protocol"]
+    assert yaml.safe_load(defaults_text)["podnet_routes_protocol"] == spec["default"] == doc["default"] == 191
+    assert routes.check_protocol(191, NAMED) is None
+    for text in (defaults_text, " ".join(spec["description"]), " ".join(doc["description"])):
+        assert "5-255" in text or "5 to 255" in text, text
+        assert "1-255" not in text
