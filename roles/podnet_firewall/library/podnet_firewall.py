@@ -150,13 +150,11 @@ iptables_accepts:
 """
 
 import ipaddress
-import os
 import re
 import shlex
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.podnet_host import (
-    BOOT_UNIT,
     C_LOCALE,
     CommandRunner,
     boot_step,
@@ -473,21 +471,6 @@ def read_live(runner):
     )
 
 
-def activate_boot_unit(module, runner):
-    """Start podnet.service when it is not active yet (where systemd runs).
-
-    systemd passes a restart of nftables.service (whose ruleset begins with `flush
-    ruleset`) on only to an ACTIVE unit that is PartOf it; podnet.service becomes active
-    at the next boot otherwise, and an nftables restart before that would wipe podnet's
-    table until the next run. Only the firewall's state is flushed by nftables, hence
-    here. Starting replays every boot step once; each is idempotent."""
-    if not os.path.isdir("/run/systemd/system"):
-        return
-    state = runner.read("systemctl", ["show", "--property=ActiveState", "--value", BOOT_UNIT])
-    if (state or "").strip() not in ("active", "activating", "reloading"):
-        runner.change("systemctl", ["start", BOOT_UNIT])
-
-
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -541,9 +524,9 @@ def main():
                   [_rule_text(r) for r in before], [_rule_text(r) for r in wanted["ipt_after"]])
 
     persist_file(module, params["persist_path"], wanted["file"], actions, diffs)
+    # boot_step also starts podnet.service once: a restart of nftables.service (which
+    # flushes the ruleset) reaches only an active unit, which then replays this table.
     boot_step(module, BOOT_ORDER, CONCERN, wanted["boot"], actions, diffs)
-    if wanted["boot"] is not None:
-        activate_boot_unit(module, runner)
     retire_unit(module, OLD_UNIT, actions, diffs)
     persist_file(module, OLD_FINGERPRINT, None, actions, diffs)
 
