@@ -1,0 +1,336 @@
+"""podnet_firewall's plan step, without a host: the ruleset rendered from the inputs,
+drift found in recorded `nft -s list table inet podnet` listings, the iptables FORWARD
+accepts planned from recorded `iptables -S FORWARD` output, the meaning checks.
+
+The VXLAN port guard (only member nodes may send to the overlay's UDP port) depends on
+the port alone, never on whether this node has VXLAN peers or a VXLAN device: a node
+whose peers are all host-gw still runs an overlay listener in flannel mode (flanneld),
+and podnet's device may appear on the next run.
+"""
+
+import shutil
+import subprocess
+
+import pytest
+
+from role_modules import load_role_module
+
+fw = load_role_module("podnet_firewall", "podnet_firewall")
+
+NODES = ["172.30.31.12", "172.30.32.11", "172.30.31.11"]
+PARAMS = dict(state="present", cluster_cidr="10.244.0.0/16", pod_cidr="10.244.1.0/24",
+              node_addresses=NODES, masquerade=True, vxlan_port=8472,
+              iptables_forward_accept=True, persist_path="/etc/podnet/firewall.nft")
+
+# `nft -s list table inet podnet` (nftables 1.0.6) right after loading PARAMS' ruleset:
+# nft orders and wraps the set elements its own way.
+LOADED = """\
+table inet podnet {
+\tcomment "podnet: pod subnet 10.244.1.0/24 in cluster 10.244.0.0/16"
+\tcounter vxlan_rejected {
+\t}
+
+\tset nodes {
+\t\ttype ipv4_addr
+\t\telements = { 172.30.31.11, 172.30.31.12,
+\t\t\t     172.30.32.11 }
+\t}
+
+\tchain input {
+\t\ttype filter hook input priority filter; policy accept;
+\t\tudp dport 8472 ip saddr @nodes accept
+\t\tudp dport 8472 counter name "vxlan_rejected" drop
+\t}
+
+\tchain forward {
+\t\ttype filter hook forward priority filter; policy accept;
+\t\tip saddr 10.244.0.0/16 accept
+\t\tip daddr 10.244.0.0/16 accept
+\t}
+
+\tchain postrouting {
+\t\ttype nat hook postrouting priority srcnat; policy accept;
+\t\tip saddr 10.244.0.0/16 ip daddr != 10.244.0.0/16 ip daddr != @nodes masquerade
+\t}
+}
+"""
+
+# The same table after `nft flush table inet podnet` by hand, as nft 1.0.6 lists it:
+# every chain keeps its base-chain line and loses its rules; the rest is unchanged.
+RULES = ("\t\tudp dport", "\t\tip saddr", "\t\tip daddr")
+FLUSHED = "".join(line for line in LOADED.splitlines(True) if not line.startswith(RULES))
+
+# `iptables -S FORWARD` on a Docker host (Docker 20.10 sets the DROP policy).
+DOCKER_FORWARD = """\
+-P FORWARD DROP
+-A FORWARD -j DOCKER-USER
+-A FORWARD -j DOCKER-ISOLATION-STAGE-1
+-A FORWARD -o docker0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A FORWARD -o docker0 -j DOCKER
+-A FORWARD -i docker0 ! -o docker0 -j ACCEPT
+-A FORWARD -i docker0 -o docker0 -j ACCEPT
+"""
+ACCEPTS = """\
+-A FORWARD -d 10.244.0.0/16 -m comment --comment podnet -j ACCEPT
+-A FORWARD -s 10.244.0.0/16 -m comment --comment podnet -j ACCEPT
+"""
+S_RULE = ["-s", "10.244.0.0/16", "-m", "comment", "--comment", "podnet", "-j", "ACCEPT"]
+D_RULE = ["-d", "10.244.0.0/16", "-m", "comment", "--comment", "podnet", "-j", "ACCEPT"]
+
+
+def live(table=LOADED, forward=ACCEPTS + DOCKER_FORWARD, nft=True, iptables=True):
+    return dict(nft=nft, iptables=iptables, table=table, forward=forward if iptables else None)
+
+
+def params(**changes):
+    return dict(PARAMS, **changes)
+
+
+def table(**changes):
+    p = params(**changes)
+    return fw.render_table(p["cluster_cidr"], p["pod_cidr"], p["node_addresses"],
+                           p["masquerade"], p["vxlan_port"])
+
+
+def guard(text):
+    return [line.strip() for line in text.splitlines() if "udp dport" in line]
+
+
+# ---------------------------------------------------------------- rendering
+
+@pytest.mark.parametrize("port", [8472, 4789])
+def test_the_guard_depends_on_the_port_only(port):
+    # No input of the module says whether the node has VXLAN peers or a device.
+    text = table(vxlan_port=port)
+    assert guard(text) == [
+        "udp dport %d ip saddr @nodes accept" % port,
+        'udp dport %d counter name "vxlan_rejected" drop' % port,
+    ]
+    assert "counter vxlan_rejected {" in text
+
+
+def test_members_are_every_node_address_once_in_numeric_order():
+    text = table(node_addresses=NODES + ["172.30.31.11", "172.30.31.9"])
+    assert "elements = { 172.30.31.9, 172.30.31.11, 172.30.31.12, 172.30.32.11 }" in text
+
+
+def test_no_guard_only_without_an_overlay_port():
+    text = table(vxlan_port=None)
+    assert guard(text) == [] and "vxlan_rejected" not in text and "chain input" not in text
+
+
+def test_only_pod_traffic_leaving_the_cluster_is_masqueraded():
+    text = table()
+    masquerades = [line.strip() for line in text.splitlines() if "masquerade" in line]
+    assert masquerades == [
+        "ip saddr 10.244.0.0/16 ip daddr != 10.244.0.0/16 ip daddr != @nodes masquerade"]
+    assert "type nat hook postrouting priority srcnat; policy accept;" in text
+    assert "masquerade" not in table(masquerade=False)
+
+
+def test_forwarded_cluster_traffic_is_accepted():
+    text = table()
+    assert "\t\tip saddr 10.244.0.0/16 accept\n\t\tip daddr 10.244.0.0/16 accept\n" in text
+
+
+def test_rendering_is_deterministic_whatever_the_input_order():
+    assert table() == table(node_addresses=list(reversed(NODES)))
+
+
+def test_the_file_replaces_only_podnets_table_in_one_transaction():
+    text = fw.plan(PARAMS, live(table=None))["file"]
+    commands = [line for line in text.splitlines() if line and not line.startswith(("#", "\t"))]
+    assert commands[:3] == ["table inet podnet {", "}", "delete table inet podnet"]
+    assert commands[3] == "table inet podnet {"
+    assert text.endswith(table())
+    # Nothing but podnet's table: no `flush ruleset`, no other table.
+    assert [c for c in commands if c != "}"] == [
+        "table inet podnet {", "delete table inet podnet", "table inet podnet {"]
+
+
+@pytest.mark.parametrize("port", [8472, None])
+@pytest.mark.parametrize("masquerade", [True, False])
+def test_the_ruleset_is_valid_nftables(port, masquerade, tmp_path):
+    nft = shutil.which("nft")
+    if nft is None:
+        pytest.skip("nft is not installed")
+    path = tmp_path / "firewall.nft"
+    planned = fw.plan(params(vxlan_port=port, masquerade=masquerade), live(table=None))
+    path.write_text(planned["file"])
+    done = subprocess.run([nft, "-c", "-f", str(path)], capture_output=True, text=True, check=False)
+    if done.returncode != 0 and "Operation not permitted" in done.stderr:
+        pytest.skip("nft -c needs CAP_NET_ADMIN here")
+    assert done.returncode == 0, done.stderr
+
+
+# ---------------------------------------------------------------- drift
+
+def test_the_loaded_table_is_no_drift():
+    # nft's listing wraps and orders the elements its own way: no reload for that.
+    planned = fw.plan(PARAMS, live())
+    assert (planned["load"], planned["table"]) == (False, "unchanged")
+
+
+def test_counter_values_are_no_drift():
+    listing = LOADED.replace("\tcounter vxlan_rejected {\n\t}",
+                             "\tcounter vxlan_rejected {\n\t\tpackets 12 bytes 1104\n\t}")
+    assert fw.plan(PARAMS, live(table=listing))["load"] is False
+
+
+def test_a_missing_table_is_loaded():
+    planned = fw.plan(PARAMS, live(table=None))
+    assert (planned["load"], planned["table"]) == (True, "loaded")
+
+
+def test_a_flushed_table_is_reloaded():
+    planned = fw.plan(PARAMS, live(table=FLUSHED))
+    assert (planned["load"], planned["table"]) == (True, "reloaded")
+    diff = fw.pretty(FLUSHED), fw.pretty(planned["ruleset"])
+    assert "masquerade" not in diff[0] and "masquerade" in diff[1]
+
+
+def test_one_deleted_rule_is_drift():
+    listing = LOADED.replace("\t\tip daddr 10.244.0.0/16 accept\n", "")
+    assert fw.plan(PARAMS, live(table=listing))["table"] == "reloaded"
+
+
+@pytest.mark.parametrize("change", [
+    dict(vxlan_port=4789), dict(vxlan_port=None), dict(masquerade=False),
+    dict(node_addresses=NODES + ["172.30.32.12"]), dict(node_addresses=NODES[:2]),
+    dict(cluster_cidr="10.0.0.0/8"), dict(pod_cidr="10.244.2.0/24"),
+])
+def test_other_inputs_are_drift(change):
+    assert fw.plan(params(**change), live())["table"] == "reloaded"
+
+
+def test_a_foreign_chain_in_podnets_table_is_drift():
+    listing = LOADED[:-2] + "\n\tchain extra {\n\t}\n}\n"
+    assert fw.plan(PARAMS, live(table=listing))["load"] is True
+
+
+def test_canonical_ignores_layout_and_element_order_only():
+    assert fw.canonical(LOADED) == fw.canonical(table())
+    assert fw.canonical(FLUSHED) != fw.canonical(table())
+    assert fw.canonical(None) is None
+    assert fw.pretty(LOADED) == fw.pretty(table())
+
+
+# ---------------------------------------------------------------- iptables
+
+def test_accepts_in_place_are_left_alone_and_the_policy_reported():
+    planned = fw.plan(PARAMS, live())
+    assert (planned["ipt_delete"], planned["ipt_add"]) == ([], [])
+    assert planned["policy"] == "DROP"
+    assert planned["ipt_after"] == [S_RULE, D_RULE]
+
+
+def test_missing_accepts_are_added_whatever_the_policy():
+    # Docker may set its DROP policy after podnet ran: the accepts are kept anyway.
+    for forward in (DOCKER_FORWARD, "-P FORWARD ACCEPT\n"):
+        planned = fw.plan(PARAMS, live(forward=forward))
+        assert (planned["ipt_delete"], planned["ipt_add"]) == ([], [S_RULE, D_RULE])
+
+
+def test_one_accept_deleted_by_hand_is_added_again():
+    forward = DOCKER_FORWARD + ACCEPTS.splitlines()[1] + "\n"
+    planned = fw.plan(PARAMS, live(forward=forward))
+    assert (planned["ipt_delete"], planned["ipt_add"]) == ([], [D_RULE])
+
+
+def test_stale_and_duplicate_accepts_are_deleted():
+    forward = ACCEPTS + ACCEPTS.splitlines()[0] + "\n" + \
+        "-A FORWARD -s 10.99.0.0/16 -m comment --comment podnet -j ACCEPT\n" + DOCKER_FORWARD
+    planned = fw.plan(PARAMS, live(forward=forward))
+    assert planned["ipt_add"] == []
+    assert planned["ipt_delete"] == [
+        D_RULE, ["-s", "10.99.0.0/16", "-m", "comment", "--comment", "podnet", "-j", "ACCEPT"]]
+
+
+def test_rules_of_others_are_never_podnets():
+    forward = (DOCKER_FORWARD
+               + "-A FORWARD -s 10.244.0.0/16 -m comment --comment podnet-lab -j ACCEPT\n"
+               + '-A FORWARD -s 10.244.0.0/16 -m comment --comment "not podnet" -j ACCEPT\n'
+               + "-A FORWARD -s 10.244.0.0/16 -m comment --comment podnet -j DROP\n")
+    assert fw.parse_forward(forward) == ("DROP", [])
+    assert fw.plan(dict(PARAMS, state="absent"), live(forward=forward))["ipt_delete"] == []
+
+
+def test_the_knob_off_deletes_the_accepts():
+    planned = fw.plan(params(iptables_forward_accept=False), live())
+    assert (planned["ipt_delete"], planned["ipt_add"]) == ([D_RULE, S_RULE], [])
+    assert "iptables" not in planned["boot"]
+
+
+def test_without_iptables_nothing_is_planned_there():
+    planned = fw.plan(PARAMS, live(iptables=False))
+    assert (planned["ipt_delete"], planned["ipt_add"], planned["policy"]) == ([], [], None)
+
+
+# ---------------------------------------------------------------- boot step, absent
+
+def test_the_boot_step_loads_the_file_then_ensures_each_accept():
+    boot = fw.plan(PARAMS, live())["boot"].splitlines()
+    assert "nft -f /etc/podnet/firewall.nft" in boot
+    checks = [line.strip() for line in boot if "iptables -w -C" in line]
+    assert checks == [
+        "iptables -w -C FORWARD %s 2>/dev/null || iptables -w -I FORWARD 1 %s"
+        % (" ".join(rule), " ".join(rule)) for rule in (S_RULE, D_RULE)]
+    # Where iptables appears only later (Docker installs it), the boot step adds them then.
+    assert "if command -v iptables >/dev/null 2>&1; then" in boot
+
+
+def test_absent_deletes_the_table_the_accepts_the_file_and_the_step():
+    planned = fw.plan(dict(state="absent"), live())
+    assert (planned["delete_table"], planned["table"], planned["load"]) == (True, "deleted", False)
+    assert planned["ipt_delete"] == [D_RULE, S_RULE] and planned["ipt_add"] == []
+    assert (planned["file"], planned["boot"], planned["ruleset"]) == (None, None, "")
+
+
+def test_absent_on_a_clean_host_does_nothing():
+    planned = fw.plan(dict(state="absent"), live(table=None, forward=DOCKER_FORWARD))
+    assert (planned["delete_table"], planned["table"]) == (False, "absent")
+    assert planned["ipt_delete"] == []
+
+
+# ---------------------------------------------------------------- meaning checks
+
+@pytest.mark.parametrize("change, words", [
+    (dict(cluster_cidr=""), ["podnet_firewall_cluster_cidr=''", "network.cluster_cidr"]),
+    (dict(cluster_cidr="10.244.0.1/16"), ["podnet_firewall_cluster_cidr='10.244.0.1/16'",
+                                          "host bits", "10.244.0.0/16"]),
+    (dict(cluster_cidr="10.244.0.0"), ["podnet_firewall_cluster_cidr='10.244.0.0'", "CIDR"]),
+    (dict(pod_cidr="fd00::/64"), ["podnet_firewall_pod_cidr='fd00::/64'", "IPv4"]),
+    (dict(pod_cidr="10.245.1.0/24"), ["podnet_firewall_pod_cidr=10.245.1.0/24 is not inside "
+                                      "podnet_firewall_cluster_cidr=10.244.0.0/16"]),
+    (dict(node_addresses=[]), ["podnet_firewall_node_addresses=[]", "non-empty"]),
+    (dict(node_addresses=["172.30.31.11", "node-b"]), ["not addresses: ['node-b']"]),
+    (dict(vxlan_port=0), ["podnet_firewall_vxlan_port=0", "1-65535"]),
+    (dict(vxlan_port=70000), ["podnet_firewall_vxlan_port=70000", "null"]),
+])
+def test_meaning_errors_name_the_role_variable_and_the_fix(change, words):
+    planned = fw.plan(params(**change), live())
+    assert len(planned["errors"]) == 1, planned["errors"]
+    for word in words:
+        assert word in planned["errors"][0]
+    # Nothing is planned when an input is wrong.
+    assert (planned["load"], planned["file"], planned["boot"], planned["ipt_add"]) == (
+        False, None, None, [])
+
+
+def test_every_error_is_reported_at_once():
+    planned = fw.plan(params(cluster_cidr="x", pod_cidr="y", node_addresses=[], vxlan_port=0),
+                      live())
+    assert len(planned["errors"]) == 4
+
+
+def test_absent_needs_no_inputs():
+    assert fw.plan(dict(state="absent", cluster_cidr="nonsense"), live())["errors"] == []
+
+
+def test_a_large_set_wrapped_over_many_lines_is_no_drift():
+    # nft 1.0.6 wraps 16 members two per line (recorded); the rendering keeps one line.
+    nodes = ["172.30.3%d.%d" % (zone, host) for zone in (1, 2) for host in range(11, 19)]
+    wrapped = ",\n\t\t\t     ".join(", ".join(nodes[i:i + 2]) for i in range(0, 16, 2))
+    listing = LOADED.replace("172.30.31.11, 172.30.31.12,\n\t\t\t     172.30.32.11", wrapped)
+    planned = fw.plan(params(node_addresses=list(reversed(nodes))), live(table=listing))
+    assert planned["load"] is False
