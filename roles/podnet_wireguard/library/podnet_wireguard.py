@@ -31,7 +31,7 @@ description:
   - "Persists C(/etc/podnet/wireguard/DEVICE.conf) (root:root 0600; the peers, for
     C(wg setconf); never shown in a diff when it holds a preshared key) and the boot step
     C(/etc/podnet/boot.d/35-wireguard.sh), replayed by C(podnet.service) at boot."
-  - The private key is never read into the result: the device takes it from O(key_path)
+  - The private key is never read into the result; the device takes it from O(key_path)
     (module podnet_wireguard_key keeps it there).
   - A link of that name that podnet did not create (no C(podnet-owned) alias) fails the
     module naming the role variable, and is never touched.
@@ -103,11 +103,11 @@ actions:
   elements: str
   sample: ["ip link add dev flannel-wg type wireguard", "wg set flannel-wg peer KEY endpoint 192.0.2.7:51820 allowed-ips 10.244.16.0/24"]
 implementation:
-  description: C(kernel) or C(userspace): what runs (or would run) the device; null when absent.
+  description: C(kernel) or C(userspace), what runs (or would run) the device; null when absent.
   returned: always
   type: str
 peers:
-  description: The peers as converged, C({hostname: {public_key, endpoint, allowed_ips}}).
+  description: "The peers as converged, C({hostname: {public_key, endpoint, allowed_ips}})."
   returned: always
   type: dict
 pending:

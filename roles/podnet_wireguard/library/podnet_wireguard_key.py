@@ -20,7 +20,7 @@ description:
     never recorded in O(actions) beyond the words C(write KEY_PATH).
   - Runs in the facts step of C(playbooks/plan.yml), before the plan is made. Returns the
     public key as the fact C(podnet_wireguard) (the planner reads it from there), and keeps
-    it in the local fact file O(fact_path) (JSON C({"public_key": ...})).
+    it in the local fact file O(fact_path) (JSON with the one key C(public_key)).
   - A key file that holds no valid key fails the module naming the file and the fix (rotate
     the node's key); it is never silently replaced.
   - O(state=absent) removes the key and the fact file (module podnet_wireguard does the
@@ -91,7 +91,7 @@ actions:
   elements: str
   sample: ["wg genkey > /etc/podnet/wireguard/private.key", "write /etc/ansible/facts.d/podnet_wireguard.fact"]
 ansible_facts:
-  description: C(podnet_wireguard) = C({"public_key": ...}), for the plan of this run.
+  description: C(podnet_wireguard), a dict with the one key C(public_key), for the plan of this run.
   returned: always
   type: dict
 """
