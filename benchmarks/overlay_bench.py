@@ -63,7 +63,8 @@ def make_pod(host: str, pod_cidr: str) -> str:
 
 def remove_pod(host: str) -> None:
     subprocess.run(["docker", "exec", host, "sh", "-c",
-                    f"pkill -f 'iperf3 -s -B' ; ip netns del {NETNS}; ip link del {VETH}"],
+                    # Anchored: an unanchored pattern also matches this very shell and kills it.
+                    f"pkill -f '^iperf3 -s -B' ; ip netns del {NETNS}; ip link del {VETH}"],
                    capture_output=True, check=False)
 
 
