@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Fleet benchmark: what a site.yml run costs on a lab fleet, next to Ansible's floor.
 
 Builds the benchmark's own lab (`playbooks/lab/up.yml -e podnet_lab_name=fb`: 2 zones,

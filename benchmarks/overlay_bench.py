@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Round-trip time and TCP throughput across the lab's three paths, in one run.
 
   node -> node           (underlay, no podnet involved: the baseline)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """`ansible-doc -t role` renders every role from its meta/argument_specs.yml.
 
 Two subprocesses (the list, then every role at once): the roles' entry points are what

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """House-style checks for every role under roles/ (prefixes, documented defaults, specs).
 
 Each check is parametrised over the roles found on disk, so a role someone adds
@@ -251,3 +252,14 @@ def test_meta_names_the_one_licence_author_and_tested_ansible(role):
     assert info["license"] == "GPL-3.0-or-later", role
     assert info["author"] == "podnet contributors", role
     assert str(info["min_ansible_version"]) == "2.19", role
+
+
+def test_every_python_file_names_the_licence():
+    """One LICENSE at the root; each Python file says which (SPDX), as ansible-core's do."""
+    import subprocess  # pylint: disable=import-outside-toplevel
+
+    files = subprocess.run(["git", "ls-files", "*.py"], cwd=ROOT, capture_output=True, text=True,
+                           check=True).stdout.split()
+    missing = [f for f in files
+               if "SPDX-License-Identifier: GPL-3.0-or-later" not in open(os.path.join(ROOT, f), encoding="utf-8").read()]
+    assert files and not missing, f"no SPDX-License-Identifier line: {missing}"
