@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Round-trip time and TCP throughput of every path the lab's pods take, in one run.
 
 For three pairs of lab nodes (two in zone a, two in zone b, one across the zones), each

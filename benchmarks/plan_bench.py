@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Planner benchmark: 10,000 nodes in 100 zones on a /8 cluster CIDR.
 
 Run:  .venv/bin/python benchmarks/plan_bench.py

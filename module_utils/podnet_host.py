@@ -356,3 +356,14 @@ def remove_emptied_directory(module, directory, actions, gone):
         module.fail_json(msg="cannot remove %s: %s" % (directory, exc), actions=actions)
     gone.add(directory)
     return True
+
+
+def as_int(value):
+    """VALUE as an int when it is one or a string of digits (as Jinja may pass a number),
+    else None; a bool is never an int here. For checks whose message names the variable."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    text = str(value).strip()
+    return int(text) if text.isdigit() and text.isascii() else None

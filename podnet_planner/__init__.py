@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """podnet's planner: pure functions on netaddr, JSON in and out, nothing from Ansible.
 
 Installed into the controller's Python by ``scripts/setup.sh`` (editable); imported by

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Zone blocks and node subnets, on integers.
 
 Rules (what keeps allocations stable):

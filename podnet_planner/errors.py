@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The planner's own error class.
 
 Every message names the culprit (host, CIDR or zone) and says what to change.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """flannel's etcd schema, so a stock flanneld can adopt podnet's allocations.
 
 ``<prefix>/config`` holds the network config, ``<prefix>/subnets/<net>-<len>``

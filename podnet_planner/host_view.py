@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """``host_view(plan, hostname)``: one host's declared state, O(n) in peers.
 
 The controller builds one of these per host while it templates that host, so

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """podnet's inventory API: host variables and reported facts as the planner's inputs.
 
 They turn Ansible's ``hostvars`` (passed in as a plain dict) into the ``nodes`` and

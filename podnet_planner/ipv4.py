@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """IPv4 parsing (netaddr, strict) and the integer helpers used in hot loops.
 
 Inputs are parsed once with netaddr; everything after that works on plain

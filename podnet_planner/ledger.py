@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The ledger: where allocations live between runs, and their lifecycle.
 
 The play reads the ledger file (YAML next to the inventory), asks reachable

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """``plan(nodes, network)``: the one contract every role reads."""
 
 from .allocate import allocate_nodes, allocate_zones

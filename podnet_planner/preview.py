@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """``preview(ledger, plan)``: what applying ``plan`` changes against the ledger it was made from.
 
 Terraform's "plan before apply" for pod subnets: nodes added (and the subnet each

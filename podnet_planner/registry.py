@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Between podnet's plan and its etcd registry (flannel's schema + podnet's ledger).
 
 The registry holds, under one prefix (flannel's default ``/coreos.com/network``):

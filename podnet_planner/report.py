@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """playbooks/verify.yml's probe results as a verdict, a matrix, a document and a page."""
 
 import html

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Address ranges of the container runtimes on one node's pod subnet.
 
 When Docker and CNI share podnet's cbr0 they must not hand out the same addresses:

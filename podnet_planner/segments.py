@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Which backend carries traffic between two nodes.
 
 Two nodes share an L2 segment when both give an underlay prefix and their

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Validation and normalisation of the planner's two inputs.
 
 Everything is checked here, before any allocation, and every error names the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Shared pytest setup.
 
 The planner is the installed package ``podnet_planner`` (scripts/setup.sh puts it into

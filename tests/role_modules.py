@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Load podnet's Ansible modules as plain Python for unit tests of their pure steps.
 
 Modules live in roles/<role>/library/ or library/ (no packages), and import the shared

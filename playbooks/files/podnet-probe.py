@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """podnet's connectivity probe (installed by playbooks/verify.yml, removed after).
 
   podnet-probe up POD_CIDR BRIDGE MTU   create the probe pod (netns podnet-probe) on the

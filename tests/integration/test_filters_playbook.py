@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Run filters.yml with the venv's ansible-playbook, as a play would use the filters."""
 
 import os

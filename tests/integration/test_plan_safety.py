@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The planning playbook's safety promises, run for real with ansible-playbook.
 
 Nodes connect with ansible_connection=local (they are the controller itself, so only

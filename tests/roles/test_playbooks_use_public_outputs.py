@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Playbooks compose roles through their public variables and outputs only.
 
 A playbook that reads a role's internal variable (``__podnet_<role>_...``) breaks when

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """House-style checks for every role under roles/ (prefixes, documented defaults, specs).
 
 Each check is parametrised over the roles found on disk, so a role someone adds
@@ -30,7 +31,8 @@ ALLOWED_TASK_FILES = ("preflight.yml", "install.yml", "configure.yml")
 NODE_TASK_FILES = ("install.yml", "converge.yml")
 # Roles site.yml applies to every node: each must cost one task on a no-op run, since
 # Ansible pays per task per host (docs/architecture.md, "Speed").
-NODE_ROLES = ("podnet_sysctl", "podnet_bridge", "podnet_vxlan", "podnet_routes", "podnet_firewall",
+NODE_ROLES = ("podnet_sysctl", "podnet_bridge", "podnet_vxlan", "podnet_routes", "podnet_wireguard",
+              "podnet_firewall",
               "podnet_docker", "podnet_cni", "podnet_flannel_env", "podnet_facts")
 INCLUDE_MODULES = {
     "include_tasks",
@@ -251,3 +253,14 @@ def test_meta_names_the_one_licence_author_and_tested_ansible(role):
     assert info["license"] == "GPL-3.0-or-later", role
     assert info["author"] == "podnet contributors", role
     assert str(info["min_ansible_version"]) == "2.19", role
+
+
+def test_every_python_file_names_the_licence():
+    """One LICENSE at the root; each Python file says which (SPDX), as ansible-core's do."""
+    import subprocess  # pylint: disable=import-outside-toplevel
+
+    files = subprocess.run(["git", "ls-files", "*.py"], cwd=ROOT, capture_output=True, text=True,
+                           check=True).stdout.split()
+    missing = [f for f in files
+               if "SPDX-License-Identifier: GPL-3.0-or-later" not in open(os.path.join(ROOT, f), encoding="utf-8").read()]
+    assert files and not missing, f"no SPDX-License-Identifier line: {missing}"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """podnet_docker_daemon: the pure plan of merging into and giving back daemon.json, of
 the role's inputs, of docker.service and of docker0.
 

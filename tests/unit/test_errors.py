@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """One test per invalid input: each error names the culprit and the fix."""
 
 import pytest

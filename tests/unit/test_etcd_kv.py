@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """roles/podnet_registry/library/podnet_etcd_kv.py: the pure read -> plan -> transaction steps.
 
 The inputs are ``etcdctl -w json`` answers recorded from Debian's etcd 3.4.23 (the test

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """filter_plugins/: one thin, documented entry per filter over the podnet_planner package.
 
 Each file holds one filter with its own DOCUMENTATION/EXAMPLES/RETURN (what

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """podnet_firewall's plan step, without a host: the ruleset rendered from the inputs,
 drift found in recorded `nft -s list table inet podnet` listings, the iptables FORWARD
 accepts planned from recorded `iptables -S FORWARD` output, the meaning checks.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Examples for podnet_host_view."""
 
 import pytest

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """podnet_inventory_nodes: what the operator set, then the ledger, then the host's facts."""
 
 import pytest

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """podnet_merge_nodes, podnet_ledger_network and podnet_ledger."""
 
 import pytest

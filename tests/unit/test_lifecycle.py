@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Allocation lifecycle: allocated -> released-pending -> free, and the checks around it."""
 
 import pytest

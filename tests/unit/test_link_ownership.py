@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Podnet touches only the links it created: the pure plan functions of the
 podnet_bridge and podnet_vxlan modules, fed with recorded ``ip -json`` link entries.
 

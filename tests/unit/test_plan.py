@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Examples for podnet_plan: layout, allocation rules, backends, MTU."""
 
 import json

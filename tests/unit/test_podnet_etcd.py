@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """module_utils/podnet_etcd.py: the etcdctl environment file both etcd modules read."""
 
 import pytest

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """preview(ledger, plan): what a run would change, before it runs."""
 
 from podnet_planner import ledger, ledger_inputs, plan, preview

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Property tests (hypothesis) of the planner's guarantees.
 
 Small fleets (up to 40 nodes, 5 zones, mixed underlay prefixes) keep the whole

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """podnet_planner.registry: plan <-> etcd registry (flannel schema + ledger)."""
 
 import json

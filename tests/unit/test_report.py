@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The fleet report: judged pairs, the document for machines, the page for people."""
 
 import re

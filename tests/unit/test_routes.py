@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The podnet_routes module's pure steps: which route protocols podnet may claim,
 checking the declared routes, and the plan from recorded ``ip -json -Numeric -4 route
 show table main`` output to commands, files and the boot step. No host.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """podnet_runtime_ranges: Docker and CNI never hand out the same address."""
 
 import ipaddress

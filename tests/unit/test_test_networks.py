@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The test networks never shadow the machine's own routes or its package mirror.
 
 A Docker network takes a route on the machine for its subnet and the gateway address

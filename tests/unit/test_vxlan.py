@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The podnet_vxlan module's pure steps: checking the role's variables, parsing recorded
 ``ip -json -details addr show`` / ``bridge -json fdb show`` / ``ip -json -4 neigh show``
 output, and the plan from live state to commands, files and the boot step. No host.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The podnet_wireguard and podnet_wireguard_key modules' pure steps: parsing recorded
 ``ip -json`` and ``wg show dump`` output, choosing the implementation, the plan from live
 state to commands, the peers file and the boot step. No host, no real key.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The wireguard backend in the planner: per-pair choice, host view, keys, errors, flannel."""
 
 import pytest

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """encrypted scenario: WireGuard between zones, host-gw inside them, over wireguard-go.
 
 The tests run in file order and walk the fleet's life: the mesh and its layout, pods

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """etcd scenario: podnet's registry is a TLS etcd cluster, in flannel's schema.
 
 The tests run in file order and walk the cluster's life: steady state, peers checked by

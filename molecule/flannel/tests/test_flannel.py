@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """flannel scenario: a stock flanneld adopts the leases podnet wrote into etcd."""
 
 import json

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """host-gw scenario: three nodes on one segment, proven from inside real pods.
 
 The tests run in file order and walk the fleet's life: steady state, check mode,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """multizone scenario: host-gw inside zones, a flannel-layout VXLAN overlay between them.
 
 The tests run in file order and walk the fleet's life: steady state, path choice, MTU,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Containers of real runtimes for podnet's molecule verifiers (scenario `runtimes`).
 
 A `Container` is started with plain `docker run` by the nested Docker engine of a test

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Shared helpers for podnet's molecule verifiers: real pods, real listeners, real runs.
 
 A "pod" is a network namespace on a test host, attached to the node's bridge by a veth

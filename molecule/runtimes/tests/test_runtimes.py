@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """runtimes scenario: real containers of Docker and CNI on the pod network.
 
 node1 and node2 run Docker on its own docker0 (bip = the node's gateway); node3 runs

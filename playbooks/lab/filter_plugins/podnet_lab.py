@@ -1,4 +1,5 @@
 # -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Test-lab helpers for the lab playbooks and molecule scenarios (not part of podnet)."""
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: podnet contributors
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Converge podnet's pod bridge (cbr0) with iproute2's JSON output."""
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Converge podnet's pod bridge (cbr0): live, in its batch file and in its boot step."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -11,11 +11,16 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: podnet_bridge
-short_description: Converge podnet's pod bridge (link, IPv4 address, MTU, up)
+short_description: Converge podnet's pod bridge (link, IPv4 address, MTU, up), persisted for boot
 description:
   - Reads the live link with C(ip -json -details link show) and its IPv4 addresses
     with C(ip -json -4 addr show), then adds what is missing, changes what differs and
     removes IPv4 addresses that are not declared. Nothing else is touched.
+  - Persists the bridge in O(persist_path) (an C(ip -force -batch) file) and in its boot
+    step C(/etc/podnet/boot.d/20-bridge.sh), which C(podnet.service) replays at boot. The
+    step creates the bridge, marked, when it is missing, refuses a link of that name
+    without podnet's mark, then applies the batch file. The per-concern unit of older
+    podnet versions (C(podnet-bridge.service)) is removed.
   - Podnet marks the bridge it creates with the link alias (C(ifalias)) V(podnet-owned),
     live and in the batch file, so the mark survives a reboot.
   - A link named O(name) that carries no mark is not podnet's and is never modified. With
@@ -27,20 +32,23 @@ description:
     unmarked bridge carries, the bridge is podnet's, and it is marked (or deleted) like
     any podnet bridge. A bridge that merely carries the planned address is not enough;
     use O(adopt) for it.
-  - Uses iproute2 only (no pyroute2). Supports check mode truthfully.
+  - Checks the meaning of its inputs before changing anything and names the role
+    variable (C(podnet_bridge_*)) in its message.
+  - Uses iproute2 only (no pyroute2).
 options:
   name:
-    description: Name of the bridge link.
+    description: Name of the bridge link (1-15 characters from C(A-Z a-z 0-9 _ . -)).
     type: str
     default: cbr0
   address:
     description:
-      - The one IPv4 address of the bridge, in C(host/prefix) form (e.g. V(10.244.1.1/24)).
+      - The one IPv4 address of the bridge, in C(host/prefix) form (e.g. V(10.244.1.1/24)),
+        not the subnet's network or broadcast address.
       - Required when O(state=present).
     type: str
   mtu:
-    description: MTU of the bridge.
-    type: int
+    description: MTU of the bridge, an integer from 68 to 65535 (a string of digits is accepted).
+    type: raw
     default: 1500
   adopt:
     description:
@@ -53,42 +61,50 @@ options:
     default: false
   persist_path:
     description:
-      - Batch file that persists the bridge for C(ip -force -batch) at boot
-        (podnet-bridge.service), e.g. V(/etc/podnet/bridge.batch).
+      - Batch file that persists the bridge for C(ip -force -batch) at boot.
       - Written atomically (root:root 0644, its directory created 0755) from the declared
-        state, only when its content differs; in check mode only reported. A file edited
-        by hand is rewritten. With O(state=absent) the file is removed.
-      - Omitted means nothing is persisted.
+        state, only when its content differs. A file edited by hand is rewritten. With
+        O(state=absent) the file is removed.
     type: path
+    default: /etc/podnet/bridge.batch
   state:
     description:
-      - V(present) converges (and persists) the bridge.
-      - V(absent) deletes podnet's bridge (and its batch file); a bridge podnet did not create is left alone.
+      - V(present) converges the bridge live and persists it (batch file and boot step).
+      - V(absent) deletes podnet's bridge, its batch file and its boot step (and the unit
+        of older podnet versions), then the batch file's directory when nothing is left in
+        it; a bridge podnet did not create is left alone.
     type: str
     choices: [present, absent]
     default: present
 attributes:
   check_mode:
     support: full
+    details: Reports every command and file change it would make, and makes none.
   diff_mode:
     support: full
+    details: The live bridge before and after (JSON), and every file written or removed.
 author: podnet contributors
 """
 
 EXAMPLES = r"""
-- name: Bridge | converge cbr0
+- name: Bridge | converge cbr0 live, in its batch file and its boot step
   podnet_bridge:
     name: cbr0
     address: 10.244.1.1/24
-    mtu: 1500
-    persist_path: /etc/podnet/bridge.batch
+    mtu: 1450
+    state: present
+
+- name: Bridge | delete podnet's cbr0, its batch file and its boot step
+  podnet_bridge:
+    name: cbr0
+    state: absent
 """
 
 RETURN = r"""
 actions:
   description:
-    - The iproute2 commands run (or, in check mode, that would run), in order, followed by
-      the file changes of O(persist_path) (C(write PATH), C(rm PATH), C(mkdir -m 0755 DIR)).
+    - The commands run (or, in check mode, that would run), in order, followed by the file
+      changes (C(write PATH), C(rm PATH), C(mkdir -p -m 0755 DIR), ...).
   returned: always
   type: list
   elements: str
@@ -114,120 +130,62 @@ left_alone:
   sample: ["cbr0"]
 """
 
-import errno
 import ipaddress
-import json
 import os
-import tempfile
+import re
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.podnet_host import (
+    BOOT_DIR, OWNER_MARK, CommandRunner, as_int, boot_step, boot_step_path, finish, live_diff,
+    managed_header, persist_file, read_text, remove_emptied_directory, retire_unit,
+)
+
+# podnet.service replays the boot steps in name order: the bridge before the overlay.
+BOOT_ORDER = 20
+BOOT_CONCERN = "bridge"
+# The per-concern unit older podnet versions installed; podnet.service replaces it.
+OLD_UNIT = "podnet-bridge.service"
+LINK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,15}$")
 
 
-def managed_header(module_name):
-    """The ansible_managed-style comment that opens every batch file podnet writes."""
-    return (
-        "#\n# Ansible managed: written by podnet's %s module from the declared state;\n"
-        "# edits by hand are detected and overwritten on the next run.\n#\n" % module_name
-    )
-
-
-def _fs_args(module, path, mode):
-    return module.load_file_common_arguments(dict(path=path, mode=mode, owner="root", group="root"))
-
-
-def persist_file(module, path, content, actions, diffs):
-    """Keep PATH (root:root 0644, in a root:root 0755 directory) holding CONTENT, or
-    remove it when CONTENT is None. Writes atomically and only when the content (or an
-    attribute) differs; in check mode only reports. Records every change in ACTIONS and
-    a file diff in DIFFS."""
+def check_params(name, state, address=None, mtu=None):
+    """Pure check of the inputs' meaning. Returns (error message or None, the address
+    normalised to host/prefix, the MTU as an int). Messages name the role variable, the
+    culprit and the fix."""
+    if not isinstance(name, str) or not LINK_NAME.match(name):
+        return ("podnet_bridge_name=%r is not a valid link name: use 1-15 characters from "
+                "A-Z a-z 0-9 _ . - (default cbr0)" % (name,)), None, None
+    if state != "present":
+        return None, None, None
     try:
-        with open(path) as handle:
-            current = handle.read()
-    except (IOError, OSError) as exc:
-        if exc.errno != errno.ENOENT:
-            module.fail_json(msg="cannot read %s: %s" % (path, exc), actions=actions)
-        current = None
-
-    if content is None:
-        if current is None:
-            return
-        actions.append("rm %s" % path)
-        diffs.append(dict(before_header=path, after_header=path, before=current, after=""))
-        if not module.check_mode:
-            try:
-                os.unlink(path)
-            except OSError as exc:
-                module.fail_json(msg="cannot remove %s: %s" % (path, exc), actions=actions)
-        return
-
-    directory = os.path.dirname(path) or "."
-    if not os.path.isdir(directory):
-        actions.append("mkdir -m 0755 %s" % directory)
-        if not module.check_mode:
-            try:
-                os.makedirs(directory, 0o755)
-            except OSError as exc:
-                module.fail_json(msg="cannot create %s: %s" % (directory, exc), actions=actions)
-    if os.path.isdir(directory) and module.set_fs_attributes_if_different(_fs_args(module, directory, "0755"), False):
-        actions.append("chown root:root %s && chmod 0755 %s" % (directory, directory))
-
-    if current != content:
-        actions.append("write %s" % path)
-        diffs.append(dict(before_header=path, after_header=path, before=current or "", after=content))
-        if not module.check_mode:
-            fd, tmp = tempfile.mkstemp(dir=directory, prefix=".%s." % os.path.basename(path))
-            try:
-                with os.fdopen(fd, "w") as handle:
-                    handle.write(content)
-            except (IOError, OSError) as exc:
-                os.unlink(tmp)
-                module.fail_json(msg="cannot write %s: %s" % (tmp, exc), actions=actions)
-            module.atomic_move(tmp, path)
-    if os.path.exists(path) and module.set_fs_attributes_if_different(_fs_args(module, path, "0644"), False):
-        actions.append("chown root:root %s && chmod 0644 %s" % (path, path))
+        iface = ipaddress.IPv4Interface(address or "")
+    except ValueError:
+        iface = None
+    if iface is None or "/" not in (address or ""):
+        return ("podnet_bridge_address=%r is not an IPv4 host/prefix: set it to the pod "
+                "subnet's gateway such as 10.244.1.1/24 (the plan's `bridge_address` for this "
+                "host)" % (address,)), None, None
+    net = iface.network
+    if net.prefixlen < 31 and iface.ip in (net.network_address, net.broadcast_address):
+        return ("podnet_bridge_address=%s is the network or broadcast address of %s, not a "
+                "host address: use the pod subnet's gateway such as %s/%d"
+                % (address, net, net.network_address + 1, net.prefixlen)), None, None
+    number = as_int(mtu)
+    if number is None or not 68 <= number <= 65535:
+        return ("podnet_bridge_mtu=%r must be an integer between 68 and 65535 (the plan's "
+                "`mtu` for this host)" % (mtu,)), None, None
+    return None, "%s/%d" % (iface.ip, net.prefixlen), number
 
 
-class IpRunner:
-    """Run iproute2 commands: reads always, writes only outside check mode."""
-
-    def __init__(self, module):
-        self.module = module
-        self.ip = module.get_bin_path("ip", required=True)
-        self.actions = []
-
-    def read_json(self, args):
-        rc, out, err = self.module.run_command([self.ip, "-json"] + args)
-        if rc != 0:
-            if "does not exist" in err or "Cannot find device" in err:
-                return None
-            self.module.fail_json(msg="'ip %s' failed: %s" % (" ".join(args), err.strip()))
-        return json.loads(out) if out.strip() else []
-
-    def change(self, args):
-        self.actions.append("ip " + " ".join(args))
-        if self.module.check_mode:
-            return
-        rc, dummy, err = self.module.run_command([self.ip] + args)
-        if rc != 0:
-            self.module.fail_json(
-                msg="'ip %s' failed: %s" % (" ".join(args), err.strip()), actions=self.actions
-            )
-
-
-# The link alias (ifalias) podnet gives every link it creates: the mark that tells
-# podnet's links from links of the same name that someone else made.
-OWNER_MARK = "podnet-owned"
-
-
-def read_bridge(runner, name):
-    links = runner.read_json(["-details", "link", "show", "dev", name])
+def parse_bridge(links, addrs):
+    """The live state of a link from `ip -json -details link show dev NAME` (LINKS) and
+    `ip -json -4 addr show dev NAME` (ADDRS), or None when there is no such link."""
     if not links:
         return None
     link = links[0]
     info = link.get("linkinfo", {})
-    addrs = runner.read_json(["-4", "addr", "show", "dev", name]) or []
     addresses = []
-    for entry in addrs:
+    for entry in addrs or []:
         for addr in entry.get("addr_info", []):
             if addr.get("family") == "inet":
                 addresses.append("%s/%s" % (addr["local"], addr["prefixlen"]))
@@ -241,17 +199,12 @@ def read_bridge(runner, name):
     }
 
 
-def read_text(module, path):
-    """The content of PATH, or None when it does not exist."""
-    if not path:
+def read_bridge(runner, name):
+    links = runner.read("ip", ["-details", "link", "show", "dev", name], json_flag="-json")
+    if not links:
         return None
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except (IOError, OSError) as exc:
-        if exc.errno != errno.ENOENT:
-            module.fail_json(msg="cannot read %s: %s" % (path, exc))
-        return None
+    addrs = runner.read("ip", ["-4", "addr", "show", "dev", name], json_flag="-json")
+    return parse_bridge(links, addrs)
 
 
 def recorded_address(batch_text, name):
@@ -344,9 +297,10 @@ def plan_bridge(name, before, state, address=None, mtu=None, adopt=False, record
 def batch_content(name, address, mtu):
     """The boot-time batch file for the declared bridge (deterministic)."""
     return managed_header("podnet_bridge") + (
-        "# Applied at boot by podnet-bridge.service with `ip -force -batch`; the unit creates\n"
-        "# the link first when it is missing and refuses a {n} that lacks podnet's mark\n"
-        "# (alias {o}), so every line here is idempotent and touches only podnet's bridge.\n"
+        "# Applied at boot with `ip -force -batch` by podnet.service's bridge step, which\n"
+        "# creates the link first when it is missing and refuses a {n} that lacks podnet's\n"
+        "# mark (alias {o}): every line here is idempotent and touches only podnet's\n"
+        "# bridge.\n"
         "link set dev {n} alias {o}\n"
         "link set dev {n} type bridge forward_delay 0\n"
         "link set dev {n} mtu {m}\n"
@@ -355,61 +309,75 @@ def batch_content(name, address, mtu):
     ).format(n=name, m=mtu, a=address, o=OWNER_MARK)
 
 
+def boot_script(name, batch_path):
+    """The bridge's boot step (run by podnet.service with /bin/sh -e): create the marked
+    bridge when it is missing, refuse a link of that name without the mark (the step
+    fails and the link is left untouched), then apply the batch file."""
+    return (
+        "# Bridge {n}: create it (marked {o}) when missing; a {n} without the mark is not\n"
+        "# podnet's: fail and leave it untouched. Then apply {b}.\n"
+        "if ip link show dev {n} >/dev/null 2>&1; then\n"
+        "  grep -qsx {o} /sys/class/net/{n}/ifalias || {{\n"
+        "    echo \"podnet: link {n} exists without the alias {o}: not podnet-made, left alone\" >&2\n"
+        "    exit 1\n"
+        "  }}\n"
+        "else\n"
+        "  ip link add {n} type bridge forward_delay 0\n"
+        "  ip link set dev {n} alias {o}\n"
+        "fi\n"
+        "ip -force -batch {b}\n"
+    ).format(n=name, o=OWNER_MARK, b=batch_path)
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
             name=dict(type="str", default="cbr0"),
             address=dict(type="str"),
-            mtu=dict(type="int", default=1500),
+            # Checked (and converted) by check_params, whose message names the role variable.
+            mtu=dict(type="raw", default=1500),
             adopt=dict(type="bool", default=False),
-            persist_path=dict(type="path"),
+            persist_path=dict(type="path", default="/etc/podnet/bridge.batch"),
             state=dict(type="str", default="present", choices=["present", "absent"]),
         ),
-        required_if=[("state", "present", ["address"])],
         supports_check_mode=True,
     )
-    name = module.params["name"]
-    state = module.params["state"]
-    persist_path = module.params["persist_path"]
-    mtu = module.params["mtu"]
-    address = None
-    if state == "present":
-        try:
-            iface = ipaddress.IPv4Interface(module.params["address"])
-        except ValueError as exc:
-            module.fail_json(msg="address %r is not an IPv4 host/prefix: %s" % (module.params["address"], exc))
-        address = "%s/%s" % (iface.ip, iface.network.prefixlen)
+    params = module.params
+    name, state, persist_path = params["name"], params["state"], params["persist_path"]
+    error, address, mtu = check_params(name, state, params["address"], params["mtu"])
+    if error:
+        module.fail_json(msg=error, actions=[])
 
     # Read, plan (pure), then apply: a refusal fails before anything is changed.
-    runner = IpRunner(module)
-    diffs = []
+    runner = CommandRunner(module)
+    actions, diffs = runner.actions, []
     before = read_bridge(runner, name)
     recorded = recorded_address(read_text(module, persist_path), name)
-    plan = plan_bridge(name, before, state, address, mtu, module.params["adopt"], recorded)
+    plan = plan_bridge(name, before, state, address, mtu, params["adopt"], recorded)
     if plan["error"]:
         module.fail_json(msg=plan["error"], before=before, owner=plan["owner"], actions=[])
     for name_left in plan["left_alone"]:
         module.warn("podnet_bridge: link %s is not podnet's (no alias %s): left alone" % (name_left, OWNER_MARK))
     for args in plan["commands"]:
-        runner.change(args)
+        runner.change("ip", args)
 
-    if state == "present" and runner.actions:
-        after = dict(kind="bridge", mtu=mtu, up=True, forward_delay=0, addresses=[address], alias=OWNER_MARK)
-        diffs.append(dict(
-            before_header="%s (live)" % name, after_header="%s (live)" % name,
-            before=json.dumps(before, indent=2, sort_keys=True) + "\n",
-            after=json.dumps(after, indent=2, sort_keys=True) + "\n",
-        ))
-    if persist_path:
-        content = batch_content(name, address, mtu) if state == "present" else None
-        persist_file(module, persist_path, content, runner.actions, diffs)
-    result = dict(
-        changed=bool(runner.actions), actions=runner.actions, before=before,
-        owner=plan["owner"], left_alone=plan["left_alone"],
-    )
-    if module._diff and diffs:
-        result["diff"] = diffs
-    module.exit_json(**result)
+    if state == "present":
+        if actions:
+            after = dict(kind="bridge", mtu=mtu, up=True, forward_delay=0, addresses=[address], alias=OWNER_MARK)
+            live_diff(diffs, name, before, after)
+        persist_file(module, persist_path, batch_content(name, address, mtu), actions, diffs)
+        boot_step(module, BOOT_ORDER, BOOT_CONCERN, boot_script(name, persist_path), actions, diffs)
+    else:
+        persist_file(module, persist_path, None, actions, diffs)
+        boot_step(module, BOOT_ORDER, BOOT_CONCERN, None, actions, diffs)
+        # /etc/podnet goes once nothing is left in it (another role's or the operator's
+        # file keeps it); in check mode the files removed above are still there.
+        gone = set([persist_path, boot_step_path(BOOT_ORDER, BOOT_CONCERN)])
+        if not os.path.isdir(BOOT_DIR) or "rmdir %s" % BOOT_DIR in actions:
+            gone.add(BOOT_DIR)
+        remove_emptied_directory(module, os.path.dirname(persist_path), actions, gone)
+    retire_unit(module, OLD_UNIT, actions, diffs)
+    finish(module, actions, diffs, before=before, owner=plan["owner"], left_alone=plan["left_alone"])
 
 
 if __name__ == "__main__":

@@ -1,0 +1,89 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""podnet_cni's pure steps without a host: the inputs' meaning (messages name the role
+variables) and the conflist it renders (valid, deterministic JSON, the same network the
+role's Jinja template used to render)."""
+
+import json
+
+import pytest
+import yaml
+from role_modules import load_role_module
+
+cni = load_role_module("podnet_cni", "podnet_cni")
+BASE = {"conf_dir": "/etc/cni/net.d", "network_name": "podnet", "version": "1.0.0", "bridge": "cbr0",
+        "subnet": "10.244.1.0/24", "gateway": "10.244.1.1", "range_start": "", "range_end": "",
+        "mtu": 1450, "portmap": True, "state": "present"}
+
+
+def params(**changes):
+    return dict(BASE, **changes)
+
+
+def render(**changes):
+    p = params(**changes)
+    errors, values = cni.check_params(p)
+    assert errors == []
+    return cni.render(cni.conflist(p, values))
+
+
+def test_the_conflist_is_the_bridge_plugin_with_host_local_then_portmap():
+    text = render(range_end="10.244.1.127")
+    assert text == render(range_end="10.244.1.127") and text.endswith("}\n")
+    assert json.loads(text) == {
+        "cniVersion": "1.0.0", "name": "podnet",
+        "plugins": [
+            {"type": "bridge", "bridge": "cbr0", "isGateway": True, "ipMasq": False,
+             "hairpinMode": True, "mtu": 1450,
+             "ipam": {"type": "host-local",
+                      "ranges": [[{"subnet": "10.244.1.0/24", "gateway": "10.244.1.1",
+                                   "rangeStart": "10.244.1.2", "rangeEnd": "10.244.1.127"}]],
+                      "routes": [{"dst": "0.0.0.0/0"}]}},
+            {"type": "portmap", "capabilities": {"portMappings": True}},
+        ],
+    }
+
+
+def test_options_shape_the_conflist():
+    conf = json.loads(render(portmap=False, range_start="10.244.1.10", gateway="10.244.1.1/24", mtu="1500"))
+    assert [plugin["type"] for plugin in conf["plugins"]] == ["bridge"]
+    ipam = conf["plugins"][0]["ipam"]["ranges"][0][0]
+    assert ipam == {"subnet": "10.244.1.0/24", "gateway": "10.244.1.1", "rangeStart": "10.244.1.10"}
+    assert conf["plugins"][0]["mtu"] == 1500
+
+
+def test_the_file_is_named_after_the_network():
+    assert cni.conflist_path("/etc/cni/net.d", "podnet") == "/etc/cni/net.d/10-podnet.conflist"
+
+
+@pytest.mark.parametrize("changes, variable", [
+    ({"bridge": "docker0"}, "podnet_cni_bridge=docker0"),
+    ({"subnet": ""}, "podnet_cni_subnet=''"),
+    ({"subnet": "10.244.1.1/24"}, "podnet_cni_subnet='10.244.1.1/24'"),
+    ({"subnet": "10.244.1.0"}, "podnet_cni_subnet="),
+    ({"gateway": "10.244.2.1"}, "podnet_cni_gateway='10.244.2.1'"),
+    ({"gateway": "10.244.1.0"}, "podnet_cni_gateway='10.244.1.0'"),
+    ({"gateway": ""}, "podnet_cni_gateway=''"),
+    ({"gateway": "10.244.1.254"}, "podnet_cni_gateway=10.244.1.254 leaves no address"),
+    ({"range_end": "10.244.9.9"}, "podnet_cni_range_end='10.244.9.9'"),
+    ({"range_start": "10.244.1.200", "range_end": "10.244.1.100"}, "podnet_cni_range_start=10.244.1.200"),
+    ({"mtu": 12}, "podnet_cni_mtu=12"),
+    ({"mtu": "big"}, "podnet_cni_mtu='big'"),
+    ({"network_name": "../etc"}, "podnet_cni_network_name='../etc'"),
+])
+def test_bad_inputs_are_refused_naming_the_role_variable(changes, variable):
+    errors, values = cni.check_params(params(**changes))
+    assert values is None and len(errors) == 1 and errors[0].startswith(variable), errors
+
+
+def test_absent_checks_only_the_network_name():
+    assert cni.check_params({"state": "absent", "network_name": "podnet"}) == ([], None)
+    errors, _ = cni.check_params({"state": "absent", "network_name": "a/b"})
+    assert errors and errors[0].startswith("podnet_cni_network_name=")
+
+
+def test_module_documents_every_option():
+    doc = yaml.safe_load(cni.DOCUMENTATION)
+    assert set(doc["options"]) == set(BASE)
+    assert doc["attributes"]["check_mode"]["support"] == "full"
+    assert doc["attributes"]["diff_mode"]["support"] == "full"
+    assert yaml.safe_load(cni.EXAMPLES) and yaml.safe_load(cni.RETURN)
