@@ -174,7 +174,7 @@ def test_check_mode_on_a_converged_fleet_changes_nothing():
     assert_run_ok(run_playbook("site.yml", "--check"), changed=0)
 
 
-def test_restart_brings_the_tunnel_back(subnets):
+def test_restart_brings_the_tunnel_back(subnets, pods):
     name = "podnet-enc-b1"
     restart(name)
     node = host(name)
@@ -192,6 +192,9 @@ def test_restart_brings_the_tunnel_back(subnets):
         other.delete()
     finally:
         fresh.delete()
+    # The node's pods did not survive the reboot (namespaces live in /run): the later tests
+    # need b1's pod back, as a runtime would recreate it.
+    pods[name].create().listen()
 
 
 def test_rotating_one_key_keeps_the_mesh_up(pods):
