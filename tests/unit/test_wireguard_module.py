@@ -201,6 +201,8 @@ def test_boot_step_sets_the_key_after_setconf_and_holds_no_secret():
         "wg set flannel-wg private-key /etc/podnet/wireguard/private.key")
     assert "systemd-run --collect --unit=podnet-wireguard-go-flannel-wg.service" in script
     assert "ip route replace 10.244.16.0/24 dev flannel-wg proto 193" in script
+    # Handshakes are started at boot, in the background: peers drop their stale sessions.
+    assert lines[-1] == '( for peer in 10.244.16.0; do ping -c 1 -W 1 "$peer"; done ) >/dev/null 2>&1 &'
     assert PRIV not in script
     conf = wg.conf_content(wanted)
     assert "PrivateKey" not in conf and f"PublicKey = {PEER_B}" in conf

@@ -353,6 +353,15 @@ def boot_script(want, params, conf_path):
     ]
     for dest in sorted(ip for peer in want["peers"].values() for ip in peer["allowed_ips"]):
         lines.append("ip route replace %s dev %s proto %s" % (dest, dev, proto))
+    # A peer still holds a session with this node's previous boot and keeps sending on it
+    # (this node drops it) until it re-handshakes on its own, up to ~15 s later. One packet
+    # to each peer's tunnel address makes this node start the handshakes now; in the
+    # background, bounded (ping -W 1), so the boot does not wait for peers that are down.
+    kick = sorted(str(ipaddress.ip_network(peer["allowed_ips"][0]).network_address)
+                  for peer in want["peers"].values() if peer["allowed_ips"])
+    if kick:
+        lines.append("( for peer in %s; do ping -c 1 -W 1 \"$peer\"; done ) >/dev/null 2>&1 &"
+                     % " ".join(kick))
     return "\n".join(lines) + "\n"
 
 
