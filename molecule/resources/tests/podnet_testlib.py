@@ -166,8 +166,11 @@ def listen(target, netns: str | None = None) -> None:
 
 
 def connect(target, address: str, netns: str | None = None) -> str:
+    # connect-timeout bounds an unreachable peer; -T (idle) waits for the answer, which a
+    # loaded host forks and execs slowly: at 3 s an established connection once returned
+    # nothing on a machine at load 40, so the answer gets 15 s (a success ends at once).
     prefix = f"ip netns exec {netns} " if netns else ""
-    result = target.run(f"{prefix}socat -T 3 - TCP:{address}:{ECHO_PORT},connect-timeout=3 "
+    result = target.run(f"{prefix}socat -T 15 - TCP:{address}:{ECHO_PORT},connect-timeout=3 "
                         "</dev/null")
     return result.stdout.strip() if result.rc == 0 else f"<no answer: {result.stderr.strip()}>"
 
