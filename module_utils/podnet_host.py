@@ -264,9 +264,9 @@ def ensure_boot_unit_active(module, actions):
     start replays the steps written so far; each is idempotent."""
     if not os.path.isdir("/run/systemd/system"):
         return
-    dummy, out, dummy = module.run_command(["systemctl", "is-active", BOOT_UNIT], environ_update=C_LOCALE)
-    if out.strip() != "active":
-        CommandRunner(module, actions).change("systemctl", ["start", BOOT_UNIT])
+    runner = CommandRunner(module, actions)
+    if read_unit(runner, BOOT_UNIT).get("ActiveState") != "active":
+        runner.change("systemctl", ["start", BOOT_UNIT])
 
 
 def retire_unit(module, unit, actions, diffs):
