@@ -7,7 +7,8 @@ A thin entry over ``podnet_planner.allocation_table``.
 from ansible.errors import AnsibleFilterError
 
 try:
-    from podnet_planner import PlanError, allocation_table
+    import podnet_planner  # its modules load when a filter is called, not with this file
+    from podnet_planner.errors import PlanError
 except ImportError as imp_exc:  # scripts/setup.sh installs the planner and its netaddr
     raise ImportError("podnet_allocation_table: podnet's planner is not in Ansible's Python; run "
                       "scripts/setup.sh (%s)" % imp_exc) from imp_exc
@@ -45,7 +46,7 @@ _value:
 def podnet_allocation_table(plan):
     """podnet's allocation as an aligned table for humans."""
     try:
-        return allocation_table(plan)
+        return podnet_planner.allocation_table(plan)
     except PlanError as exc:
         raise AnsibleFilterError("podnet_allocation_table: %s" % exc) from exc
 

@@ -7,7 +7,8 @@ A thin entry over ``podnet_planner.flannel_config``.
 from ansible.errors import AnsibleFilterError
 
 try:
-    from podnet_planner import PlanError, flannel_config
+    import podnet_planner  # its modules load when a filter is called, not with this file
+    from podnet_planner.errors import PlanError
 except ImportError as imp_exc:  # scripts/setup.sh installs the planner and its netaddr
     raise ImportError("podnet_flannel_config: podnet's planner is not in Ansible's Python; run "
                       "scripts/setup.sh (%s)" % imp_exc) from imp_exc
@@ -45,7 +46,7 @@ _value:
 def podnet_flannel_config(plan):
     """flannel's network config for podnet's plan."""
     try:
-        return flannel_config(plan)
+        return podnet_planner.flannel_config(plan)
     except PlanError as exc:
         raise AnsibleFilterError("podnet_flannel_config: %s" % exc) from exc
 

@@ -7,7 +7,8 @@ A thin entry over ``podnet_planner.flannel_leases``.
 from ansible.errors import AnsibleFilterError
 
 try:
-    from podnet_planner import PlanError, flannel_leases
+    import podnet_planner  # its modules load when a filter is called, not with this file
+    from podnet_planner.errors import PlanError
 except ImportError as imp_exc:  # scripts/setup.sh installs the planner and its netaddr
     raise ImportError("podnet_flannel_leases: podnet's planner is not in Ansible's Python; run "
                       "scripts/setup.sh (%s)" % imp_exc) from imp_exc
@@ -49,7 +50,7 @@ _value:
 def podnet_flannel_leases(plan, prefix="/coreos.com/network"):
     """flannel's subnet leases for podnet's plan."""
     try:
-        return flannel_leases(plan, prefix)
+        return podnet_planner.flannel_leases(plan, prefix)
     except PlanError as exc:
         raise AnsibleFilterError("podnet_flannel_leases: %s" % exc) from exc
 

@@ -7,7 +7,8 @@ A thin entry over ``podnet_planner.host_view``.
 from ansible.errors import AnsibleFilterError
 
 try:
-    from podnet_planner import PlanError, host_view
+    import podnet_planner  # its modules load when a filter is called, not with this file
+    from podnet_planner.errors import PlanError
 except ImportError as imp_exc:  # scripts/setup.sh installs the planner and its netaddr
     raise ImportError("podnet_host_view: podnet's planner is not in Ansible's Python; run "
                       "scripts/setup.sh (%s)" % imp_exc) from imp_exc
@@ -56,7 +57,7 @@ _value:
 def podnet_host_view(plan, hostname):
     """One host's slice of podnet's plan."""
     try:
-        return host_view(plan, hostname)
+        return podnet_planner.host_view(plan, hostname)
     except PlanError as exc:
         raise AnsibleFilterError("podnet_host_view: %s" % exc) from exc
 

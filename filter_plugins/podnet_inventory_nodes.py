@@ -7,7 +7,8 @@ A thin entry over ``podnet_planner.inventory_nodes``.
 from ansible.errors import AnsibleFilterError
 
 try:
-    from podnet_planner import PlanError, inventory_nodes
+    import podnet_planner  # its modules load when a filter is called, not with this file
+    from podnet_planner.errors import PlanError
 except ImportError as imp_exc:  # scripts/setup.sh installs the planner and its netaddr
     raise ImportError("podnet_inventory_nodes: podnet's planner is not in Ansible's Python; run "
                       "scripts/setup.sh (%s)" % imp_exc) from imp_exc
@@ -64,7 +65,7 @@ _value:
 def podnet_inventory_nodes(hosts, hostvars, ledger=None, partial=False):
     """Build the planner's node records from podnet's host variables."""
     try:
-        return inventory_nodes(hosts, hostvars, ledger, partial)
+        return podnet_planner.inventory_nodes(hosts, hostvars, ledger, partial)
     except PlanError as exc:
         raise AnsibleFilterError("podnet_inventory_nodes: %s" % exc) from exc
 

@@ -7,7 +7,8 @@ A thin entry over ``podnet_planner.ledger``.
 from ansible.errors import AnsibleFilterError
 
 try:
-    from podnet_planner import PlanError, ledger
+    import podnet_planner  # its modules load when a filter is called, not with this file
+    from podnet_planner.errors import PlanError
 except ImportError as imp_exc:  # scripts/setup.sh installs the planner and its netaddr
     raise ImportError("podnet_ledger: podnet's planner is not in Ansible's Python; run "
                       "scripts/setup.sh (%s)" % imp_exc) from imp_exc
@@ -47,7 +48,7 @@ _value:
 def podnet_ledger(plan):
     """The ledger document to write for podnet's plan."""
     try:
-        return ledger(plan)
+        return podnet_planner.ledger(plan)
     except PlanError as exc:
         raise AnsibleFilterError("podnet_ledger: %s" % exc) from exc
 

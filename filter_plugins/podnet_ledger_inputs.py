@@ -7,7 +7,8 @@ A thin entry over ``podnet_planner.ledger_inputs``.
 from ansible.errors import AnsibleFilterError
 
 try:
-    from podnet_planner import PlanError, ledger_inputs
+    import podnet_planner  # its modules load when a filter is called, not with this file
+    from podnet_planner.errors import PlanError
 except ImportError as imp_exc:  # scripts/setup.sh installs the planner and its netaddr
     raise ImportError("podnet_ledger_inputs: podnet's planner is not in Ansible's Python; run "
                       "scripts/setup.sh (%s)" % imp_exc) from imp_exc
@@ -67,7 +68,7 @@ _value:
 def podnet_ledger_inputs(inventory_nodes, ledger=None, reported=None, network=None, forget=None):
     """podnet_plan's inputs from inventory, ledger lifecycle and host reports."""
     try:
-        return ledger_inputs(inventory_nodes, ledger, reported, network, forget)
+        return podnet_planner.ledger_inputs(inventory_nodes, ledger, reported, network, forget)
     except PlanError as exc:
         raise AnsibleFilterError("podnet_ledger_inputs: %s" % exc) from exc
 

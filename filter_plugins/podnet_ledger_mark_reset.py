@@ -7,7 +7,8 @@ A thin entry over ``podnet_planner.mark_reset``.
 from ansible.errors import AnsibleFilterError
 
 try:
-    from podnet_planner import PlanError, mark_reset
+    import podnet_planner  # its modules load when a filter is called, not with this file
+    from podnet_planner.errors import PlanError
 except ImportError as imp_exc:  # scripts/setup.sh installs the planner and its netaddr
     raise ImportError("podnet_ledger_mark_reset: podnet's planner is not in Ansible's Python; run "
                       "scripts/setup.sh (%s)" % imp_exc) from imp_exc
@@ -49,7 +50,7 @@ _value:
 def podnet_ledger_mark_reset(ledger, hosts):
     """Mark nodes as reset in podnet's ledger."""
     try:
-        return mark_reset(ledger, hosts)
+        return podnet_planner.mark_reset(ledger, hosts)
     except PlanError as exc:
         raise AnsibleFilterError("podnet_ledger_mark_reset: %s" % exc) from exc
 

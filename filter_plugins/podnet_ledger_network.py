@@ -7,7 +7,8 @@ A thin entry over ``podnet_planner.ledger_network``.
 from ansible.errors import AnsibleFilterError
 
 try:
-    from podnet_planner import PlanError, ledger_network
+    import podnet_planner  # its modules load when a filter is called, not with this file
+    from podnet_planner.errors import PlanError
 except ImportError as imp_exc:  # scripts/setup.sh installs the planner and its netaddr
     raise ImportError("podnet_ledger_network: podnet's planner is not in Ansible's Python; run "
                       "scripts/setup.sh (%s)" % imp_exc) from imp_exc
@@ -47,7 +48,7 @@ _value:
 def podnet_ledger_network(network, ledger=None):
     """Pin the ledger's zone blocks and zone prefix into podnet's network."""
     try:
-        return ledger_network(network, ledger)
+        return podnet_planner.ledger_network(network, ledger)
     except PlanError as exc:
         raise AnsibleFilterError("podnet_ledger_network: %s" % exc) from exc
 

@@ -7,7 +7,8 @@ A thin entry over ``podnet_planner.merge_nodes``.
 from ansible.errors import AnsibleFilterError
 
 try:
-    from podnet_planner import PlanError, merge_nodes
+    import podnet_planner  # its modules load when a filter is called, not with this file
+    from podnet_planner.errors import PlanError
 except ImportError as imp_exc:  # scripts/setup.sh installs the planner and its netaddr
     raise ImportError("podnet_merge_nodes: podnet's planner is not in Ansible's Python; run "
                       "scripts/setup.sh (%s)" % imp_exc) from imp_exc
@@ -56,7 +57,7 @@ _value:
 def podnet_merge_nodes(inventory_nodes, ledger=None, reported=None):
     """Merge inventory, ledger and host reports into the planner's nodes."""
     try:
-        return merge_nodes(inventory_nodes, ledger, reported)
+        return podnet_planner.merge_nodes(inventory_nodes, ledger, reported)
     except PlanError as exc:
         raise AnsibleFilterError("podnet_merge_nodes: %s" % exc) from exc
 

@@ -7,7 +7,8 @@ A thin entry over ``podnet_planner.plan``.
 from ansible.errors import AnsibleFilterError
 
 try:
-    from podnet_planner import PlanError, plan
+    import podnet_planner  # its modules load when a filter is called, not with this file
+    from podnet_planner.errors import PlanError
 except ImportError as imp_exc:  # scripts/setup.sh installs the planner and its netaddr
     raise ImportError("podnet_plan: podnet's planner is not in Ansible's Python; run "
                       "scripts/setup.sh (%s)" % imp_exc) from imp_exc
@@ -74,7 +75,7 @@ _value:
 def podnet_plan(nodes, network):
     """Validate podnet's inventory and allocate one pod subnet per node."""
     try:
-        return plan(nodes, network)
+        return podnet_planner.plan(nodes, network)
     except PlanError as exc:
         raise AnsibleFilterError("podnet_plan: %s" % exc) from exc
 

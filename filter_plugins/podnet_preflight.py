@@ -7,7 +7,8 @@ A thin entry over ``podnet_planner.preflight``.
 from ansible.errors import AnsibleFilterError
 
 try:
-    from podnet_planner import PlanError, preflight
+    import podnet_planner  # its modules load when a filter is called, not with this file
+    from podnet_planner.errors import PlanError
 except ImportError as imp_exc:  # scripts/setup.sh installs the planner and its netaddr
     raise ImportError("podnet_preflight: podnet's planner is not in Ansible's Python; run "
                       "scripts/setup.sh (%s)" % imp_exc) from imp_exc
@@ -57,7 +58,7 @@ _value:
 def podnet_preflight(nodes, network):
     """Validate podnet's inventory before any host is asked."""
     try:
-        return preflight(nodes, network)
+        return podnet_planner.preflight(nodes, network)
     except PlanError as exc:
         raise AnsibleFilterError("podnet_preflight: %s" % exc) from exc
 

@@ -7,7 +7,8 @@ A thin entry over ``podnet_planner.preview``.
 from ansible.errors import AnsibleFilterError
 
 try:
-    from podnet_planner import PlanError, preview
+    import podnet_planner  # its modules load when a filter is called, not with this file
+    from podnet_planner.errors import PlanError
 except ImportError as imp_exc:  # scripts/setup.sh installs the planner and its netaddr
     raise ImportError("podnet_preview: podnet's planner is not in Ansible's Python; run "
                       "scripts/setup.sh (%s)" % imp_exc) from imp_exc
@@ -49,7 +50,7 @@ _value:
 def podnet_preview(ledger, plan):
     """What applying podnet's plan changes against its ledger."""
     try:
-        return preview(ledger, plan)
+        return podnet_planner.preview(ledger, plan)
     except PlanError as exc:
         raise AnsibleFilterError("podnet_preview: %s" % exc) from exc
 

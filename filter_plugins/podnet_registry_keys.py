@@ -7,7 +7,8 @@ A thin entry over ``podnet_planner.registry_keys``.
 from ansible.errors import AnsibleFilterError
 
 try:
-    from podnet_planner import PlanError, registry_keys
+    import podnet_planner  # its modules load when a filter is called, not with this file
+    from podnet_planner.errors import PlanError
 except ImportError as imp_exc:  # scripts/setup.sh installs the planner and its netaddr
     raise ImportError("podnet_registry_keys: podnet's planner is not in Ansible's Python; run "
                       "scripts/setup.sh (%s)" % imp_exc) from imp_exc
@@ -50,7 +51,7 @@ _value:
 def podnet_registry_keys(plan, prefix="/coreos.com/network"):
     """Every etcd key podnet writes for its plan."""
     try:
-        return registry_keys(plan, prefix)
+        return podnet_planner.registry_keys(plan, prefix)
     except PlanError as exc:
         raise AnsibleFilterError("podnet_registry_keys: %s" % exc) from exc
 

@@ -7,7 +7,8 @@ A thin entry over ``podnet_planner.registry_pins``.
 from ansible.errors import AnsibleFilterError
 
 try:
-    from podnet_planner import PlanError, registry_pins
+    import podnet_planner  # its modules load when a filter is called, not with this file
+    from podnet_planner.errors import PlanError
 except ImportError as imp_exc:  # scripts/setup.sh installs the planner and its netaddr
     raise ImportError("podnet_registry_pins: podnet's planner is not in Ansible's Python; run "
                       "scripts/setup.sh (%s)" % imp_exc) from imp_exc
@@ -49,7 +50,7 @@ _value:
 def podnet_registry_pins(nodes, leases):
     """Pin nodes to the subnets their etcd leases hold."""
     try:
-        return registry_pins(nodes, leases)
+        return podnet_planner.registry_pins(nodes, leases)
     except PlanError as exc:
         raise AnsibleFilterError("podnet_registry_pins: %s" % exc) from exc
 

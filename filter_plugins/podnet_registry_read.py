@@ -7,7 +7,8 @@ A thin entry over ``podnet_planner.registry_read``.
 from ansible.errors import AnsibleFilterError
 
 try:
-    from podnet_planner import PlanError, registry_read
+    import podnet_planner  # its modules load when a filter is called, not with this file
+    from podnet_planner.errors import PlanError
 except ImportError as imp_exc:  # scripts/setup.sh installs the planner and its netaddr
     raise ImportError("podnet_registry_read: podnet's planner is not in Ansible's Python; run "
                       "scripts/setup.sh (%s)" % imp_exc) from imp_exc
@@ -51,7 +52,7 @@ _value:
 def podnet_registry_read(kvs, prefix="/coreos.com/network"):
     """The ledger and leases that podnet's etcd registry holds."""
     try:
-        return registry_read(kvs, prefix)
+        return podnet_planner.registry_read(kvs, prefix)
     except PlanError as exc:
         raise AnsibleFilterError("podnet_registry_read: %s" % exc) from exc
 

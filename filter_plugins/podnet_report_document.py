@@ -7,7 +7,8 @@ A thin entry over ``podnet_planner.report_document``.
 from ansible.errors import AnsibleFilterError
 
 try:
-    from podnet_planner import PlanError, report_document
+    import podnet_planner  # its modules load when a filter is called, not with this file
+    from podnet_planner.errors import PlanError
 except ImportError as imp_exc:  # scripts/setup.sh installs the planner and its netaddr
     raise ImportError("podnet_report_document: podnet's planner is not in Ansible's Python; run "
                       "scripts/setup.sh (%s)" % imp_exc) from imp_exc
@@ -64,7 +65,7 @@ _value:
 def podnet_report_document(report, plan, generated, ledger="", bridges=None):
     """podnet's fleet report for machines (report.json)."""
     try:
-        return report_document(report, plan, generated, ledger, bridges)
+        return podnet_planner.report_document(report, plan, generated, ledger, bridges)
     except PlanError as exc:
         raise AnsibleFilterError("podnet_report_document: %s" % exc) from exc
 

@@ -7,7 +7,8 @@ A thin entry over ``podnet_planner.report_html``.
 from ansible.errors import AnsibleFilterError
 
 try:
-    from podnet_planner import PlanError, report_html
+    import podnet_planner  # its modules load when a filter is called, not with this file
+    from podnet_planner.errors import PlanError
 except ImportError as imp_exc:  # scripts/setup.sh installs the planner and its netaddr
     raise ImportError("podnet_report_html: podnet's planner is not in Ansible's Python; run "
                       "scripts/setup.sh (%s)" % imp_exc) from imp_exc
@@ -47,7 +48,7 @@ _value:
 def podnet_report_html(document):
     """podnet's fleet report as one self-contained HTML page."""
     try:
-        return report_html(document)
+        return podnet_planner.report_html(document)
     except PlanError as exc:
         raise AnsibleFilterError("podnet_report_html: %s" % exc) from exc
 

@@ -7,7 +7,8 @@ A thin entry over ``podnet_planner.reported_subnets``.
 from ansible.errors import AnsibleFilterError
 
 try:
-    from podnet_planner import PlanError, reported_subnets
+    import podnet_planner  # its modules load when a filter is called, not with this file
+    from podnet_planner.errors import PlanError
 except ImportError as imp_exc:  # scripts/setup.sh installs the planner and its netaddr
     raise ImportError("podnet_reported_subnets: podnet's planner is not in Ansible's Python; run "
                       "scripts/setup.sh (%s)" % imp_exc) from imp_exc
@@ -51,7 +52,7 @@ _value:
 def podnet_reported_subnets(hosts, hostvars):
     """The pod subnet each reachable podnet node reports it holds."""
     try:
-        return reported_subnets(hosts, hostvars)
+        return podnet_planner.reported_subnets(hosts, hostvars)
     except PlanError as exc:
         raise AnsibleFilterError("podnet_reported_subnets: %s" % exc) from exc
 

@@ -7,7 +7,8 @@ A thin entry over ``podnet_planner.runtime_ranges``.
 from ansible.errors import AnsibleFilterError
 
 try:
-    from podnet_planner import PlanError, runtime_ranges
+    import podnet_planner  # its modules load when a filter is called, not with this file
+    from podnet_planner.errors import PlanError
 except ImportError as imp_exc:  # scripts/setup.sh installs the planner and its netaddr
     raise ImportError("podnet_runtime_ranges: podnet's planner is not in Ansible's Python; run "
                       "scripts/setup.sh (%s)" % imp_exc) from imp_exc
@@ -50,7 +51,7 @@ _value:
 def podnet_runtime_ranges(pod_cidr, shared):
     """Split a node's pod subnet between Docker and CNI."""
     try:
-        return runtime_ranges(pod_cidr, shared)
+        return podnet_planner.runtime_ranges(pod_cidr, shared)
     except PlanError as exc:
         raise AnsibleFilterError("podnet_runtime_ranges: %s" % exc) from exc
 

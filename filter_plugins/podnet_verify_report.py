@@ -7,7 +7,8 @@ A thin entry over ``podnet_planner.verify_report``.
 from ansible.errors import AnsibleFilterError
 
 try:
-    from podnet_planner import PlanError, verify_report
+    import podnet_planner  # its modules load when a filter is called, not with this file
+    from podnet_planner.errors import PlanError
 except ImportError as imp_exc:  # scripts/setup.sh installs the planner and its netaddr
     raise ImportError("podnet_verify_report: podnet's planner is not in Ansible's Python; run "
                       "scripts/setup.sh (%s)" % imp_exc) from imp_exc
@@ -55,7 +56,7 @@ _value:
 def podnet_verify_report(results, plan, probe_addresses):
     """Judge podnet's connectivity probes and draw the host matrix."""
     try:
-        return verify_report(results, plan, probe_addresses)
+        return podnet_planner.verify_report(results, plan, probe_addresses)
     except PlanError as exc:
         raise AnsibleFilterError("podnet_verify_report: %s" % exc) from exc
 

@@ -197,17 +197,6 @@ def persist_file(module, path, content, actions, diffs, mode="0644", secret=Fals
     return len(actions) > count
 
 
-def remove_empty_directory(module, directory, actions):
-    """Remove DIRECTORY when it exists and holds nothing (someone else's file keeps it)."""
-    try:
-        if os.path.isdir(directory) and not os.listdir(directory):
-            actions.append("rmdir %s" % directory)
-            if not module.check_mode:
-                os.rmdir(directory)
-    except OSError as exc:
-        module.fail_json(msg="cannot remove %s: %s" % (directory, exc), actions=actions)
-
-
 def boot_step_path(order, concern):
     """/etc/podnet/boot.d/NN-concern.sh: the name orders the replay."""
     return "%s/%02d-%s.sh" % (BOOT_DIR, int(order), concern)
@@ -275,9 +264,9 @@ def ensure_boot_unit_active(module, actions):
     start replays the steps written so far; each is idempotent."""
     if not os.path.isdir("/run/systemd/system"):
         return
-    dummy, out, dummy = module.run_command(["systemctl", "is-active", BOOT_UNIT], environ_update=C_LOCALE)
-    if out.strip() != "active":
-        CommandRunner(module, actions).change("systemctl", ["start", BOOT_UNIT])
+    runner = CommandRunner(module, actions)
+    if read_unit(runner, BOOT_UNIT).get("ActiveState") != "active":
+        runner.change("systemctl", ["start", BOOT_UNIT])
 
 
 def retire_unit(module, unit, actions, diffs):

@@ -4,25 +4,40 @@
 Installed into the controller's Python by ``scripts/setup.sh`` (editable); imported by
 the thin filter entries in ``filter_plugins/``, by the tests and by the benchmarks.
 Every error is a ``PlanError`` whose message names the culprit and the fix.
+
+Names are imported from their module on first use (PEP 562): Ansible loads every filter
+file in each forked worker that templates any filter, once per host and task, so
+``from podnet_planner import host_view`` must cost only the module that holds it.
 """
 
-from .errors import PlanError
-from .flannel import flannel_config, flannel_leases, flannel_leases_parse
-from .host_view import host_view
-from .inventory import allocation_table, inventory_nodes, reported_subnets
-from .ledger import (forget_list, ledger, ledger_inputs, ledger_network, mark_reset, merge_nodes,
-                     released_nodes)
-from .plan import plan, preflight
-from .preview import preview
-from .registry import registry_keys, registry_pins, registry_read
-from .report import report_document, report_html, verify_report
-from .runtimes import runtime_ranges
+import importlib
 
-__all__ = [
-    "PlanError", "plan", "preflight", "host_view", "merge_nodes", "ledger", "ledger_network",
-    "ledger_inputs", "released_nodes", "mark_reset", "forget_list", "preview",
-    "flannel_config", "flannel_leases", "flannel_leases_parse",
-    "registry_keys", "registry_read", "registry_pins",
-    "inventory_nodes", "reported_subnets", "allocation_table",
-    "runtime_ranges", "verify_report", "report_document", "report_html",
-]
+# name -> the module of this package that defines it
+_EXPORTS = {
+    "PlanError": "errors",
+    "flannel_config": "flannel", "flannel_leases": "flannel", "flannel_leases_parse": "flannel",
+    "host_view": "host_view",
+    "allocation_table": "inventory", "inventory_nodes": "inventory", "reported_subnets": "inventory",
+    "forget_list": "ledger", "ledger": "ledger", "ledger_inputs": "ledger", "ledger_network": "ledger",
+    "mark_reset": "ledger", "merge_nodes": "ledger", "released_nodes": "ledger",
+    "plan": "plan", "preflight": "plan",
+    "preview": "preview",
+    "registry_keys": "registry", "registry_pins": "registry", "registry_read": "registry",
+    "report_document": "report", "report_html": "report", "verify_report": "report",
+    "runtime_ranges": "runtimes",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError("module 'podnet_planner' has no attribute %r" % name)
+    value = getattr(importlib.import_module("." + module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)

@@ -3,11 +3,13 @@
 
 Inputs are parsed once with netaddr; everything after that works on plain
 integers, which is what keeps a 10,000-node plan well under a second.
+
+netaddr is imported only where a value missed the fast path (malformed or unusual
+input): Ansible imports the planner in every forked worker that uses any filter, and
+netaddr's import alone costs about 60 ms there, per host and task.
 """
 
 import socket
-
-import netaddr
 
 from .errors import PlanError
 
@@ -68,6 +70,7 @@ def parse_address(value, what):
     if ":" in value:
         raise PlanError("%s: %r is IPv6; podnet plans an IPv4 pod network, give the host's IPv4 "
                         "underlay address" % (what, value))
+    import netaddr  # pylint: disable=import-outside-toplevel  # slow path only
     try:
         return int(netaddr.IPAddress(value, version=4))
     except (netaddr.AddrFormatError, ValueError, TypeError):
@@ -94,6 +97,7 @@ def parse_cidr(value, what):
     if ":" in value:
         raise PlanError("%s: %r is IPv6; podnet plans IPv4 only, give an IPv4 CIDR such as "
                         "'10.244.0.0/16'" % (what, value))
+    import netaddr  # pylint: disable=import-outside-toplevel  # slow path only
     try:
         net = netaddr.IPNetwork(value, version=4)
     except (netaddr.AddrFormatError, ValueError, TypeError):

@@ -100,3 +100,25 @@ def test_ansible_doc_lists_and_shows_every_filter_with_its_own_text(tmp_path):
         assert listed[name] == own["short_description"]
         assert doc["doc"]["name"] == name and doc["doc"]["short_description"] == own["short_description"]
         assert doc["examples"].strip() and doc["return"]["_value"]["description"]
+
+
+def test_loading_every_filter_file_imports_no_planner_module_and_no_netaddr():
+    """Ansible loads every filter file in each forked worker that templates any filter
+    (even ``| bool``), once per host and task: the files must not import the planner's
+    modules or netaddr until one of their filters is called (measured: a task using
+    ``| bool`` cost 1.0 s on 17 nodes with eager imports, 0.5 s without)."""
+    code = (
+        "import importlib.util, os, sys\n"
+        "for name in %r:\n"
+        "    spec = importlib.util.spec_from_file_location('f_' + name, os.path.join(%r, name + '.py'))\n"
+        "    spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith(('podnet_planner.', 'netaddr')))\n"
+        "print(','.join(loaded))\n" % (NAMES, FILTER_PLUGINS))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "podnet_planner.errors"
+
+
+def test_a_filter_call_loads_what_it_needs():
+    view = load("podnet_host_view").podnet_host_view
+    with pytest.raises(AnsibleFilterError, match="podnet_host_view"):
+        view({"nodes": {}}, "nobody")

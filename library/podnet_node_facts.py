@@ -1,0 +1,135 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: podnet contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What the planner asks every node: the pod subnet it holds (its podnet local fact) and,
+where nothing else tells it, its underlay address."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: podnet_node_facts
+short_description: Report podnet's local fact and, when asked, the node's default IPv4 address
+description:
+  - Returns the facts podnet's planner reads, and no others - C(ansible_local.podnet)
+    (the JSON file podnet's facts role keeps, C(/etc/ansible/facts.d/podnet.fact)) and,
+    with O(address=true), C(ansible_default_ipv4) (address, prefix, interface and gateway
+    of the default route's link), in the shape M(ansible.builtin.setup) gives them.
+  - Costs a fraction of M(ansible.builtin.setup) (which loads every fact collector even for
+    one subset), and it runs on every node on every run.
+  - A fact file that is not a JSON object is reported as missing, with a warning naming
+    the file; the planner then keeps what the ledger recorded for the node.
+options:
+  address:
+    description: Also report C(ansible_default_ipv4) (two C(ip -json) reads).
+    type: bool
+    default: false
+  fact_path:
+    description: Directory of Ansible local facts.
+    type: path
+    default: /etc/ansible/facts.d
+attributes:
+  check_mode:
+    support: full
+    details: Only reads.
+  diff_mode:
+    support: none
+author: podnet contributors
+"""
+
+EXAMPLES = r"""
+- name: Podnet | ask the node what it holds
+  podnet_node_facts:
+    address: true
+"""
+
+RETURN = r"""
+ansible_facts:
+  description: C(local.podnet) always (V({}) when the node has no fact), C(default_ipv4) with O(address=true).
+  returned: always
+  type: dict
+  sample: {"local": {"podnet": {"zone": "a", "pod_cidr": "10.244.1.0/24"}},
+           "default_ipv4": {"address": "172.30.61.11", "prefix": "24", "interface": "eth0"}}
+"""
+
+import ipaddress
+import json
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.podnet_host import CommandRunner, read_text
+
+
+def parse_fact(text):
+    """(fact dict, problem or None): the content of podnet.fact, {} when absent or broken."""
+    if text is None:
+        return {}, None
+    try:
+        fact = json.loads(text)
+    except ValueError as exc:
+        return {}, "is not JSON (%s)" % exc
+    if not isinstance(fact, dict):
+        return {}, "is not a JSON object"
+    return fact, None
+
+
+def default_ipv4(routes, links):
+    """Pure: the default route's link address as setup reports it, or {} without one.
+    ROUTES is `ip -4 -json route show default`, LINKS `ip -4 -json addr show dev DEV`.
+    The route's preferred source wins, then the address whose network holds the gateway,
+    then the link's first address."""
+    routes = [route for route in routes or [] if route.get("dev")]
+    if not routes:
+        return {}
+    route = min(routes, key=lambda item: item.get("metric", 0))
+    addresses = []
+    for link in links or []:
+        if link.get("ifname") == route["dev"]:
+            addresses += [info for info in link.get("addr_info", []) if info.get("family") == "inet"]
+    if not addresses:
+        return {}
+    chosen = next((info for info in addresses if info.get("local") == route.get("prefsrc")), None)
+    gateway = route.get("gateway")
+    if chosen is None and gateway:
+        for info in addresses:
+            network = ipaddress.ip_network("%s/%s" % (info["local"], info["prefixlen"]), strict=False)
+            if ipaddress.ip_address(gateway) in network:
+                chosen = info
+                break
+    chosen = chosen or addresses[0]
+    result = dict(address=chosen["local"], prefix=str(chosen["prefixlen"]), interface=route["dev"])
+    if gateway:
+        result["gateway"] = gateway
+    return result
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            address=dict(type="bool", default=False),
+            fact_path=dict(type="path", default="/etc/ansible/facts.d"),
+        ),
+        supports_check_mode=True,
+    )
+    path = os.path.join(module.params["fact_path"], "podnet.fact")
+    fact, problem = parse_fact(read_text(module, path))
+    if problem:
+        module.warn("%s %s: podnet reads it as missing (the ledger speaks for this node); "
+                    "the next site.yml run writes it again" % (path, problem))
+    facts = dict(local=dict(podnet=fact))
+    if module.params["address"]:
+        runner = CommandRunner(module)
+        routes = runner.read("ip", ["-4", "route", "show", "default"], json_flag="-json")
+        facts["default_ipv4"] = {}
+        if routes:
+            dev = min(routes, key=lambda item: item.get("metric", 0)).get("dev")
+            links = runner.read("ip", ["-4", "addr", "show", "dev", dev], json_flag="-json") if dev else []
+            facts["default_ipv4"] = default_ipv4(routes, links)
+    module.exit_json(changed=False, ansible_facts=facts)
+
+
+if __name__ == "__main__":
+    main()

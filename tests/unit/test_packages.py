@@ -1,0 +1,38 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""podnet_packages (library/) without a host: which packages its dpkg-query answer leaves
+missing. The install itself is proven by every molecule scenario on fresh test hosts."""
+
+import pytest
+from role_modules import load_library_module
+
+packages = load_library_module("podnet_packages")
+
+# Recorded: dpkg-query -W -f '${Package}\t${db:Status-Abbrev}\n' iproute2 nftables
+# docker.io ethtool wireguard-tools nosuchpkg (rc 1: nosuchpkg is unknown to dpkg).
+DPKG = "iproute2\tii \nnftables\tii \ndocker.io\trc \nethtool\tiU \nwireguard-tools\tun \n"
+
+
+def test_only_installed_packages_count_as_present():
+    error, missing = packages.plan_packages(
+        ["iproute2", "nftables", "docker.io", "ethtool", "wireguard-tools", "nosuchpkg"], DPKG)
+    # removed-with-config (rc), unpacked (iU), not installed (un) and unknown are all missing
+    assert error is None
+    assert missing == ["docker.io", "ethtool", "nosuchpkg", "wireguard-tools"]
+
+
+def test_a_node_that_has_everything_needs_nothing():
+    assert packages.plan_packages(["iproute2", "nftables", "iproute2"], DPKG) == (None, [])
+
+
+def test_an_architecture_qualified_name_matches_its_package():
+    assert packages.plan_packages(["iproute2:amd64"], "iproute2:amd64\tii \n") == (None, [])
+
+
+def test_duplicates_are_asked_once():
+    assert packages.plan_packages(["nftables", "nftables"], "") == (None, ["nftables"])
+
+
+@pytest.mark.parametrize("name", ["", "-o=evil", "Iproute2", "ip route", None])
+def test_a_name_that_is_no_package_name_is_refused_naming_it(name):
+    error, missing = packages.plan_packages(["iproute2", name], DPKG)
+    assert repr(name) in error and missing == []
