@@ -2,8 +2,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: podnet contributors
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""What the planner asks every node: the pod subnet it holds (its podnet local fact) and,
-where nothing else tells it, its underlay address."""
+"""What the planner asks every node: what podnet's local facts record (the pod subnet it
+holds, its WireGuard public key) and, where nothing else tells it, its underlay address."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -12,12 +12,13 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: podnet_node_facts
-short_description: Report podnet's local fact and, when asked, the node's default IPv4 address
+short_description: Report podnet's local facts and, when asked, the node's default IPv4 address
 description:
-  - Returns the facts podnet's planner reads, and no others - C(ansible_local.podnet)
-    (the JSON file podnet's facts role keeps, C(/etc/ansible/facts.d/podnet.fact)) and,
-    with O(address=true), C(ansible_default_ipv4) (address, prefix, interface and gateway
-    of the default route's link), in the shape M(ansible.builtin.setup) gives them.
+  - Returns the facts podnet's planner reads, and no others - C(ansible_local.<name>) for
+    each of podnet's local fact files C(podnet*.fact) in O(fact_path) (C(podnet.fact), the
+    subnet the node holds; C(podnet_wireguard.fact), its WireGuard public key) and, with
+    O(address=true), C(ansible_default_ipv4) (address, prefix, interface and gateway of
+    the default route's link), in the shape M(ansible.builtin.setup) gives them.
   - Costs a fraction of M(ansible.builtin.setup) (which loads every fact collector even for
     one subset), and it runs on every node on every run.
   - A fact file that is not a JSON object is reported as missing, with a warning naming
@@ -48,7 +49,8 @@ EXAMPLES = r"""
 
 RETURN = r"""
 ansible_facts:
-  description: C(local.podnet) always (V({}) when the node has no fact), C(default_ipv4) with O(address=true).
+  description: C(local.podnet) always (V({}) when the node has no fact), C(local.<name>) for
+    every other C(podnet*.fact), C(default_ipv4) with O(address=true).
   returned: always
   type: dict
   sample: {"local": {"podnet": {"zone": "a", "pod_cidr": "10.244.1.0/24"}},
@@ -58,9 +60,12 @@ ansible_facts:
 import ipaddress
 import json
 import os
+import re
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.podnet_host import CommandRunner, read_text
+
+FACT_NAME = re.compile(r"^podnet(_[a-z0-9_]+)?\.fact$")
 
 
 def parse_fact(text):
@@ -74,6 +79,16 @@ def parse_fact(text):
     if not isinstance(fact, dict):
         return {}, "is not a JSON object"
     return fact, None
+
+
+def fact_files(directory):
+    """podnet's local fact files in DIRECTORY (podnet.fact, podnet_<concern>.fact), sorted."""
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return []
+    return [os.path.join(directory, name) for name in sorted(names)
+            if FACT_NAME.match(name)]
 
 
 def default_ipv4(routes, links):
@@ -114,12 +129,16 @@ def main():
         ),
         supports_check_mode=True,
     )
-    path = os.path.join(module.params["fact_path"], "podnet.fact")
-    fact, problem = parse_fact(read_text(module, path))
-    if problem:
-        module.warn("%s %s: podnet reads it as missing (the ledger speaks for this node); "
-                    "the next site.yml run writes it again" % (path, problem))
-    facts = dict(local=dict(podnet=fact))
+    local = dict(podnet={})
+    for path in fact_files(module.params["fact_path"]):
+        name = os.path.basename(path)[:-len(".fact")]
+        fact, problem = parse_fact(read_text(module, path))
+        if problem:
+            module.warn("%s %s: podnet reads it as missing (the ledger speaks for this node); "
+                        "the next site.yml run writes it again" % (path, problem))
+        if fact or name == "podnet":
+            local[name] = fact
+    facts = dict(local=local)
     if module.params["address"]:
         runner = CommandRunner(module)
         routes = runner.read("ip", ["-4", "route", "show", "default"], json_flag="-json")

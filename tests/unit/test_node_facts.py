@@ -48,3 +48,11 @@ def test_the_fact_file_is_read_as_json_and_a_broken_one_as_missing():
     fact, problem = node_facts.parse_fact("{zone: a")
     assert fact == {} and "is not JSON" in problem
     assert node_facts.parse_fact("[1]") == ({}, "is not a JSON object")
+
+
+def test_every_podnet_fact_file_is_read_and_no_other(tmp_path):
+    for name in ("podnet.fact", "podnet_wireguard.fact", "other.fact", "podnet.fact.bak", "podnetx.fact"):
+        (tmp_path / name).write_text("{}")
+    assert [path.rsplit("/", 1)[1] for path in node_facts.fact_files(str(tmp_path))] == [
+        "podnet.fact", "podnet_wireguard.fact"]
+    assert node_facts.fact_files(str(tmp_path / "missing")) == []
