@@ -123,3 +123,27 @@ def allocation_table(plan) -> list:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip()
             for row in rows]
+
+
+def wireguard_nodes(plan, hostvars) -> list:
+    """The nodes the WireGuard concern visits in this run (see filter podnet_wireguard_nodes).
+
+    Where some pair of the network may use WireGuard: every planned node (one without
+    WireGuard peers keeps only its key). Otherwise only the nodes that still report a key
+    in this run (their local fact): the concern removes it with the device they held. A
+    node nobody asks about costs no task at all."""
+    network = plan.get("network") or {}
+    backends = {network.get("backend")} | set((network.get("zone_backends") or {}).values())
+    if network.get("backend") == "auto":
+        backends.add(network.get("cross_zone_backend") or "vxlan")
+    nodes = sorted(plan.get("nodes") or {})
+    if "wireguard" in backends:
+        return nodes
+    holding = []
+    for host in nodes:
+        if host not in hostvars:
+            continue
+        local = _facts(hostvars[host]).get("ansible_local") or _facts(hostvars[host]).get("local") or {}
+        if isinstance(local.get("podnet_wireguard"), dict) and local["podnet_wireguard"].get("public_key"):
+            holding.append(host)
+    return holding

@@ -4,7 +4,7 @@
 import pytest
 
 from podnet_planner import (PlanError, flannel_config, flannel_leases, host_view, inventory_nodes,
-                            ledger, merge_nodes, plan, preflight)
+                            ledger, merge_nodes, plan, preflight, wireguard_nodes)
 
 NET = {"cluster_cidr": "10.244.0.0/16", "cross_zone_backend": "wireguard"}
 KEY_A = "YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWE="
@@ -154,3 +154,27 @@ def test_flannel_schema_for_wireguard():
 def test_preflight_tells_whether_nodes_need_keys(network, uses):
     """Before any host is asked: whether the facts step makes WireGuard keys."""
     assert preflight(NODES, network)["wireguard"] is uses
+
+
+def test_the_wireguard_concern_visits_every_node_where_some_pair_may_use_it():
+    for network in (NET, {"cluster_cidr": "10.244.0.0/16", "backend": "wireguard"},
+                    {"cluster_cidr": "10.244.0.0/16", "backend": "vxlan", "zone_backends": {"east": "wireguard"}}):
+        assert wireguard_nodes(plan(NODES, network), {}) == ["a1", "a2", "b1"]
+
+
+def test_without_wireguard_only_nodes_that_still_report_a_key_are_visited():
+    """They remove what they held; a node whose key is only in the ledger (unreachable, or
+    removed in an earlier run) and a node that reports nothing pay no task."""
+    result = plan(NODES, {"cluster_cidr": "10.244.0.0/16", "cross_zone_backend": "vxlan"})
+    hostvars = {
+        "a1": {"ansible_facts": {"local": {"podnet": {}, "podnet_wireguard": {"public_key": KEY_A}}}},
+        "a2": {"ansible_facts": {"local": {"podnet": {}}}},
+        "b1": {},
+    }
+    assert wireguard_nodes(result, hostvars) == ["a1"]
+    assert wireguard_nodes(result, {}) == []
+
+
+def test_no_plan_visits_no_node():
+    """ansible-playbook --syntax-check templates the play's hosts without any plan."""
+    assert wireguard_nodes({}, {}) == []

@@ -123,7 +123,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.podnet_host import (OWNER_MARK, CommandRunner, boot_step, finish,
-                                              live_diff, persist_file, remove_empty_directory)
+                                              live_diff, persist_file, remove_emptied_directory)
 
 CONF_DIR = "/etc/podnet/wireguard"
 BOOT_ORDER = 35
@@ -528,11 +528,13 @@ def main():
     else:
         persist_file(module, conf_path, None, actions, diffs, secret=True)
         boot_step(module, BOOT_ORDER, "wireguard", None, actions, diffs)
+        gone = {conf_path}
         if p["state"] == "absent":
             # Reset: the node's key goes too (a node that comes back makes a new one).
             persist_file(module, p["key_path"], None, actions, diffs, secret=True)
             persist_file(module, p["fact_path"], None, actions, diffs)
-        remove_empty_directory(module, CONF_DIR, actions)
+            gone.add(p["key_path"])
+        remove_emptied_directory(module, CONF_DIR, actions, gone)
     if result["commands"]:
         live_diff(diffs, "wireguard %s" % device,
                   {"device": link and {"mtu": link["mtu"], "up": link["up"]}, "peers": before_peers},

@@ -101,7 +101,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.podnet_host import (C_LOCALE, finish, persist_file, read_text,
-                                              remove_empty_directory)
+                                              remove_emptied_directory)
 
 
 def wants_rotation(node, rotate):
@@ -163,7 +163,7 @@ def main():
 
     if step == "remove":
         persist_file(module, key_path, None, actions, diffs, secret=True)
-        remove_empty_directory(module, os.path.dirname(key_path), actions)
+        remove_emptied_directory(module, os.path.dirname(key_path), actions, {key_path})
         persist_file(module, p["fact_path"], None, actions, diffs)
         finish(module, actions, diffs, public_key=None, rotated=False, created=False,
                ansible_facts=dict(podnet_wireguard={}))
