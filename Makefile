@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 VENV := .venv/bin
 # Longest first: scripts/molecule-scenarios.sh runs MOLECULE_JOBS (2) of them at a time.
-SCENARIOS ?= etcd multizone host-gw runtimes
+SCENARIOS ?= etcd multizone encrypted host-gw runtimes
 LAB_ENV := ANSIBLE_LOCALHOST_WARNING=False ANSIBLE_INVENTORY_UNPARSED_WARNING=False
 
 .PHONY: setup lab lab-down lab-bench test lint unit molecule flannel bench bench-fleet clean-leftovers
@@ -12,8 +12,10 @@ LAB_ENV := ANSIBLE_LOCALHOST_WARNING=False ANSIBLE_INVENTORY_UNPARSED_WARNING=Fa
 setup:
 	scripts/setup.sh
 
+# make lab LAB_CROSS_ZONE=wireguard: WireGuard between the zones (docs/wireguard.md).
+LAB_CROSS_ZONE ?= vxlan
 lab: setup
-	$(LAB_ENV) $(VENV)/ansible-playbook playbooks/lab/up.yml
+	$(LAB_ENV) $(VENV)/ansible-playbook playbooks/lab/up.yml -e podnet_lab_cross_zone_backend=$(LAB_CROSS_ZONE)
 	$(VENV)/ansible-playbook -i inventories/lab playbooks/lab/underlay.yml
 	$(VENV)/ansible-playbook -i inventories/lab playbooks/site.yml
 	$(VENV)/ansible-playbook -i inventories/lab playbooks/verify.yml
@@ -41,7 +43,8 @@ clean-leftovers:
 bench:
 	$(VENV)/python benchmarks/plan_bench.py
 
-# RTT and TCP throughput: underlay vs host-gw vs VXLAN (needs `make lab`; bounded).
+# RTT and TCP throughput: underlay vs host-gw vs VXLAN (vs WireGuard with
+# `make lab LAB_CROSS_ZONE=wireguard`); needs the lab; bounded.
 lab-bench:
 	$(VENV)/python benchmarks/overlay_bench.py
 

@@ -43,7 +43,10 @@ RETURN = r"""
 _value:
   description:
     - "C({hostname, zone, address, pod_cidr, gateway, bridge_address, mtu, cluster_cidr, vxlan
-      (null or {device, vni, port, local, vtep_ip, vtep_mac, mtu}), routes [{dest, via,
+      (null or {device, vni, port, local, vtep_ip, vtep_mac, mtu}), wireguard (null or
+      {device, port, address, mtu, persistent_keepalive, public_key, peers [{hostname,
+      public_key (null while not known), endpoint, allowed_ips}]}: peers reached over
+      wireguard are routed via the device, not in routes), routes [{dest, via,
       dev: underlay|vxlan, onlink}], fdb [{mac, dst}], neighbors [{ip, mac}], members [address],
       peers [{hostname, zone, address, pod_cidr, backend}], neigh_gc_thresh {gc_thresh1,
       gc_thresh2, gc_thresh3}})."

@@ -19,14 +19,15 @@ short_description: Validate podnet's inventory and allocate one pod subnet per n
 description:
   - Validates every input, then allocates one pod subnet per node inside a per-zone block of the
     cluster CIDR (pins and held subnets kept, lowest free subnet first) and chooses the path
-    (host-gw or VXLAN) between every pair of nodes. Pure and deterministic, O(n) in the nodes.
+    (host-gw, VXLAN or WireGuard) between every pair of nodes. Pure and deterministic, O(n) in the nodes.
   - Every error names the culprit (host, CIDR, zone) and the fix; nothing is half planned.
 positional: _input, network
 options:
   _input:
     description:
       - "The nodes, C({hostname: {zone: str, address: IPv4, prefix: int (optional underlay prefix
-        length), pod_cidr: CIDR (optional pin or previously held subnet)}});
+        length), pod_cidr: CIDR (optional pin or previously held subnet), wireguard_key:
+        the node's WireGuard public key (optional, as the node reports it)}});
         usually C(podnet_ledger_inputs(...).nodes)."
     type: dict
     required: true
@@ -34,9 +35,11 @@ options:
     description:
       - "C(cluster_cidr) (required), C(node_prefix) (24), C(zone_prefix) (default: half-way between
         cluster and node prefix, stable), C(zones) ({zone: {block: CIDR}} pins, from the ledger),
-        C(zone_backends) ({zone: auto|host-gw|vxlan}), C(service_cidr), C(reserved) (list),
-        C(backend) (auto|host-gw|vxlan, default auto), C(underlay_mtu) (1500),
-        C(vxlan) ({vni: 1, port: 8472, device: flannel.<vni>}), C(released) (released-pending
+        C(zone_backends) ({zone: auto|host-gw|vxlan|wireguard}), C(service_cidr), C(reserved)
+        (list), C(backend) (auto|host-gw|vxlan|wireguard, default auto), C(cross_zone_backend)
+        (vxlan|wireguard, default vxlan: what auto uses between zones), C(underlay_mtu) (1500),
+        C(vxlan) ({vni: 1, port: 8472, device: flannel.<vni>}), C(wireguard) ({port: 51820,
+        device: flannel-wg, persistent_keepalive: 0}), C(released) (released-pending
         nodes, from C(podnet_ledger_inputs)), C(registry) (ledger|etcd, default ledger) and
         C(registry_members) (etcd mode: inventory hostnames of the etcd members)."
     type: dict

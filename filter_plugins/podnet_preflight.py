@@ -48,7 +48,9 @@ RETURN = r"""
 _value:
   description:
     - "C({ask: [hosts whose address or prefix only the host can tell], network: the normalised
-      network, as in the plan (C(registry), C(registry_member)), C(zones) still as pinned})."
+      network, as in the plan (C(registry), C(registry_member)), C(zones) still as pinned,
+      wireguard: whether some pair may use WireGuard, so the nodes make their keys in the
+      facts step})."
   type: dict
 """
 

@@ -18,6 +18,7 @@ _EXPORTS = {
     "flannel_config": "flannel", "flannel_leases": "flannel", "flannel_leases_parse": "flannel",
     "host_view": "host_view",
     "allocation_table": "inventory", "inventory_nodes": "inventory", "reported_subnets": "inventory",
+    "wireguard_nodes": "inventory",
     "forget_list": "ledger", "ledger": "ledger", "ledger_inputs": "ledger", "ledger_network": "ledger",
     "mark_reset": "ledger", "merge_nodes": "ledger", "released_nodes": "ledger",
     "plan": "plan", "preflight": "plan",

@@ -2,7 +2,13 @@
 """flannel's etcd schema, so a stock flanneld can adopt podnet's allocations.
 
 ``<prefix>/config`` holds the network config, ``<prefix>/subnets/<net>-<len>``
-one lease per host (flannel's vxlan backend data: VNI + VTEP MAC).
+one lease per host (flannel's vxlan backend data: VNI + VTEP MAC; or, when the plan
+uses wireguard for any pair, flannel's wireguard backend data: public key + port).
+
+flannel runs one backend for the whole network. A plan that encrypts any pair is
+written as flannel's ``wireguard`` backend, so a stock flanneld adopting it encrypts
+every pair (it has no host-gw inside a zone) and never sends in clear what podnet
+encrypts.
 """
 
 import json
@@ -24,7 +30,12 @@ def flannel_config(plan):
     """Value of ``<prefix>/config``."""
     network, _ = _plan_parts(plan)
     backend = {"Type": "vxlan", "VNI": network["vxlan"]["vni"], "Port": network["vxlan"]["port"]}
-    if network["backend"] != "vxlan":
+    if _wireguard(network):
+        wg = network["wireguard"]
+        backend = {"Type": "wireguard", "ListenPort": wg["port"]}
+        if wg.get("persistent_keepalive"):
+            backend["PersistentKeepaliveInterval"] = wg["persistent_keepalive"]
+    elif network["backend"] != "vxlan":
         # flannel's vxlan backend with DirectRouting == podnet's "auto".
         backend["DirectRouting"] = True
     net, plen = parse_cidr(network["cluster_cidr"], "plan network.cluster_cidr")
@@ -34,6 +45,13 @@ def flannel_config(plan):
     # allocate; spell out the full range so flanneld accepts every lease.
     return {"Network": network["cluster_cidr"], "SubnetLen": network["node_prefix"],
             "SubnetMin": ntoa(net), "SubnetMax": ntoa(last), "Backend": backend}
+
+
+def _wireguard(network):
+    """Whether some pair of the plan may be carried by wireguard (see the module doc)."""
+    return (network["backend"] == "wireguard"
+            or "wireguard" in (network.get("zone_backends") or {}).values()
+            or (network["backend"] == "auto" and network.get("cross_zone_backend") == "wireguard"))
 
 
 def _prefix(prefix):
@@ -48,10 +66,20 @@ def flannel_leases(plan, prefix=DEFAULT_PREFIX):
     network, nodes = _plan_parts(plan)
     prefix = _prefix(prefix)
     vni = network["vxlan"]["vni"]
+    wireguard = _wireguard(network)
     result = {}
     for host in sorted(nodes):
         node = nodes[host]
         key = "%s/subnets/%s" % (prefix, node["pod_cidr"].replace("/", "-"))
+        if wireguard:
+            # flannel's wireguardLeaseAttrs; a key not known yet (the node's first run) is
+            # written on the next run, after the node made its key.
+            data = {"Port": network["wireguard"]["port"]}
+            if node.get("wireguard_key"):
+                data["PublicKey"] = node["wireguard_key"]
+            result[key] = {"PublicIP": node["address"], "BackendType": "wireguard",
+                           "BackendData": data}
+            continue
         result[key] = {"PublicIP": node["address"], "BackendType": "vxlan",
                        "BackendData": {"VNI": vni, "VtepMAC": node["vtep_mac"]}}
     return dict(sorted(result.items()))

@@ -11,7 +11,7 @@ from socket import inet_aton
 
 from .errors import PlanError
 from .ipv4 import aton, fast_cidr, mask
-from .validate import VXLAN_OVERHEAD
+from .validate import VXLAN_OVERHEAD, WIREGUARD_OVERHEAD
 
 # Kernel defaults of net.ipv4.neigh.default.gc_thresh{1,2,3}.
 KERNEL_GC_THRESH = (128, 512, 1024)
@@ -48,6 +48,9 @@ def host_view(plan, hostname):
     backend = network["backend"]
     zone_backends = network.get("zone_backends") or {}
     vx = network["vxlan"]
+    # Plans made before the wireguard backend existed carry neither key.
+    cross_zone = network.get("cross_zone_backend") or "vxlan"
+    wg = network.get("wireguard") or {}
     me = nodes[hostname]
     my_zone = me["zone"]
     my_prefix = me.get("prefix")
@@ -63,6 +66,7 @@ def host_view(plan, hostname):
     by_subnet = []
     by_address = []
     peers = []
+    wg_peers = []
     for name in sorted(nodes):
         if name == hostname:
             continue
@@ -74,20 +78,26 @@ def host_view(plan, hostname):
         if mode == "auto":
             prefix = peer.get("prefix")
             if prefix is None or my_prefix is None:
-                mode = "host-gw" if zone == my_zone else "vxlan"
+                mode = "host-gw" if zone == my_zone else cross_zone
             elif prefix == my_prefix and int.from_bytes(address_key, "big") & my_mask == my_under:
                 mode = "host-gw"
             else:
-                mode = "vxlan"
+                mode = "vxlan" if zone == my_zone else cross_zone
         pod_cidr = peer["pod_cidr"]
         vtep_ip = peer["vtep_ip"]
-        mac = peer["vtep_mac"] if mode == "vxlan" else None
-        by_subnet.append((inet_aton(vtep_ip), pod_cidr, vtep_ip, address, mac))
-        by_address.append((address_key, address, mac))
         peers.append({"hostname": name, "zone": zone, "address": address, "pod_cidr": pod_cidr,
                       "backend": mode})
+        by_address.append((address_key, address, None))
+        if mode == "wireguard":
+            wg_peers.append((inet_aton(vtep_ip), name, peer, pod_cidr))
+            continue
+        mac = peer["vtep_mac"] if mode == "vxlan" else None
+        by_subnet.append((inet_aton(vtep_ip), pod_cidr, vtep_ip, address, mac))
+        if mac:
+            by_address[-1] = (address_key, address, mac)
     by_subnet.sort()
     by_address.sort()
+    wg_peers.sort()
     routes = [
         {"dest": dest, "via": vtep_ip, "dev": "vxlan", "onlink": True} if mac else
         {"dest": dest, "via": address, "dev": "underlay", "onlink": False}
@@ -104,6 +114,23 @@ def host_view(plan, hostname):
             "local": me["address"], "vtep_ip": me["vtep_ip"], "vtep_mac": me["vtep_mac"],
             "mtu": network["underlay_mtu"] - VXLAN_OVERHEAD,
         }
+    wireguard = None
+    if wg_peers:
+        port = wg.get("port")
+        wireguard = {
+            "device": wg.get("device"), "port": port,
+            # flannel's layout: the pod subnet's network address (the VTEP address) /32.
+            "address": me["vtep_ip"] + "/32",
+            "mtu": network["underlay_mtu"] - WIREGUARD_OVERHEAD,
+            "persistent_keepalive": wg.get("persistent_keepalive") or 0,
+            "public_key": me.get("wireguard_key"),
+            # Sorted by pod subnet; public_key None = not known to the plan (first run: the
+            # role takes it from the peer's key step of this run).
+            "peers": [{"hostname": name, "public_key": peer.get("wireguard_key"),
+                       "endpoint": "%s:%d" % (peer["address"], port),
+                       "allowed_ips": [pod_cidr]}
+                      for _, name, peer, pod_cidr in wg_peers],
+        }
     pod_slots = (1 << (32 - node_len)) - 2
     return {
         "hostname": hostname,
@@ -115,6 +142,7 @@ def host_view(plan, hostname):
         "mtu": me["mtu"],
         "cluster_cidr": network["cluster_cidr"],
         "vxlan": vxlan,
+        "wireguard": wireguard,
         "routes": routes,
         "fdb": fdb,
         "neighbors": neighbors,

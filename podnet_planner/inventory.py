@@ -83,8 +83,23 @@ def inventory_nodes(hosts, hostvars, ledger=None, partial=False) -> dict:
             record["prefix"] = _prefix(host, prefix, source)
         if hvars.get("podnet_pod_cidr"):
             record["pod_cidr"] = str(hvars.get("podnet_pod_cidr"))
+        key = reported_wireguard_key(hvars)
+        if key:
+            record["wireguard_key"] = key
         nodes[host] = record
     return nodes
+
+
+def reported_wireguard_key(hvars):
+    """The WireGuard public key a host reports in the facts step: what its key step
+    (role podnet_wireguard, entry ``key``) returned in this run (fact ``podnet_wireguard``),
+    else its local fact file (``ansible_local.podnet_wireguard``), else None."""
+    facts = _facts(hvars)
+    for fact in (facts.get("podnet_wireguard"),
+                 (facts.get("ansible_local") or facts.get("local") or {}).get("podnet_wireguard")):
+        if isinstance(fact, dict) and fact.get("public_key"):
+            return str(fact["public_key"])
+    return None
 
 
 def reported_subnets(hosts, hostvars) -> dict:
@@ -108,3 +123,27 @@ def allocation_table(plan) -> list:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip()
             for row in rows]
+
+
+def wireguard_nodes(plan, hostvars) -> list:
+    """The nodes the WireGuard concern visits in this run (see filter podnet_wireguard_nodes).
+
+    Where some pair of the network may use WireGuard: every planned node (one without
+    WireGuard peers keeps only its key). Otherwise only the nodes that still report a key
+    in this run (their local fact): the concern removes it with the device they held. A
+    node nobody asks about costs no task at all."""
+    network = plan.get("network") or {}
+    backends = {network.get("backend")} | set((network.get("zone_backends") or {}).values())
+    if network.get("backend") == "auto":
+        backends.add(network.get("cross_zone_backend") or "vxlan")
+    nodes = sorted(plan.get("nodes") or {})
+    if "wireguard" in backends:
+        return nodes
+    holding = []
+    for host in nodes:
+        if host not in hostvars:
+            continue
+        local = _facts(hostvars[host]).get("ansible_local") or _facts(hostvars[host]).get("local") or {}
+        if isinstance(local.get("podnet_wireguard"), dict) and local["podnet_wireguard"].get("public_key"):
+            holding.append(host)
+    return holding

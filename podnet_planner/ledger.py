@@ -31,7 +31,8 @@ READABLE_VERSIONS = (1, 2)  # version 1 had no prefix, state or reset mark
 ALLOCATED = "allocated"
 RELEASED_PENDING = "released-pending"
 STATES = (ALLOCATED, RELEASED_PENDING)
-ROUTING_KEYS = ("backend", "underlay_mtu", "vxlan", "zone_backends")
+ROUTING_KEYS = ("backend", "underlay_mtu", "vxlan", "zone_backends", "cross_zone_backend",
+                "wireguard")
 
 
 def _check_ledger(ledger):
@@ -176,6 +177,11 @@ def merge_nodes(inventory_nodes, ledger, reported):
         pod_cidr = held_cidr or pinned
         if pod_cidr:
             node["pod_cidr"] = pod_cidr
+        # The host's own report (a new or rotated key) wins; an unreachable host keeps
+        # the key the ledger recorded, so its peers' view of it does not change.
+        key = spec.get("wireguard_key") or entry.get("wireguard_key")
+        if key:
+            node["wireguard_key"] = key
         result[host] = node
     return result
 
@@ -244,6 +250,8 @@ def ledger(plan):
                          "zone": node["zone"], "state": ALLOCATED}
         if node.get("prefix") is not None:
             entries[host]["prefix"] = node["prefix"]
+        if node.get("wireguard_key"):
+            entries[host]["wireguard_key"] = node["wireguard_key"]
     for host, node in (network.get("released") or {}).items():
         entries[host] = {key: node[key] for key in ("address", "pod_cidr", "prefix", "zone")
                          if node.get(key) is not None}

@@ -3,10 +3,11 @@
 
 from .allocate import allocate_nodes, allocate_zones
 from .ipv4 import cidr, ntoa
-from .segments import check_host_gw, vxlan_peer_counts
+from .segments import check_host_gw, tunnel_peer_counts
 from .errors import PlanError
 from .ipv4 import fast_cidr
-from .validate import VXLAN_OVERHEAD, Node, validate_network, validate_nodes
+from .validate import (VXLAN_OVERHEAD, WIREGUARD_OVERHEAD, Node, uses_wireguard, validate_network,
+                       validate_nodes)
 
 
 def vtep_mac(subnet):
@@ -53,8 +54,10 @@ def preflight(nodes, network):
     ledger); all else -- network, zones, pins, held subnets, capacity -- is
     validated and allocated exactly as ``plan`` does.  Returns ``{"ask":
     [hosts whose address or underlay prefix only the host itself can tell],
-    "network": the normalised network, as ``plan`` gives it}`` -- known before any
-    host is asked: the registry and its member, the VXLAN settings, the zone blocks.
+    "network": the normalised network, as ``plan`` gives it, "wireguard": whether some
+    pair may use wireguard (the nodes then make their keys in the facts step)}`` -- known
+    before any host is asked: the registry and its member, the VXLAN settings, the zone
+    blocks.
     """
     net = validate_network(network)
     records = validate_nodes(nodes, net, partial=True)
@@ -67,7 +70,7 @@ def preflight(nodes, network):
         known_by_zone.setdefault(node.zone, []).append(node)
     check_host_gw(net, known, known_by_zone)
     zones = {zone: {"block": cidr(blocks[zone], net.zone_len)} for zone in sorted(blocks)}
-    return {"ask": ask, "network": net.as_dict(zones)}
+    return {"ask": ask, "network": net.as_dict(zones), "wireguard": uses_wireguard(net)}
 
 
 def plan(nodes, network):
@@ -77,20 +80,25 @@ def plan(nodes, network):
     blocks, so feeding it back in reproduces the plan; "registry" and
     "registry_member", the etcd member, None in ledger mode), "zones": {zone:
     {"block"}}, "nodes": {host: {"zone", "address", "prefix", "pod_cidr",
-    "gateway", "vtep_ip", "vtep_mac", "mtu"}}}``; keys are sorted.
+    "gateway", "vtep_ip", "vtep_mac", "mtu", "wireguard_key" (the node's WireGuard public
+    key, only when known)}}}``; keys are sorted.
     """
     net = validate_network(network)
     records = validate_nodes(nodes, net)
     by_zone, blocks, subnets = _allocate(net, records)
     check_host_gw(net, records, by_zone)
-    vxlan_peers = vxlan_peer_counts(net, records, by_zone)
+    tunnel_peers = tunnel_peer_counts(net, records, by_zone)
 
     node_len = net.node_len
     mtu_plain = net.underlay_mtu
     mtu_vxlan = net.underlay_mtu - VXLAN_OVERHEAD
+    mtu_wireguard = net.underlay_mtu - WIREGUARD_OVERHEAD
     out_nodes = {}
     for node in records:
         subnet = subnets[node.name]
+        vxlan_peers, wireguard_peers = tunnel_peers[node.name]
+        # Pods get the MTU of the narrowest path they may take.
+        mtu = mtu_wireguard if wireguard_peers else mtu_vxlan if vxlan_peers else mtu_plain
         out_nodes[node.name] = {
             "zone": node.zone,
             "address": ntoa(node.address),
@@ -99,8 +107,10 @@ def plan(nodes, network):
             "gateway": ntoa(subnet + 1),
             "vtep_ip": ntoa(subnet),
             "vtep_mac": vtep_mac(subnet),
-            "mtu": mtu_vxlan if vxlan_peers[node.name] else mtu_plain,
+            "mtu": mtu,
         }
+        if node.wg_key is not None:
+            out_nodes[node.name]["wireguard_key"] = node.wg_key
     zones = {zone: {"block": cidr(blocks[zone], net.zone_len)} for zone in sorted(blocks)}
     return {
         "network": net.as_dict({zone: dict(spec) for zone, spec in zones.items()}),

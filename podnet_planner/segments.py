@@ -6,8 +6,10 @@ underlay networks (address/prefix) are equal; when either prefix is missing,
 nodes of the same zone are taken to share a segment.
 
 Backend between a and b: the zone's ``zone_backends`` entry when both are in
-that zone, else ``network.backend``.  ``auto`` means host-gw on one segment and
-vxlan otherwise (flannel's DirectRouting); host_view applies the rule per peer.
+that zone, else ``network.backend``.  ``auto`` means host-gw on one segment;
+otherwise vxlan inside a zone (flannel's DirectRouting) and
+``network.cross_zone_backend`` (vxlan or wireguard) between zones; host_view
+applies the rule per peer.  The rule is symmetric: a and b always agree.
 """
 
 from .errors import PlanError
@@ -70,8 +72,8 @@ def check_host_gw(net, nodes, by_zone):
             _host_gw_error(pair[0], pair[1], scope)
 
 
-def vxlan_peer_counts(net, nodes, by_zone):
-    """{hostname: number of peers reached over vxlan}, in O(n) with counters."""
+def tunnel_peer_counts(net, nodes, by_zone):
+    """{hostname: (peers reached over vxlan, peers reached over wireguard)}, O(n) with counters."""
     total = len(nodes)
     under_count = {}
     zone_under_count = {}
@@ -91,20 +93,19 @@ def vxlan_peer_counts(net, nodes, by_zone):
         intra_peers = zone_size - 1
         inter_peers = total - zone_size
         key = None if node.underlay is None else (node.underlay, node.prefix)
+        counts = {"vxlan": 0, "wireguard": 0}
+        # Inside the zone: the zone's backend; auto tunnels (vxlan) off the segment only.
         mode = net.zone_backends.get(zone, net.backend)
-        if mode == "vxlan":
-            intra_gw = 0
-        elif mode == "host-gw" or key is None:
-            intra_gw = intra_peers
-        else:
+        if mode in counts:
+            counts[mode] += intra_peers
+        elif mode == "auto" and key is not None:
             intra_gw = zone_unprefixed.get(zone, 0) + zone_under_count[(zone, key)] - 1
-        if net.backend == "vxlan":
-            inter_gw = 0
-        elif net.backend == "host-gw":
-            inter_gw = inter_peers
-        elif key is None:
-            inter_gw = 0
-        else:
-            inter_gw = under_count[key] - zone_under_count[(zone, key)]
-        result[node.name] = (intra_peers - intra_gw) + (inter_peers - inter_gw)
+            counts["vxlan"] += intra_peers - intra_gw
+        # Across zones: network.backend; auto tunnels (cross_zone_backend) off the segment.
+        if net.backend in counts:
+            counts[net.backend] += inter_peers
+        elif net.backend == "auto":
+            inter_gw = 0 if key is None else under_count[key] - zone_under_count[(zone, key)]
+            counts[net.cross_zone] += inter_peers - inter_gw
+        result[node.name] = (counts["vxlan"], counts["wireguard"])
     return result

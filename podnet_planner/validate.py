@@ -7,13 +7,24 @@ loops plus the normalised JSON dict) and a list of ``Node`` records sorted by
 hostname, so nothing downstream depends on dict order.
 """
 
+import base64
+
 from .errors import PlanError
 from .ipv4 import cidr, mask, overlaps, parse_address, parse_cidr
 
-BACKENDS = ("auto", "host-gw", "vxlan")
+BACKENDS = ("auto", "host-gw", "vxlan", "wireguard")
+# What ``auto`` uses between nodes of different zones that share no segment.
+CROSS_ZONE_BACKENDS = ("vxlan", "wireguard")
 # Where allocations live between runs: the ledger file, or the etcd registry.
 REGISTRIES = ("ledger", "etcd")
 VXLAN_OVERHEAD = 50
+# flannel's wireguard backend: outer IPv4 20 + UDP 8 + type 4 + key index 4 + nonce 8 +
+# authentication tag 16, rounded up as flannel does (its `overhead` constant).
+WIREGUARD_OVERHEAD = 80
+DEFAULT_WIREGUARD_PORT = 51820
+DEFAULT_WIREGUARD_DEVICE = "flannel-wg"
+# IPv4's minimum datagram every host must accept: a pod MTU below it breaks pods.
+MIN_POD_MTU = 576
 DEFAULT_NODE_PREFIX = 24
 DEFAULT_UNDERLAY_MTU = 1500
 DEFAULT_VNI = 1
@@ -26,7 +37,7 @@ MAX_NODE_PREFIX = 30
 NETWORK_KEYS = frozenset((
     "cluster_cidr", "node_prefix", "zone_prefix", "zones", "zone_backends", "service_cidr",
     "reserved", "backend", "underlay_mtu", "vxlan", "released", "registry", "registry_members",
-    "registry_member",
+    "registry_member", "cross_zone_backend", "wireguard",
 ))
 RELEASED_KEYS = frozenset(("zone", "address", "prefix", "pod_cidr"))
 
@@ -39,6 +50,7 @@ UNUSABLE_UNDERLAY = (
     (0xF0000000, 4, "a reserved/broadcast address (240.0.0.0/4)"),
 )
 VXLAN_KEYS = frozenset(("vni", "port", "device"))
+WIREGUARD_KEYS = frozenset(("port", "device", "persistent_keepalive"))
 
 
 def default_zone_prefix(cluster_prefix, node_prefix):
@@ -68,7 +80,8 @@ class Network:
 
     __slots__ = ("cluster_net", "cluster_len", "node_len", "zone_len", "service", "reserved",
                  "backend", "zone_backends", "underlay_mtu", "vni", "port", "device",
-                 "zone_pins", "released", "registry", "registry_member")
+                 "zone_pins", "released", "registry", "registry_member", "cross_zone",
+                 "wg_port", "wg_device", "wg_keepalive")
 
     def as_dict(self, zones=None):
         return {
@@ -82,6 +95,9 @@ class Network:
             "backend": self.backend,
             "underlay_mtu": self.underlay_mtu,
             "vxlan": {"vni": self.vni, "port": self.port, "device": self.device},
+            "cross_zone_backend": self.cross_zone,
+            "wireguard": {"port": self.wg_port, "device": self.wg_device,
+                          "persistent_keepalive": self.wg_keepalive},
             "released": {host: dict(spec) for host, spec in sorted(self.released.items())},
             "registry": self.registry,
             "registry_member": self.registry_member,
@@ -91,9 +107,10 @@ class Network:
 class Node:
     """One validated node; ``pin`` is the integer network of its pod_cidr or None."""
 
-    __slots__ = ("name", "zone", "address", "prefix", "underlay", "pin")
+    __slots__ = ("name", "zone", "address", "prefix", "underlay", "pin", "wg_key")
 
-    def __init__(self, name, zone, address, prefix, pin):
+    def __init__(self, name, zone, address, prefix, pin, wg_key=None):
+        self.wg_key = wg_key
         self.name = name
         self.zone = zone
         self.address = address
@@ -248,6 +265,8 @@ def validate_network(network):
         raise PlanError("network.vxlan.device: %r is not a valid Linux interface name (1-15 "
                         "characters, no spaces, '/' or ':'); default is 'flannel.<vni>'" % (device,))
 
+    _wireguard(network, net)
+
     net.zone_pins = {}
     zones = network.get("zones") or {}
     if not isinstance(zones, dict):
@@ -274,6 +293,86 @@ def validate_network(network):
     net.released = _released(network.get("released"), net)
     net.registry, net.registry_member = _registry(network)
     return net
+
+
+def _device_name(device, what, default):
+    if (not isinstance(device, str) or not 1 <= len(device) <= 15
+            or any(c.isspace() or c in "/:" for c in device)):
+        raise PlanError("%s: %r is not a valid Linux interface name (1-15 characters, no spaces, "
+                        "'/' or ':'); default is %r" % (what, device, default))
+    return device
+
+
+def uses_wireguard(net):
+    """Whether some pair may be carried by wireguard under these settings."""
+    return (net.backend == "wireguard" or "wireguard" in net.zone_backends.values()
+            or (net.backend == "auto" and net.cross_zone == "wireguard"))
+
+
+def _wireguard(network, net):
+    """cross_zone_backend and the wireguard settings (flannel's layout by default)."""
+    cross = network.get("cross_zone_backend") or "vxlan"
+    if cross not in CROSS_ZONE_BACKENDS:
+        raise PlanError("network.cross_zone_backend: unknown backend %r; use vxlan or wireguard "
+                        "(what backend auto uses between zones; role podnet_plan: "
+                        "podnet_plan_cross_zone_backend)" % (cross,))
+    if cross == "wireguard" and net.backend in ("host-gw", "vxlan"):
+        raise PlanError("network.cross_zone_backend: wireguard, but network.backend is %s, which "
+                        "never uses it: cross-zone traffic would stay unencrypted. Use backend "
+                        "auto (host-gw inside a segment, wireguard between zones) or backend "
+                        "wireguard" % net.backend)
+    net.cross_zone = cross
+    wg = network.get("wireguard") or {}
+    if not isinstance(wg, dict):
+        raise PlanError("network.wireguard: expected a dict with port/device/persistent_keepalive, "
+                        "got %r" % (wg,))
+    wg = {key: None if value == "" else value for key, value in wg.items()}
+    unknown = sorted(set(wg) - WIREGUARD_KEYS)
+    if unknown:
+        raise PlanError("network.wireguard: unknown key(s) %s; allowed keys are device, "
+                        "persistent_keepalive, port" % ", ".join(map(repr, unknown)))
+    port = wg.get("port")
+    net.wg_port = DEFAULT_WIREGUARD_PORT if port is None else as_int(
+        port, "network.wireguard.port", 1, 65535,
+        "give a UDP port (flannel's default is %d; role podnet_plan: podnet_plan_wireguard_port)"
+        % DEFAULT_WIREGUARD_PORT)
+    if net.wg_port == net.port:
+        raise PlanError("network.wireguard.port: %d is also the VXLAN port (network.vxlan.port); "
+                        "both listen on every node, so give wireguard its own UDP port "
+                        "(podnet_plan_wireguard_port, default %d)" % (net.wg_port, DEFAULT_WIREGUARD_PORT))
+    device = wg.get("device")
+    net.wg_device = _device_name(DEFAULT_WIREGUARD_DEVICE if device is None else device,
+                                 "network.wireguard.device", DEFAULT_WIREGUARD_DEVICE)
+    if net.wg_device == net.device:
+        raise PlanError("network.wireguard.device: %r is also the VXLAN device's name; give the "
+                        "wireguard device its own name (default %r)" % (
+                            net.wg_device, DEFAULT_WIREGUARD_DEVICE))
+    keepalive = wg.get("persistent_keepalive")
+    net.wg_keepalive = 0 if keepalive is None else as_int(
+        keepalive, "network.wireguard.persistent_keepalive", 0, 65535,
+        "give seconds between keepalives (0, the default, sends none; 25 keeps NAT mappings open)")
+    if uses_wireguard(net) and net.underlay_mtu - WIREGUARD_OVERHEAD < MIN_POD_MTU:
+        raise PlanError("network.underlay_mtu: %d leaves %d bytes for pods over wireguard (%d bytes "
+                        "of tunnel overhead), below the IPv4 minimum of %d; raise underlay_mtu to "
+                        "at least %d, or do not use the wireguard backend" % (
+                            net.underlay_mtu, net.underlay_mtu - WIREGUARD_OVERHEAD,
+                            WIREGUARD_OVERHEAD, MIN_POD_MTU, MIN_POD_MTU + WIREGUARD_OVERHEAD))
+
+
+def wireguard_key(value, what):
+    """A WireGuard public key (base64 of 32 bytes), or None when not known (yet)."""
+    if value is None or value == "":
+        return None
+    try:
+        raw = base64.b64decode(value, validate=True) if isinstance(value, str) else b""
+    except (ValueError, TypeError):
+        raw = b""
+    if len(raw) != 32 or len(value) != 44:
+        raise PlanError("%s: %r is not a WireGuard public key (44 characters of base64, as "
+                        "`wg pubkey` prints); remove /etc/ansible/facts.d/podnet_wireguard.fact "
+                        "on that host so it reports its key again, or fix the ledger entry" % (
+                            what, value))
+    return value
 
 
 def _registry(network):
@@ -337,7 +436,8 @@ def validate_nodes(nodes, net, partial=False):
             if prefix is not None:
                 as_int(prefix, "host %s prefix" % name, 0, 32,
                        "give the underlay prefix length, e.g. 24, or leave it out")
-            result.append(Node(name, zone, None, None, _pin(spec, name, net, by_pin, held)))
+            result.append(Node(name, zone, None, None, _pin(spec, name, net, by_pin, held),
+                               wireguard_key(spec.get("wireguard_key"), "host %s wireguard_key" % name)))
             continue
         address = parse_address(spec.get("address"), "host %s address" % name)
         check_underlay_address(address, spec.get("address"), "host %s address" % name)
@@ -357,7 +457,8 @@ def validate_nodes(nodes, net, partial=False):
             raise PlanError("host %s: its address %s lies inside the cluster CIDR %s; choose a "
                             "cluster CIDR disjoint from the hosts' networks" % (
                                 name, spec["address"], cidr(cnet, clen)))
-        result.append(Node(name, zone, address, prefix, _pin(spec, name, net, by_pin, held)))
+        result.append(Node(name, zone, address, prefix, _pin(spec, name, net, by_pin, held),
+                           wireguard_key(spec.get("wireguard_key"), "host %s wireguard_key" % name)))
     return result
 
 

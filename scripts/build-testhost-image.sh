@@ -10,7 +10,7 @@ repo_name=podnet-testhost
 packages=(
   systemd systemd-sysv dbus udev python3 python3-apt sudo
   iproute2 iputils-ping nftables iptables ethtool procps kmod
-  openssh-server socat iperf3 tcpdump
+  openssh-server socat iperf3 tcpdump wireguard-tools wireguard-go
   containernetworking-plugins etcd-server etcd-client
   docker.io busybox-static ca-certificates
 )

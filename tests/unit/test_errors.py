@@ -159,7 +159,7 @@ def test_unknown_backend():
 
 
 def test_unknown_zone_backend():
-    fails({}, dict(NET, zone_backends={"z": "wireguard"}), "network.zone_backends[z]", "'wireguard'")
+    fails({}, dict(NET, zone_backends={"z": "ipsec"}), "network.zone_backends[z]", "'ipsec'")
 
 
 def test_host_gw_across_segments():

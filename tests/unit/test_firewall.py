@@ -335,3 +335,27 @@ def test_a_large_set_wrapped_over_many_lines_is_no_drift():
     listing = LOADED.replace("172.30.31.11, 172.30.31.12,\n\t\t\t     172.30.32.11", wrapped)
     planned = fw.plan(params(node_addresses=list(reversed(nodes))), live(table=listing))
     assert planned["load"] is False
+
+
+# ---------------------------------------------------------------- WireGuard port
+
+def test_wireguard_port_is_guarded_like_the_vxlan_port():
+    p = params()
+    text = fw.render_table(p["cluster_cidr"], p["pod_cidr"], p["node_addresses"], True, 8472, 51820)
+    assert guard(text) == [
+        "udp dport 8472 ip saddr @nodes accept",
+        'udp dport 8472 counter name "vxlan_rejected" drop',
+        "udp dport 51820 ip saddr @nodes accept",
+        'udp dport 51820 counter name "wireguard_rejected" drop',
+    ]
+    assert text.index("counter vxlan_rejected {") < text.index("counter wireguard_rejected {")
+    only = fw.render_table(p["cluster_cidr"], p["pod_cidr"], p["node_addresses"], True, None, 51820)
+    assert guard(only) == ["udp dport 51820 ip saddr @nodes accept",
+                           'udp dport 51820 counter name "wireguard_rejected" drop']
+    assert "vxlan_rejected" not in only
+
+
+@pytest.mark.parametrize("port", [0, 70000, 8472])
+def test_bad_wireguard_port_names_the_role_variable(port):
+    errors = fw.check_inputs(params(wireguard_port=port))
+    assert any("podnet_firewall_wireguard_port=%r" % port in e for e in errors), errors

@@ -44,6 +44,8 @@ def test_network_is_normalised_with_defaults():
         "zone_backends": {}, "service_cidr": None, "reserved": [], "backend": "auto",
         "underlay_mtu": 1500, "vxlan": {"vni": 1, "port": 8472, "device": "flannel.1"},
         "released": {}, "registry": "ledger", "registry_member": None,
+        "cross_zone_backend": "vxlan",
+        "wireguard": {"port": 51820, "device": "flannel-wg", "persistent_keepalive": 0},
     }
     assert result["zones"] == {} and result["nodes"] == {}
 

@@ -41,8 +41,10 @@ def fleets(draw, min_size=0, max_size=40):
     return nodes
 
 
-backends = st.sampled_from(["auto", "vxlan", "host-gw"])
+backends = st.sampled_from(["auto", "vxlan", "host-gw", "wireguard"])
 zone_backends = st.dictionaries(st.sampled_from(ZONES), backends, max_size=3)
+cross_zone = st.sampled_from(["vxlan", "wireguard"])
+OVERHEAD = {"vxlan": 50, "wireguard": 80}
 
 
 def in_use(zbackends, nodes):
@@ -116,26 +118,43 @@ def test_stable_under_add_remove_reorder(before, newcomers, rng):
 
 
 @PROPS
-@given(fleets(min_size=1), backends, zone_backends)
-def test_every_view_routes_exactly_to_the_other_nodes(nodes, backend, zbackends):
-    network = dict(NETWORK, backend=backend, zone_backends=in_use(zbackends, nodes))
+@given(fleets(min_size=1), backends, zone_backends, cross_zone)
+def test_every_view_routes_exactly_to_the_other_nodes(nodes, backend, zbackends, cross):
+    network = dict(NETWORK, backend=backend, zone_backends=in_use(zbackends, nodes),
+                   cross_zone_backend=cross if backend in ("auto", "wireguard") else "vxlan")
     try:
         result = plan(nodes, network)
     except PlanError:
         assume(False)
     all_subnets = {n["pod_cidr"] for n in result["nodes"].values()}
+    views = {host: host_view(result, host) for host in result["nodes"]}
     for host, entry in result["nodes"].items():
-        view = host_view(result, host)
+        view = views[host]
+        wg = view["wireguard"]["peers"] if view["wireguard"] else []
         dests = [r["dest"] for r in view["routes"]]
-        assert sorted(dests) == sorted(all_subnets - {entry["pod_cidr"]})
+        # Every other node is reached exactly once: by a route, or by a wireguard peer.
+        assert sorted(dests + [p["allowed_ips"][0] for p in wg]) == sorted(
+            all_subnets - {entry["pod_cidr"]})
         assert dests == sorted(dests, key=as_int_net)
+        assert [p["allowed_ips"][0] for p in wg] == sorted(
+            [p["allowed_ips"][0] for p in wg], key=as_int_net)
         vx = [r for r in view["routes"] if r["dev"] == "vxlan"]
         assert len(vx) == len(view["fdb"]) == len(view["neighbors"])
         assert (view["vxlan"] is None) == (not vx)
-        # The plan's O(n) counter MTU agrees with the per-pair view.
-        assert entry["mtu"] == (1450 if vx else 1500) == view["mtu"]
+        # The plan's O(n) counter MTU agrees with the per-pair view: the narrowest path.
+        used = {p["backend"] for p in view["peers"]}
+        expected = 1500 - max([OVERHEAD[b] for b in used if b in OVERHEAD] or [0])
+        assert entry["mtu"] == expected == view["mtu"]
         assert len(view["members"]) == len(nodes) - 1
         assert view["neigh_gc_thresh"]["gc_thresh3"] >= max(1024, 2 * len(vx))
+        # Both ends of a pair agree on its backend (a one-sided tunnel carries nothing).
+        for peer in view["peers"]:
+            back = next(p for p in views[peer["hostname"]]["peers"] if p["hostname"] == host)
+            assert back["backend"] == peer["backend"]
+        # Pairs across zones never travel in clear where the operator asked for wireguard.
+        if cross == "wireguard" and backend in ("auto", "wireguard"):
+            assert all(p["backend"] in ("wireguard", "host-gw") for p in view["peers"]
+                       if p["zone"] != entry["zone"])
 
 
 def _segment(spec):

@@ -80,6 +80,14 @@ options:
         packets are dropped and counted (counter C(vxlan_rejected)).
       - Null when the network has no overlay (no C(input) chain then).
     type: int
+  wireguard_port:
+    description:
+      - UDP port of the network's WireGuard tunnels (51820 in flannel's layout); only member
+        nodes may send to it, other packets are dropped and counted (counter
+        C(wireguard_rejected)). WireGuard authenticates every packet anyway; this keeps
+        strangers from even reaching its handshake code.
+      - Null when no pair of the network uses WireGuard.
+    type: int
   iptables_forward_accept:
     description:
       - Keep the tagged cluster-CIDR ACCEPT rules in iptables' filter FORWARD chain where
@@ -234,12 +242,19 @@ def check_inputs(params):
             "podnet_firewall_vxlan_port=%r is not a UDP port 1-65535: pass the plan's "
             "network.vxlan.port (flannel uses 8472), or null when the network has no "
             "overlay" % (port,))
+    wg_port = params.get("wireguard_port")
+    if wg_port is not None and (not 1 <= int(wg_port) <= 65535 or wg_port == port):
+        errors.append(
+            "podnet_firewall_wireguard_port=%r is not a UDP port 1-65535 of its own (the VXLAN "
+            "port is %r): pass the plan's network.wireguard.port (flannel uses 51820), or null "
+            "when no pair uses WireGuard" % (wg_port, port))
     return errors
 
 
 # ---------------------------------------------------------------- render (pure)
 
-def render_table(cluster_cidr, pod_cidr, node_addresses, masquerade=True, vxlan_port=None):
+def render_table(cluster_cidr, pod_cidr, node_addresses, masquerade=True, vxlan_port=None,
+                 wireguard_port=None):
     """The wanted table, laid out as `nft -s list table inet podnet` prints it (so the
     diff against the live listing shows only real differences)."""
     nodes = sorted(set(ipaddress.IPv4Address(str(a)) for a in node_addresses))
@@ -247,9 +262,12 @@ def render_table(cluster_cidr, pod_cidr, node_addresses, masquerade=True, vxlan_
         "table %s %s {" % (FAMILY, TABLE),
         '\tcomment "podnet: pod subnet %s in cluster %s"' % (pod_cidr, cluster_cidr),
     ]
-    if vxlan_port is not None:
+    guarded = [(port, name) for port, name in ((vxlan_port, "vxlan_rejected"),
+                                                (wireguard_port, "wireguard_rejected"))
+               if port is not None]
+    for _, counter in guarded:
         lines += [
-            "\tcounter vxlan_rejected {",
+            "\tcounter %s {" % counter,
             "\t}",
             "",
         ]
@@ -259,16 +277,14 @@ def render_table(cluster_cidr, pod_cidr, node_addresses, masquerade=True, vxlan_
         "\t\telements = { %s }" % ", ".join(str(n) for n in nodes),
         "\t}",
     ]
-    if vxlan_port is not None:
-        port = int(vxlan_port)
-        lines += [
-            "",
-            "\tchain input {",
-            "\t\ttype filter hook input priority filter; policy accept;",
-            "\t\tudp dport %d ip saddr @nodes accept" % port,
-            '\t\tudp dport %d counter name "vxlan_rejected" drop' % port,
-            "\t}",
-        ]
+    if guarded:
+        lines += ["", "\tchain input {", "\t\ttype filter hook input priority filter; policy accept;"]
+        for port, counter in guarded:
+            lines += [
+                "\t\tudp dport %d ip saddr @nodes accept" % int(port),
+                '\t\tudp dport %d counter name "%s" drop' % (int(port), counter),
+            ]
+        lines.append("\t}")
     lines += [
         "",
         "\tchain forward {",
@@ -300,7 +316,8 @@ def render_file(table_text, persist_path):
         "# replace the table in one transaction; nothing outside table %s %s is touched.\n"
         "#   set nodes: underlay addresses of every member node (this one included);\n"
         "#   chain input: only member nodes may send to the VXLAN port (VXLAN has no\n"
-        "#     authentication); other packets to it are dropped and counted (vxlan_rejected);\n"
+        "#     authentication), and to the WireGuard port; other packets to them are dropped\n"
+        "#     and counted (vxlan_rejected, wireguard_rejected);\n"
         "#   chain forward: cluster traffic is accepted;\n"
         "#   chain postrouting: only pod traffic leaving the cluster is masqueraded (pod->pod\n"
         "#     and pod->node keep their source address).\n"
@@ -439,7 +456,8 @@ def plan(params, live):
         return result
     cluster = str(_network(params["cluster_cidr"]))
     table = render_table(cluster, str(_network(params["pod_cidr"])), params["node_addresses"],
-                         params.get("masquerade", True), params.get("vxlan_port"))
+                         params.get("masquerade", True), params.get("vxlan_port"),
+                         params.get("wireguard_port"))
     persist_path = params.get("persist_path") or "/etc/podnet/firewall.nft"
     result["ruleset"] = table
     result["file"] = render_file(table, persist_path)
@@ -480,6 +498,7 @@ def main():
             node_addresses=dict(type="list", elements="str", default=[]),
             masquerade=dict(type="bool", default=True),
             vxlan_port=dict(type="int"),
+            wireguard_port=dict(type="int"),
             iptables_forward_accept=dict(type="bool", default=True),
             persist_path=dict(type="path", default="/etc/podnet/firewall.nft"),
         ),
