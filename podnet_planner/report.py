@@ -3,13 +3,15 @@
 
 import html
 
+# The matrix's label of each backend (the lab prints it, the page draws it).
+BACKEND_LABELS = {"host-gw": "hg", "vxlan": "vx", "wireguard": "wg"}
+
 
 def verify_report(results, plan, probe_addresses) -> dict:
     """Judge the probes: ``{failures, lines (the matrix), pairs}`` (filter podnet_verify_report)."""
     hosts = sorted(plan["nodes"])
     failures = []
     pairs = []
-    short = {"host-gw": "hg", "vxlan": "vx"}
     width = max(len(h) for h in hosts)
     lines = [" " * width + "  " + "  ".join(h.ljust(width) for h in hosts)]
     for src in hosts:
@@ -33,7 +35,7 @@ def verify_report(results, plan, probe_addresses) -> dict:
                 cells.append("NAT".ljust(width))
             else:
                 pair.update(ok=True, backend=result.get("backend"), ms=result.get("ms"))
-                label = short.get(result.get("backend"), "ok")
+                label = BACKEND_LABELS.get(result.get("backend"), "ok")
                 cells.append(f"{label} {result.get('ms', '')}ms".ljust(width))
             if pair["error"]:
                 failures.append(f"{src} -> {dst}: {pair['error']}")
@@ -148,7 +150,6 @@ def _svg(document):
 def _matrix(document):
     hosts = [n["host"] for n in document["nodes"]]
     cells = {(p["src"], p["dst"]): p for p in document["pairs"]}
-    short = {"host-gw": "hg", "vxlan": "vx", "wireguard": "wg"}
     rows = ["<tr><th>from \\ to</th>%s</tr>" % "".join("<th>%s</th>" % html.escape(h) for h in hosts)]
     for src in hosts:
         row = ["<th>%s</th>" % html.escape(src)]
@@ -162,7 +163,7 @@ def _matrix(document):
                 row.append('<td class="fail" title="%s">FAIL</td>' % html.escape(str(pair["error"])))
             else:
                 row.append('<td class="ok %s">%s %s ms</td>' % (
-                    html.escape(str(pair["backend"])), short.get(pair["backend"], "ok"), pair["ms"]))
+                    html.escape(str(pair["backend"])), BACKEND_LABELS.get(pair["backend"], "ok"), pair["ms"]))
         rows.append("<tr>%s</tr>" % "".join(row))
     return "<table class=\"matrix\">%s</table>" % "".join(rows)
 

@@ -61,3 +61,14 @@ def test_names_are_escaped():
     plan_ = plan({"<b>x": {"zone": "z&", "address": "192.0.2.9"}}, {"cluster_cidr": "10.244.0.0/16"})
     page = report_html(report_document(verify_report({}, plan_, {}), plan_, "now"))
     assert "<b>x" not in page and "&lt;b&gt;x" in page and "zone z&amp;" in page
+
+
+def test_the_matrix_names_every_backend_of_a_reached_pair():
+    """A pair carried by WireGuard read as a bare "ok" in the lab's matrix."""
+    probed = results()
+    for src, dst in (("a1", "b1"), ("b1", "a1")):
+        probed[src][dst]["backend"] = "wireguard"
+    lines = verify_report(probed, PLAN, PROBES)["lines"]
+    cells = " ".join(lines[1:])
+    assert "wg 0.42ms" in cells and "hg 0.42ms" in cells and "vx 0.42ms" in cells
+    assert " ok " not in cells
