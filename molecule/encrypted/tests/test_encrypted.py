@@ -219,11 +219,14 @@ def test_rotating_one_key_keeps_the_mesh_up(pods):
 
 
 def test_with_vxlan_across_zones_the_router_reads_the_marker(pods):
-    """The same pair over the backend podnet used before: the carrier reads everything."""
+    """The same pair over the backend podnet used before: the carrier reads everything.
+    A network that no longer uses WireGuard keeps nothing of it: device, routes, key."""
     assert_run_ok(run_playbook("site.yml", "-e", "podnet_plan_cross_zone_backend=vxlan"))
     for name in NODES:
         assert host(name).run(f"ip link show {WG_DEV}").rc != 0
         assert wg_routes(name) == []
+        assert not host(name).file(KEY_FILE).exists
+        assert not host(name).file("/etc/ansible/facts.d/podnet_wireguard.fact").exists
     assert f"dev {VXLAN_DEV}" in sh(host("podnet-enc-a1"),
                                     f"ip -4 route get {pods['podnet-enc-b1'].address}")
     marker = "PODNET-MARKER-" + secrets.token_hex(8)
