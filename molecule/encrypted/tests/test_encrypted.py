@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from podnet_testlib import (Pod, assert_run_ok, host, ledger, listen, restart, run_playbook, sh)
+from podnet_fixtures import pods, subnets  # noqa: F401 (fixtures: pytest finds them here)
 
 ZONES = {"podnet-enc-a1": "a", "podnet-enc-a2": "a", "podnet-enc-b1": "b"}
 NODES = sorted(ZONES)
@@ -30,21 +31,6 @@ WG_PROTOCOL = 193             # roles/podnet_wireguard: podnet_wireguard_route_p
 VXLAN_DEV = "flannel.1"
 KEY_FILE = "/etc/podnet/wireguard/private.key"
 SPARE_INVENTORY = Path(__file__).resolve().parent / "spare-inventory.yml"
-
-
-@pytest.fixture(scope="module")
-def subnets():
-    return {name: node["pod_cidr"] for name, node in ledger()["nodes"].items()}
-
-
-@pytest.fixture(scope="module")
-def pods(subnets):
-    made = {name: Pod(name, subnets[name]).create() for name in NODES}
-    for pod in made.values():
-        pod.listen()
-    yield made
-    for pod in made.values():
-        pod.delete()
 
 
 def wg_peers(name: str) -> dict:

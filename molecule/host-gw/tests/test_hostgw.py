@@ -16,6 +16,7 @@ import pytest
 from podnet_testlib import (ARTIFACTS, INVENTORY, Pod, assert_run_ok, connect, host, ledger,
                             listen, png_colours, podnet_routes, render_page, restart, run_playbook,
                             sh)
+from podnet_fixtures import pods, subnets  # noqa: F401 (fixtures: pytest finds them here)
 
 NODES = ["podnet-hg-node1", "podnet-hg-node2", "podnet-hg-node3"]
 SPARE = "podnet-hg-node4"
@@ -23,21 +24,6 @@ ADDRESSES = {"podnet-hg-node1": "172.30.10.11", "podnet-hg-node2": "172.30.10.12
              "podnet-hg-node3": "172.30.10.13", SPARE: "172.30.10.14"}
 OUTSIDE = ("podnet-hg-outside", "198.51.100.10")
 SPARE_INVENTORY = Path(__file__).resolve().parent / "spare-inventory.yml"
-
-
-@pytest.fixture(scope="module")
-def subnets():
-    return {name: node["pod_cidr"] for name, node in ledger()["nodes"].items()}
-
-
-@pytest.fixture(scope="module")
-def pods(subnets):
-    made = {name: Pod(name, subnets[name]).create() for name in NODES}
-    for pod in made.values():
-        pod.listen()
-    yield made
-    for pod in made.values():
-        pod.delete()
 
 
 def test_ledger_gives_every_node_its_own_subnet(subnets):

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from podnet_testlib import (Pod, assert_run_ok, host, ledger, listen, podnet_routes,
                             restart, run_playbook, sh)
+from podnet_fixtures import pods, subnets  # noqa: F401 (fixtures: pytest finds them here)
 
 ZONES = {"podnet-mz-a1": "a", "podnet-mz-a2": "a", "podnet-mz-b1": "b", "podnet-mz-b2": "b"}
 NODES = sorted(ZONES)
@@ -27,21 +28,6 @@ OWNER_MARK = "podnet-owned"   # the link alias podnet gives the links it creates
 FOREIGN_MAC = "12:34:56:78:9a:bc"
 USER_FILE = "/etc/podnet/operator-notes.txt"
 SPARE_INVENTORY = Path(__file__).resolve().parent / "spare-inventory.yml"
-
-
-@pytest.fixture(scope="module")
-def subnets():
-    return {name: node["pod_cidr"] for name, node in ledger()["nodes"].items()}
-
-
-@pytest.fixture(scope="module")
-def pods(subnets):
-    made = {name: Pod(name, subnets[name]).create() for name in NODES}
-    for pod in made.values():
-        pod.listen()
-    yield made
-    for pod in made.values():
-        pod.delete()
 
 
 def test_each_zone_is_one_block(subnets):

@@ -14,7 +14,8 @@ import json
 
 import pytest
 from podnet_containers import CNI_IPAM_DIR, CniPod, Container
-from podnet_testlib import assert_run_ok, host, ledger, listen, restart, run_playbook, sh
+from podnet_testlib import assert_run_ok, host, listen, restart, run_playbook, sh
+from podnet_fixtures import subnets  # noqa: F401 (fixtures: pytest finds them here)
 
 DOCKER0_NODES = ["podnet-rt-node1", "podnet-rt-node2"]
 CBR0_NODE = "podnet-rt-node3"
@@ -44,11 +45,6 @@ def inside(address: str, cidr: str) -> bool:
 
 def upper_half(cidr: str) -> str:
     return str(list(ipaddress.ip_network(cidr).subnets(1))[1])
-
-
-@pytest.fixture(scope="module")
-def subnets():
-    return {name: node["pod_cidr"] for name, node in ledger()["nodes"].items()}
 
 
 @pytest.fixture(scope="module")
