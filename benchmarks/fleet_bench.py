@@ -101,13 +101,16 @@ def write_inventory(inventory: dict) -> None:
 
 
 def render_only(sizes: list[int], sample: int = 100) -> None:
-    """Plan fleets of SIZES nodes and compute nodes' slices (what site.yml ships to each
-    node) on the controller, no hosts. Slices are timed on SAMPLE nodes spread over the
-    fleet; the fleet's total is that mean times the fleet size (each slice is independent)."""
+    """Plan fleets of SIZES nodes and compute nodes' slices (what site.yml keeps for each
+    node: no peers list) on the controller, no hosts. Slices are timed on SAMPLE nodes
+    spread over the fleet; the fleet's total is that mean times the fleet size (each slice
+    is independent), and so is what the controller holds at once (site.yml keeps every
+    node's slice as a host fact for its node play)."""
     from podnet_planner import host_view, plan  # pylint: disable=import-outside-toplevel
 
-    print("%8s %6s %10s %16s %18s %14s" % ("nodes", "zones", "plan (s)", "slice (ms/node)",
-                                          "all slices (s, est.)", "slice (KB)"))
+    print("%8s %6s %10s %16s %18s %11s %16s" % ("nodes", "zones", "plan (s)", "slice (ms/node)",
+                                                "all slices (s, est.)", "slice (KB)",
+                                                "held at once (MB)"))
     for size in sizes:
         zones = max(2, size // 100)
         per_zone = -(-size // zones)
@@ -122,10 +125,11 @@ def render_only(sizes: list[int], sample: int = 100) -> None:
         names = sorted(result["nodes"])[::max(1, size // sample)]
         start, total_bytes = time.perf_counter(), 0
         for name in names:
-            total_bytes += len(json.dumps(host_view(result, name)))
+            total_bytes += len(json.dumps(host_view(result, name, peers=False)))
         per_node = (time.perf_counter() - start) / len(names)
-        print("%8d %6d %10.2f %16.2f %18.1f %14.0f" % (size, zones, planned, per_node * 1000, per_node * size,
-                                                       total_bytes / len(names) / 1024))
+        slice_kb = total_bytes / len(names) / 1024
+        print("%8d %6d %10.2f %16.2f %18.1f %11.0f %16.0f" % (
+            size, zones, planned, per_node * 1000, per_node * size, slice_kb, slice_kb * size / 1024))
 
 
 def main() -> None:

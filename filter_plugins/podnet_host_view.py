@@ -29,6 +29,13 @@ options:
     description: The inventory hostname of a node of the plan.
     type: str
     required: true
+  peers:
+    description:
+      - Include C(peers), every peer's hostname, zone, address, pod subnet and backend (40 %
+        of a slice). Only verify.yml's probe reads it; site.yml keeps every node's slice at
+        once on the controller and leaves it out.
+    type: bool
+    default: true
 requirements: [podnet_planner (the repository's planner; scripts/setup.sh installs it)]
 author: podnet
 """
@@ -48,16 +55,16 @@ _value:
       public_key (null while not known), endpoint, allowed_ips}]}: peers reached over
       wireguard are routed via the device, not in routes), routes [{dest, via,
       dev: underlay|vxlan, onlink}], fdb [{mac, dst}], neighbors [{ip, mac}], members [address],
-      peers [{hostname, zone, address, pod_cidr, backend}], neigh_gc_thresh {gc_thresh1,
+      peers [{hostname, zone, address, pod_cidr, backend}] (unless peers=false), neigh_gc_thresh {gc_thresh1,
       gc_thresh2, gc_thresh3}})."
   type: dict
 """
 
 
-def podnet_host_view(plan, hostname):
+def podnet_host_view(plan, hostname, peers=True):
     """One host's slice of podnet's plan."""
     try:
-        return podnet_planner.host_view(plan, hostname)
+        return podnet_planner.host_view(plan, hostname, peers=bool(peers))
     except PlanError as exc:
         raise AnsibleFilterError("podnet_host_view: %s" % exc) from exc
 

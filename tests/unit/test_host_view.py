@@ -91,3 +91,14 @@ def test_unknown_host():
 def test_not_a_plan():
     with pytest.raises(PlanError, match="output of podnet_plan"):
         host_view({"nodes": {}}, "a1")
+
+
+def test_a_slice_without_peers_is_the_same_slice_less_the_peers_list():
+    """site.yml keeps every node's slice at once: it asks for them without the peers list,
+    which only verify.yml's probe reads (the neighbour table still counts every peer)."""
+    result = plan(NODES, {"cluster_cidr": "10.244.0.0/16", "cross_zone_backend": "wireguard"})
+    for name in NODES:
+        full = host_view(result, name)
+        lean = host_view(result, name, peers=False)
+        assert "peers" not in lean and len(full["peers"]) == 2
+        assert lean == {key: value for key, value in full.items() if key != "peers"}
