@@ -91,15 +91,21 @@ def fact_files(directory):
             if FACT_NAME.match(name)]
 
 
+def default_route(routes):
+    """Pure: the default route with a device and the lowest metric, or None. ROUTES is
+    `ip -4 -json route show default`."""
+    routes = [route for route in routes or [] if route.get("dev")]
+    return min(routes, key=lambda item: item.get("metric", 0)) if routes else None
+
+
 def default_ipv4(routes, links):
     """Pure: the default route's link address as setup reports it, or {} without one.
     ROUTES is `ip -4 -json route show default`, LINKS `ip -4 -json addr show dev DEV`.
     The route's preferred source wins, then the address whose network holds the gateway,
     then the link's first address."""
-    routes = [route for route in routes or [] if route.get("dev")]
-    if not routes:
+    route = default_route(routes)
+    if route is None:
         return {}
-    route = min(routes, key=lambda item: item.get("metric", 0))
     addresses = []
     for link in links or []:
         if link.get("ifname") == route["dev"]:
@@ -142,11 +148,9 @@ def main():
     if module.params["address"]:
         runner = CommandRunner(module)
         routes = runner.read("ip", ["-4", "route", "show", "default"], json_flag="-json")
-        facts["default_ipv4"] = {}
-        if routes:
-            dev = min(routes, key=lambda item: item.get("metric", 0)).get("dev")
-            links = runner.read("ip", ["-4", "addr", "show", "dev", dev], json_flag="-json") if dev else []
-            facts["default_ipv4"] = default_ipv4(routes, links)
+        route = default_route(routes)
+        links = runner.read("ip", ["-4", "addr", "show", "dev", route["dev"]], json_flag="-json") if route else []
+        facts["default_ipv4"] = default_ipv4(routes, links)
     module.exit_json(changed=False, ansible_facts=facts)
 
 

@@ -73,7 +73,6 @@ def host_view(plan, hostname, peers=True):
     by_subnet = []
     by_address = []
     peer_list = [] if peers else None
-    peer_count = 0
     wg_peers = []
     for name in sorted(nodes):
         if name == hostname:
@@ -93,7 +92,6 @@ def host_view(plan, hostname, peers=True):
                 mode = "vxlan" if zone == my_zone else cross_zone
         pod_cidr = peer["pod_cidr"]
         vtep_ip = peer["vtep_ip"]
-        peer_count += 1
         if peer_list is not None:
             peer_list.append({"hostname": name, "zone": zone, "address": address,
                               "pod_cidr": pod_cidr, "backend": mode})
@@ -157,7 +155,7 @@ def host_view(plan, hostname, peers=True):
         "fdb": fdb,
         "neighbors": neighbors,
         "members": members,
-        "neigh_gc_thresh": neigh_gc_thresh(peer_count + pod_slots),
+        "neigh_gc_thresh": neigh_gc_thresh(len(nodes) - 1 + pod_slots),
     }
     if peer_list is not None:
         view["peers"] = peer_list

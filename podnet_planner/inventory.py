@@ -9,6 +9,7 @@ logic in Jinja.
 import ipaddress
 
 from .errors import PlanError
+from .validate import backends_use_wireguard
 
 
 def _is_ipv4(value) -> bool:
@@ -130,20 +131,11 @@ def wireguard_nodes(plan, hostvars) -> list:
 
     Where some pair of the network may use WireGuard: every planned node (one without
     WireGuard peers keeps only its key). Otherwise only the nodes that still report a key
-    in this run (their local fact): the concern removes it with the device they held. A
-    node nobody asks about costs no task at all."""
+    in this run: the concern removes it with the device they held. A node nobody asks
+    about costs no task at all."""
     network = plan.get("network") or {}
-    backends = {network.get("backend")} | set((network.get("zone_backends") or {}).values())
-    if network.get("backend") == "auto":
-        backends.add(network.get("cross_zone_backend") or "vxlan")
     nodes = sorted(plan.get("nodes") or {})
-    if "wireguard" in backends:
+    if backends_use_wireguard(network.get("backend"), network.get("zone_backends"),
+                              network.get("cross_zone_backend") or "vxlan"):
         return nodes
-    holding = []
-    for host in nodes:
-        if host not in hostvars:
-            continue
-        local = _facts(hostvars[host]).get("ansible_local") or _facts(hostvars[host]).get("local") or {}
-        if isinstance(local.get("podnet_wireguard"), dict) and local["podnet_wireguard"].get("public_key"):
-            holding.append(host)
-    return holding
+    return [host for host in nodes if host in hostvars and reported_wireguard_key(hostvars[host])]

@@ -305,8 +305,13 @@ def _device_name(device, what, default):
 
 def uses_wireguard(net):
     """Whether some pair may be carried by wireguard under these settings."""
-    return (net.backend == "wireguard" or "wireguard" in net.zone_backends.values()
-            or (net.backend == "auto" and net.cross_zone == "wireguard"))
+    return backends_use_wireguard(net.backend, net.zone_backends, net.cross_zone)
+
+
+def backends_use_wireguard(backend, zone_backends, cross_zone):
+    """The rule of uses_wireguard on plain values (a plan's normalised network gives them)."""
+    return (backend == "wireguard" or "wireguard" in (zone_backends or {}).values()
+            or (backend == "auto" and cross_zone == "wireguard"))
 
 
 def _wireguard(network, net):
