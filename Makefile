@@ -16,7 +16,7 @@ setup:
 LAB_CROSS_ZONE ?= vxlan
 lab: setup
 	$(LAB_ENV) $(VENV)/ansible-playbook playbooks/lab/up.yml -e podnet_lab_cross_zone_backend=$(LAB_CROSS_ZONE)
-	$(VENV)/ansible-playbook -i inventories/lab playbooks/lab/underlay.yml
+	$(VENV)/ansible-playbook -i inventories/lab playbooks/lab/prepare.yml
 	$(VENV)/ansible-playbook -i inventories/lab playbooks/site.yml
 	$(VENV)/ansible-playbook -i inventories/lab playbooks/verify.yml
 

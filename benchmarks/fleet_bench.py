@@ -161,7 +161,7 @@ def main() -> None:
         inventory, spares = hold_back(yaml.safe_load(HOSTS_FILE.read_text()))
         write_inventory(inventory)
         inv = ["-i", str(INVENTORY_DIR)]
-        playbook(inv + ["playbooks/lab/underlay.yml"])
+        playbook(inv + ["playbooks/lab/prepare.yml"])
         nodes = node_names(inventory)
 
         def run(label, playbook_path, env=None, optional=False):

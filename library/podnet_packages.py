@@ -32,6 +32,15 @@ options:
     description: Seconds to wait for another package manager's lock before failing.
     type: int
     default: 120
+  proxy:
+    description:
+      - An HTTP proxy for apt, such as an apt-cacher-ng in front of the fleet's mirror
+        (C(http://apt-cache.example:3142)). Used for this module's C(apt-get update) and
+        C(apt-get install) only, as C(-o Acquire::http::Proxy=PROXY); the node's own apt
+        configuration is neither read for it nor changed.
+      - Playbooks set it from the inventory variable C(podnet_apt_proxy). V(null) uses
+        whatever the node's apt configuration says.
+    type: str
 attributes:
   check_mode:
     support: full
@@ -45,7 +54,12 @@ author: podnet contributors
 EXAMPLES = r"""
 - name: Podnet | install the packages of every concern this node runs
   podnet_packages:
-    names: [iproute2, nftables]
+    names: [ethtool, nftables]
+
+- name: Podnet | install through the fleet's apt proxy
+  podnet_packages:
+    names: [wireguard-tools]
+    proxy: http://apt-cache.example:3142
 """
 
 RETURN = r"""
@@ -69,8 +83,19 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.podnet_host import C_LOCALE, finish
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9+.-]+(:[a-z0-9-]+)?$")
-# What apt-get says when its package lists lack a package: refresh them once, then retry.
-NOT_LISTED = ("Unable to locate package", "has no installation candidate", "is not available")
+# What apt-get says when its package lists lack a package, or name versions the mirror no
+# longer has: refresh them once, then retry.
+NOT_LISTED = ("Unable to locate package", "has no installation candidate", "is not available",
+              "Unable to fetch some archives")
+PROXY = re.compile(r"^https?://[A-Za-z0-9.:\[\]-]+(/[A-Za-z0-9._~/-]*)?$")
+
+
+def apt_options(lock_timeout, proxy):
+    """The -o options every apt-get call of this module takes."""
+    options = ["-o", "DPkg::Lock::Timeout=%d" % lock_timeout]
+    if proxy:
+        options += ["-o", "Acquire::http::Proxy=%s" % proxy]
+    return options
 
 
 def plan_packages(names, dpkg_output):
@@ -96,10 +121,16 @@ def main():
         argument_spec=dict(
             names=dict(type="list", elements="str", required=True),
             lock_timeout=dict(type="int", default=120),
+            proxy=dict(type="str"),
         ),
         supports_check_mode=True,
     )
     names = module.params["names"]
+    proxy = module.params["proxy"]
+    if proxy and not PROXY.match(proxy):
+        module.fail_json(msg="podnet_packages: proxy %r is not an http:// or https:// URL; set "
+                             "podnet_apt_proxy to the proxy's URL, e.g. http://apt-cache.example:3142, "
+                             "or leave it unset" % proxy, actions=[])
     actions, diffs = [], []
     dpkg_query = module.get_bin_path("dpkg-query", required=True)
     # rc 1 only says some name is unknown to dpkg: that name is missing, not an error.
@@ -123,15 +154,13 @@ def main():
 def _install(module, missing, actions):
     apt_get = module.get_bin_path("apt-get", required=True)
     environ = dict(C_LOCALE, DEBIAN_FRONTEND="noninteractive")
-    install = [apt_get, "install", "-y", "-q",
-               "-o", "DPkg::Lock::Timeout=%d" % module.params["lock_timeout"],
-               "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold"]
+    options = apt_options(module.params["lock_timeout"], module.params["proxy"])
+    install = [apt_get, "install", "-y", "-q"] + options + [
+        "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold"]
     rc, out, err = module.run_command(install + missing, environ_update=environ)
     if rc != 0 and any(text in err + out for text in NOT_LISTED):
         actions.append("apt-get update")
-        rc, out, err = module.run_command(
-            [apt_get, "update", "-q", "-o", "DPkg::Lock::Timeout=%d" % module.params["lock_timeout"]],
-            environ_update=environ)
+        rc, out, err = module.run_command([apt_get, "update", "-q"] + options, environ_update=environ)
         if rc == 0:
             rc, out, err = module.run_command(install + missing, environ_update=environ)
     if rc != 0:

@@ -36,3 +36,24 @@ def test_duplicates_are_asked_once():
 def test_a_name_that_is_no_package_name_is_refused_naming_it(name):
     error, missing = packages.plan_packages(["iproute2", name], DPKG)
     assert repr(name) in error and missing == []
+
+
+def test_without_a_proxy_apt_keeps_its_own_configuration():
+    assert packages.apt_options(120, None) == ["-o", "DPkg::Lock::Timeout=120"]
+
+
+def test_a_proxy_is_given_to_apt_for_this_call_only():
+    assert packages.apt_options(30, "http://172.30.21.254:3142") == [
+        "-o", "DPkg::Lock::Timeout=30", "-o", "Acquire::http::Proxy=http://172.30.21.254:3142"]
+
+
+@pytest.mark.parametrize("proxy", ["http://apt-cache.example:3142", "https://[2001:db8::1]:3142/",
+                                   "http://10.0.0.1"])
+def test_proxy_urls_are_accepted(proxy):
+    assert packages.PROXY.match(proxy)
+
+
+@pytest.mark.parametrize("proxy", ["apt-cache.example:3142", "ftp://x", "http://a b",
+                                   "http://x;rm -rf /"])
+def test_a_proxy_that_is_no_http_url_is_refused(proxy):
+    assert not packages.PROXY.match(proxy)

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""encrypted scenario: WireGuard between zones, host-gw inside them, over wireguard-go.
+"""encrypted scenario: WireGuard between zones, VXLAN inside zone a and host-gw inside
+zone b, over wireguard-go; zone a runs Debian 12 (bookworm), zone b Debian 13 (trixie).
 
 The tests run in file order and walk the fleet's life: the mesh and its layout, pods
 across zones, no plaintext on the carriers' router (and plaintext there with vxlan), a
@@ -18,6 +19,8 @@ from podnet_testlib import (Pod, assert_run_ok, host, ledger, listen, restart, r
 from podnet_fixtures import pods, subnets  # noqa: F401 (fixtures: pytest finds them here)
 
 ZONES = {"podnet-enc-a1": "a", "podnet-enc-a2": "a", "podnet-enc-b1": "b"}
+# A fleet mid-upgrade: each zone on its own Debian release (/etc/debian_version's major).
+RELEASES = {"a": "12", "b": "13"}
 NODES = sorted(ZONES)
 SPARE = "podnet-enc-b2"
 ADDRESSES = {"podnet-enc-a1": "172.30.71.11", "podnet-enc-a2": "172.30.71.12",
@@ -77,13 +80,22 @@ def test_cross_zone_pairs_are_wireguard_peers_in_flannel_layout(subnets):
         assert sh(node, "cat /sys/class/net/cbr0/mtu").strip() == "1420"
 
 
+@pytest.mark.parametrize("name", NODES + [SPARE])
+def test_each_zone_runs_its_own_debian_release(name):
+    zone = ZONES.get(name, "b")
+    assert sh(host(name), "cat /etc/debian_version").split(".")[0] == RELEASES[zone]
+
+
 @pytest.mark.parametrize("name", NODES)
-def test_path_choice_host_gw_in_zone_wireguard_across(subnets, name):
+def test_path_choice_vxlan_in_zone_a_wireguard_across(subnets, name):
     for peer in NODES:
         if peer == name:
             continue
         route = sh(host(name), f"ip -4 route get {subnets[peer].replace('.0/24', '.10')}")
-        expected = f"via {ADDRESSES[peer]} dev eth0" if ZONES[peer] == ZONES[name] else f"dev {WG_DEV}"
+        if ZONES[peer] != ZONES[name]:
+            expected = f"dev {WG_DEV}"
+        else:   # only zone a has two members; its pairs use VXLAN (podnet_plan_zone_backends)
+            expected = f"via {subnets[peer].split('/')[0]} dev {VXLAN_DEV}"
         assert expected in route, route
 
 

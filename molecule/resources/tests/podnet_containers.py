@@ -2,7 +2,8 @@
 """Containers of real runtimes for podnet's molecule verifiers (scenario `runtimes`).
 
 A `Container` is started with plain `docker run` by the nested Docker engine of a test
-host, from the busybox image the scenario's prepare imported; its busybox httpd answers
+host, from a busybox image imported on first use from Debian's busybox-static (there is no
+registry; the lab installs busybox-static as a test tool); its busybox httpd answers
 /cgi-bin/peer with the client's address. A `CniPod` is a network namespace set up by the
 node's CNI conflist, invoking the plugins exactly as a container runtime does for kubelet
 (ADD in order, each plugin given the previous result; DEL in reverse order).
@@ -16,6 +17,21 @@ import shlex
 from podnet_testlib import ECHO_PORT, host, sh
 
 BUSYBOX_IMAGE = "podnet-busybox:latest"
+# Builds BUSYBOX_IMAGE from the host's /bin/busybox once (no module builds an image from a
+# directory tree): every applet linked, and a CGI script that answers the client's address.
+_IMPORT_BUSYBOX = r"""
+set -eu
+docker image inspect podnet-busybox:latest >/dev/null 2>&1 && exit 0
+root=$(mktemp -d /var/tmp/podnet-busybox.XXXXXX)
+mkdir -p "$root/bin" "$root/www/cgi-bin" "$root/tmp"
+cp /bin/busybox "$root/bin/busybox"
+for applet in $(/bin/busybox --list | grep -vx busybox); do ln -s busybox "$root/bin/$applet"; done
+printf '#!/bin/sh\nprintf "Content-Type: text/plain\\r\\n\\r\\n%%s\\n" "$REMOTE_ADDR"\n' \
+  > "$root/www/cgi-bin/peer"
+chmod 0755 "$root/www/cgi-bin/peer"
+tar -C "$root" -c . | docker import -c 'CMD ["/bin/sh"]' - podnet-busybox:latest >/dev/null
+rm -rf "$root"
+"""
 CNI_CONFLIST = "/etc/cni/net.d/10-podnet.conflist"
 CNI_PATH = "/usr/lib/cni"
 CNI_IPAM_DIR = "/var/lib/cni/networks/podnet"
@@ -74,6 +90,7 @@ class Container:
 
     def start(self) -> "Container":
         self.delete()
+        sh(self.host, f"sh -c {shlex.quote(_IMPORT_BUSYBOX)}")
         sh(self.host, f"docker run -d --name {self.name} {BUSYBOX_IMAGE} "
                       f"httpd -f -p {ECHO_PORT} -h /www")
         self.address = sh(self.host, "docker inspect -f "
