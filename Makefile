@@ -13,9 +13,12 @@ setup:
 	scripts/setup.sh
 
 # make lab LAB_CROSS_ZONE=wireguard: WireGuard between the zones (docs/wireguard.md).
+# make lab LAB_RELEASES="bookworm trixie": zone a on Debian 12, zone b on Debian 13.
 LAB_CROSS_ZONE ?= vxlan
+LAB_RELEASES ?= bookworm
 lab: setup
-	$(LAB_ENV) $(VENV)/ansible-playbook playbooks/lab/up.yml -e podnet_lab_cross_zone_backend=$(LAB_CROSS_ZONE)
+	$(LAB_ENV) $(VENV)/ansible-playbook playbooks/lab/up.yml -e podnet_lab_cross_zone_backend=$(LAB_CROSS_ZONE) \
+	  -e "podnet_lab_releases='$(LAB_RELEASES)'"
 	$(VENV)/ansible-playbook -i inventories/lab playbooks/lab/prepare.yml
 	$(VENV)/ansible-playbook -i inventories/lab playbooks/site.yml
 	$(VENV)/ansible-playbook -i inventories/lab playbooks/verify.yml

@@ -3,7 +3,8 @@
 #   1. the Python venv .venv with the pinned requirements (skipped when unchanged) and
 #      podnet's planner package installed into it (editable),
 #   2. a running Docker engine (Debian's docker.io; started by hand where systemd is not PID 1),
-#   3. the locally built test-host image.
+#   3. the locally built test-host images (Debian 12 and 13) and the Debian packages their
+#      hosts install, recorded for the lab's apt proxy (test hosts have no route out).
 # Idempotent: a second run installs and builds nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -84,6 +85,11 @@ if [ "$(cat /proc/sys/fs/inotify/max_user_instances)" -lt 1024 ]; then
   sysctl -qw fs.inotify.max_user_instances=1024
 fi
 
-# --- Test-host image -------------------------------------------------------------------------
-image=$(scripts/build-testhost-image.sh)
-log "test-host image: $image"
+# --- Test-host images -------------------------------------------------------------------------
+# Debian 12 for every scenario and the lab; Debian 13 for a zone of a fleet mid-upgrade
+# (molecule/encrypted). Each retried as a whole: a half-built image is never tagged.
+for release in bookworm trixie; do
+  retry "the Debian package registry (test-host image $release)" \
+    bash -c 'scripts/build-testhost-image.sh "$1" >/dev/null' _ "$release"
+  log "test-host image: $(scripts/build-testhost-image.sh "$release")"
+done
