@@ -52,16 +52,27 @@ if [ "$(cat .venv/.requirements.sha256 2>/dev/null || true)" != "$req_hash" ]; t
   echo "$req_hash" >.venv/.requirements.sha256
 fi
 
-# --- podnet's planner (podnet_planner/), importable by filters, tests and benchmarks --------
-# An editable install as a .pth file naming this checkout: nothing to download or build
-# (setuptools in a fresh venv cannot build an editable wheel without the `wheel` package),
-# and edits to podnet_planner/ take effect at once. Rewritten only when the checkout moved.
-site_packages=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-if [ "$(cat "$site_packages/podnet-planner.pth" 2>/dev/null || true)" != "$PWD" ]; then
-  log "installing the planner package podnet_planner into .venv (editable, $PWD)"
-  echo "$PWD" >"$site_packages/podnet-planner.pth"
+# --- podnet.network from this checkout, and its planner for plain Python -------------------
+# The checkout is the collection podnet.network (galaxy.yml). A link
+# .cache/collections/ansible_collections/podnet/network -> this checkout lets Ansible
+# (ansible.cfg's collections_path, molecule's environment) and the tests import it by its
+# FQCN, exactly as an installed copy. A .pth file puts that path and the checkout (for the
+# planner as plain `podnet_planner`: tests, benchmarks) on .venv's Python path: an editable
+# install with nothing to download or build; edits take effect at once. Rewritten only when
+# the checkout moved.
+collection_link=.cache/collections/ansible_collections/podnet/network
+if [ "$(readlink "$collection_link" 2>/dev/null || true)" != "$PWD" ]; then
+  log "linking the collection podnet.network to this checkout ($collection_link)"
+  mkdir -p "$(dirname "$collection_link")"
+  ln -sfn "$PWD" "$collection_link"
 fi
-.venv/bin/python -c 'import podnet_planner'
+site_packages=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+pth=$(printf '%s\n%s' "$PWD" "$PWD/.cache/collections")
+if [ "$(cat "$site_packages/podnet-planner.pth" 2>/dev/null || true)" != "$pth" ]; then
+  log "installing podnet.network and its planner into .venv (editable, $PWD)"
+  echo "$pth" >"$site_packages/podnet-planner.pth"
+fi
+.venv/bin/python -c 'import podnet_planner, ansible_collections.podnet.network.plugins.plugin_utils.planner'
 
 # --- Docker engine ------------------------------------------------------------------------
 if ! docker info >/dev/null 2>&1; then

@@ -1,56 +1,40 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Load podnet's Ansible modules as plain Python for unit tests of their pure steps.
+"""Load podnet's Ansible plugins as plain Python for unit tests of their pure steps.
 
-Modules live in roles/<role>/library/ or library/ (no packages), and import the shared
-host code as ``ansible.module_utils.podnet_host``, which Ansible finds through the
-``module_utils`` path of ansible.cfg. Here the repository's module_utils/ directory is
-added to that package's search path the same way, so tests import exactly the files
-Ansible ships to hosts, and nothing leaves a __pycache__ in the tree.
+The checkout is the collection podnet.network: modules live in plugins/modules/, the code
+they share in plugins/module_utils/, filters in plugins/filter/. scripts/setup.sh puts the
+collection on .venv's Python path by its FQCN (a link under .cache/collections), so tests
+import exactly the files Ansible ships to hosts, by the names Ansible imports them with.
 """
 
-import importlib.util
-import os
+import importlib
 import sys
 
-import ansible.module_utils
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-MODULE_UTILS = os.path.join(ROOT, "module_utils")
-
-if MODULE_UTILS not in ansible.module_utils.__path__:
-    ansible.module_utils.__path__.append(MODULE_UTILS)
+COLLECTION = "ansible_collections.podnet.network.plugins"
 
 
-def _load(path, name):
-    spec = importlib.util.spec_from_file_location("podnet_test_" + name, path)
-    module = importlib.util.module_from_spec(spec)
-    saved, sys.dont_write_bytecode = sys.dont_write_bytecode, True
+def _import(name):
+    saved, sys.dont_write_bytecode = sys.dont_write_bytecode, True  # no __pycache__ in the tree
     try:
-        spec.loader.exec_module(module)
+        return importlib.import_module(name)
     finally:
         sys.dont_write_bytecode = saved
-    return module
 
 
-def load_role_module(role, name):
-    """The module object of roles/<role>/library/<name>.py."""
-    return _load(os.path.join(ROOT, "roles", role, "library", name + ".py"), name)
-
-
-def load_library_module(name):
-    """The module object of library/<name>.py (modules shared by several roles)."""
-    return _load(os.path.join(ROOT, "library", name + ".py"), name)
+def load_module(name):
+    """The module object of plugins/modules/<name>.py."""
+    return _import("%s.modules.%s" % (COLLECTION, name))
 
 
 def load_module_utils(name):
-    """module_utils/<name>.py, imported as Ansible imports it on a host."""
-    saved, sys.dont_write_bytecode = sys.dont_write_bytecode, True
-    try:
-        return importlib.import_module("ansible.module_utils." + name)
-    finally:
-        sys.dont_write_bytecode = saved
+    """plugins/module_utils/<name>.py, imported as the modules import it."""
+    return _import("%s.module_utils.%s" % (COLLECTION, name))
 
 
-def load_filter_plugin(name):
-    """filter_plugins/<name>.py (one filter), loaded from its file as Ansible's loader does."""
-    return _load(os.path.join(ROOT, "filter_plugins", name + ".py"), "filter_" + name)
+def load_filter(name):
+    """The entry of filter NAME, from the filter file of plugins/filter that exports it."""
+    for group in ("plan", "ledger", "registry", "report"):
+        filters = _import("%s.filter.%s" % (COLLECTION, group)).FilterModule().filters()
+        if name in filters:
+            return filters[name]
+    raise KeyError("no filter %s in plugins/filter" % name)

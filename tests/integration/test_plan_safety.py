@@ -6,6 +6,7 @@ the read-only facts step touches anything), or are made unreachable by pointing 
 at a closed port on 127.0.0.1: nothing leaves this machine.
 """
 
+import importlib
 import os
 import subprocess
 import sys
@@ -141,11 +142,8 @@ def test_a_removed_node_keeps_its_subnet_until_forgotten(tmp_path):
 
 def test_a_second_run_waits_for_the_lock(tmp_path):
     path = inventory(tmp_path / "hosts.yml", FLEET)
-    sys.path.insert(0, os.path.join(ROOT, "roles", "podnet_plan", "action_plugins"))
-    try:
-        import podnet_plan_ledger  # pylint: disable=import-outside-toplevel
-    finally:
-        sys.path.pop(0)
+    podnet_plan_ledger = importlib.import_module(
+        "ansible_collections.podnet.network.plugins.action.podnet_plan_ledger")
     owner = subprocess.Popen(["sleep", "60"])  # stands for another ansible-playbook run
     try:
         podnet_plan_ledger.acquire_lock(str(tmp_path / ".podnet-ledger.hosts.yml"), owner.pid)

@@ -12,9 +12,9 @@ import subprocess
 
 import pytest
 import yaml
-from role_modules import load_role_module
+from role_modules import load_module
 
-bridge = load_role_module("podnet_bridge", "podnet_bridge")
+bridge = load_module("podnet_bridge")
 MARK = "podnet-owned"
 
 # `ip -json -details link show dev cbr0` and `ip -json -4 addr show dev cbr0` on a test

@@ -7,9 +7,9 @@ import json
 
 import pytest
 import yaml
-from role_modules import load_role_module
+from role_modules import load_module
 
-cni = load_role_module("podnet_cni", "podnet_cni")
+cni = load_module("podnet_cni")
 BASE = {"conf_dir": "/etc/cni/net.d", "network_name": "podnet", "version": "1.0.0", "bridge": "cbr0",
         "subnet": "10.244.1.0/24", "gateway": "10.244.1.1", "range_start": "", "range_end": "",
         "mtu": 1450, "portmap": True, "state": "present"}

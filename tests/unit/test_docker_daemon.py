@@ -9,9 +9,9 @@ pure functions run here, on bytes as they would be read from disk.
 import json
 
 import pytest
-from role_modules import load_role_module
+from role_modules import load_module
 
-daemon = load_role_module("podnet_docker", "podnet_docker_daemon")
+daemon = load_module("podnet_docker_daemon")
 
 # A user's file with its own layout (tabs, odd spacing, no newline at the end) and order.
 USER = b'{\n\t"log-level": "warn",\n\t"storage-driver":  "vfs"}'

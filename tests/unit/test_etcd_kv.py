@@ -8,9 +8,9 @@ hosts' etcd); the transaction texts were fed to that etcdctl's ``txn`` and appli
 import json
 
 import pytest
-from role_modules import load_role_module
+from role_modules import load_module
 
-kv = load_role_module("podnet_registry", "podnet_etcd_kv")
+kv = load_module("podnet_etcd_kv")
 
 P = "/coreos.com/network"
 LEDGER = P + "/podnet/ledger"

@@ -5,9 +5,9 @@ about directories that the removal of its files leaves empty."""
 
 import pytest
 import yaml
-from role_modules import load_library_module, load_module_utils
+from role_modules import load_module, load_module_utils
 
-files = load_library_module("podnet_files")
+files = load_module("podnet_files")
 host = load_module_utils("podnet_host")
 FACT = "/etc/ansible/facts.d/podnet.fact"
 

@@ -14,9 +14,9 @@ import subprocess
 
 import pytest
 
-from role_modules import load_role_module
+from role_modules import load_module
 
-fw = load_role_module("podnet_firewall", "podnet_firewall")
+fw = load_module("podnet_firewall")
 
 NODES = ["172.30.31.12", "172.30.32.11", "172.30.31.11"]
 PARAMS = dict(state="present", cluster_cidr="10.244.0.0/16", pod_cidr="10.244.1.0/24",

@@ -4,9 +4,9 @@ role variables), flannel's subnet file and the tmpfiles.d entry that recreates i
 
 import pytest
 import yaml
-from role_modules import load_role_module
+from role_modules import load_module
 
-env = load_role_module("podnet_flannel_env", "podnet_flannel_env")
+env = load_module("podnet_flannel_env")
 PATH = "/run/flannel/subnet.env"
 
 

@@ -14,14 +14,14 @@ import re
 
 import pytest
 import yaml
-from role_modules import load_role_module
+from role_modules import load_module
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MARK = "podnet-owned"
 
 
-bridge = load_role_module("podnet_bridge", "podnet_bridge")
-vxlan = load_role_module("podnet_vxlan", "podnet_vxlan")
+bridge = load_module("podnet_bridge")
+vxlan = load_module("podnet_vxlan")
 
 # /etc/podnet/bridge.batch and vxlan.batch as podnet wrote them before the mark existed.
 OLD_BRIDGE_BATCH = """#

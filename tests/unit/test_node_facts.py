@@ -2,9 +2,9 @@
 """podnet_node_facts (library/) without a host: the local fact as the planner reads it and
 the default IPv4 address from recorded `ip -4 -json` output, in setup's shape."""
 
-from role_modules import load_library_module
+from role_modules import load_module
 
-node_facts = load_library_module("podnet_node_facts")
+node_facts = load_module("podnet_node_facts")
 
 # Recorded on a lab node: ip -4 -json route show default; ip -4 -json addr show dev eth0
 ROUTES = [{"dst": "default", "gateway": "172.30.61.254", "dev": "eth0", "flags": []}]

@@ -3,9 +3,9 @@
 missing. The install itself is proven by every molecule scenario on fresh test hosts."""
 
 import pytest
-from role_modules import load_library_module
+from role_modules import load_module
 
-packages = load_library_module("podnet_packages")
+packages = load_module("podnet_packages")
 
 # Recorded: dpkg-query -W -f '${Package}\t${db:Status-Abbrev}\n' iproute2 nftables
 # docker.io ethtool wireguard-tools nosuchpkg (rc 1: nosuchpkg is unknown to dpkg).

@@ -2,7 +2,7 @@
 """module_utils/podnet_etcd.py: the etcdctl environment file both etcd modules read."""
 
 import pytest
-from role_modules import load_module_utils, load_role_module
+from role_modules import load_module, load_module_utils
 
 etcd = load_module_utils("podnet_etcd")
 
@@ -74,7 +74,7 @@ def test_a_failed_etcdctl_names_the_command_and_carries_what_was_read():
 
 
 def test_both_etcd_modules_import_the_shared_client():
-    member = load_role_module("podnet_etcd", "podnet_etcd_member")
-    kv = load_role_module("podnet_registry", "podnet_etcd_kv")
+    member = load_module("podnet_etcd_member")
+    kv = load_module("podnet_etcd_kv")
     assert member.Etcdctl is kv.Etcdctl is etcd.Etcdctl
     assert member.read_env is kv.read_env is etcd.read_env

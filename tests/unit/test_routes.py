@@ -10,9 +10,9 @@ from unittest import mock
 import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
-from role_modules import load_role_module
+from role_modules import load_module
 
-routes = load_role_module("podnet_routes", "podnet_routes")
+routes = load_module("podnet_routes")
 
 # Recorded on a Debian 12 test host (iproute2 6.1): Docker's default route (proto boot,
 # shown without "protocol"), the underlay's kernel route, podnet's host-gw and vxlan

@@ -5,9 +5,9 @@ missing in a container, nothing else may), and the two /etc/sysctl.d files."""
 
 import pytest
 import yaml
-from role_modules import load_role_module
+from role_modules import load_module
 
-sysctl = load_role_module("podnet_sysctl", "podnet_sysctl")
+sysctl = load_module("podnet_sysctl")
 GC = {"gc_thresh1": 128, "gc_thresh2": 512, "gc_thresh3": 1024}
 WANTED = {
     "net.ipv4.ip_forward": "1",

@@ -15,9 +15,8 @@ import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RECIPE = os.path.join(ROOT, "scripts", "build-testhost-image.sh")
-MODULE_SOURCES = (glob.glob(os.path.join(ROOT, "library", "*.py"))
-                  + glob.glob(os.path.join(ROOT, "module_utils", "*.py"))
-                  + glob.glob(os.path.join(ROOT, "roles", "*", "library", "*.py")))
+MODULE_SOURCES = (glob.glob(os.path.join(ROOT, "plugins", "modules", "*.py"))
+                  + glob.glob(os.path.join(ROOT, "plugins", "module_utils", "*.py")))
 # An executable a module runs, by any of the ways podnet's modules name one.
 RUNS = re.compile(r'(?:get_bin_path|\.bin|\.read|\.change)\(\s*"([a-zA-Z0-9_.-]+)"')
 
@@ -115,7 +114,7 @@ def test_the_wireguard_key_step_installs_wg_before_it_runs_it():
     steps = [next(key for key in task if key not in ("name", "when", "vars")) for task in tasks]
     installs = [i for i, task in enumerate(tasks)
                 if task.get("ansible.builtin.import_tasks") == "install.yml"]
-    assert installs and steps.index("podnet_wireguard_key") > installs[0], steps
+    assert installs and steps.index("podnet.network.podnet_wireguard_key") > installs[0], steps
     defaults = yaml.safe_load(open(os.path.join(ROOT, "roles", "podnet_wireguard", "defaults",
                                                 "main.yml"), encoding="utf-8"))
     assert "wireguard-tools" in defaults["podnet_wireguard_packages"]

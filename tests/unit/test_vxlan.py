@@ -10,9 +10,9 @@ import json
 import subprocess
 
 import pytest
-from role_modules import load_role_module
+from role_modules import load_module
 
-vxlan = load_role_module("podnet_vxlan", "podnet_vxlan")
+vxlan = load_module("podnet_vxlan")
 
 MARK = "podnet-owned"
 DEVICE = {"device": "flannel.1", "vni": 1, "port": 8472, "local": "172.31.2.11",

@@ -7,10 +7,10 @@ state to commands, the peers file and the boot step. No host, no real key.
 import json
 
 import pytest
-from role_modules import load_role_module
+from role_modules import load_module
 
-wg = load_role_module("podnet_wireguard", "podnet_wireguard")
-wgkey = load_role_module("podnet_wireguard", "podnet_wireguard_key")
+wg = load_module("podnet_wireguard")
+wgkey = load_module("podnet_wireguard_key")
 
 MARK = "podnet-owned"
 # Fake keys (base64 of 32 bytes): never a real node's.

@@ -1,0 +1,28 @@
+# -*- coding: utf-8 -*-
+# Copyright: podnet contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Documentation every podnet module that converges a concern shares."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment:
+    """extends_documentation_fragment: [podnet.network.attributes]"""
+
+    # Modules read the node's state, plan purely, then apply: check mode runs the same
+    # read and plan, and applies nothing.
+    DOCUMENTATION = r"""
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Reads the node's state and plans exactly as a real run, reports every command and
+        file change it would make, and makes none.
+  diff_mode:
+    support: full
+    details: Shows podnet's state before and after, and every file it would change.
+author: podnet contributors
+"""

@@ -1,0 +1,269 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: podnet contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""podnet's CNI network: the conflist rendered from the node's slice of the plan."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: podnet_cni
+short_description: Keep podnet's CNI conflist (bridge on cbr0, host-local over the pod subnet, portmap)
+description:
+  - Renders C(<conf_dir>/10-<network_name>.conflist) from its options (JSON, keys sorted,
+    the same bytes for the same input) and writes it atomically (root:root 0644, its
+    directory created 0755) only when it differs. Container runtimes read the directory
+    for every pod they create, so nothing needs a restart.
+  - The network is the standard C(bridge) plugin on podnet's bridge (C(isGateway), no
+    masquerade, hairpin mode, the plan's MTU) with C(host-local) IPAM over the node's pod
+    subnet and a default route, optionally chained with C(portmap).
+  - Checks the inputs' meaning before writing anything and names the role variable
+    (C(podnet_cni_*)) in its message.
+  - With O(state=absent), removes the conflist, host-local's allocation directory of
+    the network (C(/var/lib/cni/networks/<network_name>)), then O(conf_dir),
+    C(/var/lib/cni/networks) and their parents when nothing is left in them (another
+    network's files keep them).
+options:
+  conf_dir:
+    description: Directory the container runtime reads CNI configurations from.
+    type: path
+    default: /etc/cni/net.d
+  network_name:
+    description: CNI network name (also host-local's directory under C(/var/lib/cni/networks)).
+    type: str
+    default: podnet
+  version:
+    description: cniVersion of the conflist.
+    type: str
+    default: "1.0.0"
+  bridge:
+    description: Bridge pods attach to; podnet's bridge, never Docker's C(docker0).
+    type: str
+    default: cbr0
+  subnet:
+    description: The node's pod subnet (network address/prefix). Required when O(state=present).
+    type: str
+  gateway:
+    description: The pods' gateway, the bridge's address, inside O(subnet). Required when O(state=present).
+    type: str
+  range_start:
+    description: First address host-local hands out; empty for the address after O(gateway).
+    type: str
+    default: ""
+  range_end:
+    description: Last address host-local hands out; empty for the subnet's last usable one.
+    type: str
+    default: ""
+  mtu:
+    description: MTU of pod interfaces, 68 to 65535.
+    type: raw
+    default: 1500
+  portmap:
+    description: Chain the portmap plugin after the bridge plugin.
+    type: bool
+    default: true
+  state:
+    description:
+      - V(present) writes the conflist.
+      - V(absent) removes the conflist and host-local's allocations of the network.
+    type: str
+    choices: [present, absent]
+    default: present
+extends_documentation_fragment: [podnet.network.attributes]
+"""
+
+EXAMPLES = r"""
+- name: CNI | keep podnet's conflist
+  podnet_cni:
+    bridge: cbr0
+    subnet: 10.244.1.0/24
+    gateway: 10.244.1.1
+    range_end: 10.244.1.127
+    mtu: 1450
+    state: present
+
+- name: CNI | remove it and host-local's allocations
+  podnet_cni:
+    state: absent
+"""
+
+RETURN = r"""
+actions:
+  description: The changes made (or, in check mode, that would be made), in order.
+  returned: always
+  type: list
+  elements: str
+  sample: ["write /etc/cni/net.d/10-podnet.conflist"]
+path:
+  description: The conflist's path.
+  returned: always
+  type: str
+  sample: /etc/cni/net.d/10-podnet.conflist
+"""
+
+import ipaddress
+import json
+import os
+import re
+import shutil
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.podnet.network.plugins.module_utils.podnet_host import as_int, finish, persist_file, remove_emptied_directory
+
+# Where host-local records the addresses it handed out, one directory per network.
+IPAM_DIR = "/var/lib/cni/networks"
+NETWORK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def conflist_path(conf_dir, network_name):
+    return os.path.join(conf_dir, "10-%s.conflist" % network_name)
+
+
+def _address(text):
+    """TEXT (an address, or address/prefix) as an IPv4Address, or None."""
+    try:
+        return ipaddress.IPv4Interface(str(text or "").strip()).ip
+    except ValueError:
+        return None
+
+
+def check_params(p):
+    """Pure check of the inputs' meaning (P: the module's parameters). Returns (errors,
+    normalised values {subnet, gateway, range_start, range_end, mtu}). Every error names
+    the role variable, what it holds and the fix."""
+    errors = []
+    if not NETWORK_NAME.match(p.get("network_name") or ""):
+        errors.append("podnet_cni_network_name=%r must be a CNI network name (letters, digits, "
+                      "_ . -, starting with a letter or digit; default podnet)" % (p.get("network_name"),))
+    if p.get("state") != "present":
+        return errors, None
+    if p.get("bridge") == "docker0":
+        errors.append("podnet_cni_bridge=docker0 is Docker's bridge, whose addresses Docker hands "
+                      "out itself: use podnet's cbr0 (with Docker attached to it if it runs too)")
+    try:
+        subnet = ipaddress.IPv4Network(str(p.get("subnet") or "").strip(), strict=True)
+        if "/" not in str(p.get("subnet")):
+            raise ValueError("no prefix")
+    except ValueError:
+        errors.append("podnet_cni_subnet=%r must be the node's pod subnet as network/prefix such as "
+                      "10.244.1.0/24 (the plan's pod_cidr)" % (p.get("subnet"),))
+        return errors, None
+    values = {"subnet": str(subnet)}
+    hosts = (subnet.network_address, subnet.broadcast_address) if subnet.prefixlen < 31 else ()
+
+    def inside(variable, text, what):
+        address = _address(text)
+        if address is None or address not in subnet or address in hosts:
+            errors.append("%s=%r must be %s, a host address inside podnet_cni_subnet=%s"
+                          % (variable, text, what, subnet))
+            return None
+        return address
+
+    gateway = inside("podnet_cni_gateway", p.get("gateway"), "the pods' gateway (the plan's gateway)")
+    values["gateway"] = str(gateway) if gateway else None
+    start = None
+    if p.get("range_start"):
+        start = inside("podnet_cni_range_start", p["range_start"], "\"\" or the first address host-local hands out")
+    elif gateway is not None:
+        start = gateway + 1
+        if start not in subnet or start in hosts:
+            errors.append("podnet_cni_gateway=%s leaves no address after it in podnet_cni_subnet=%s: "
+                          "set podnet_cni_range_start" % (gateway, subnet))
+            start = None
+    end = None
+    if p.get("range_end"):
+        end = inside("podnet_cni_range_end", p["range_end"], "\"\" or the last address host-local hands out")
+    if start is not None and end is not None and start > end:
+        errors.append("podnet_cni_range_start=%s is above podnet_cni_range_end=%s: host-local would "
+                      "have no address to hand out" % (start, end))
+    values["range_start"] = str(start) if start else None
+    values["range_end"] = str(end) if end else ""
+    mtu = p.get("mtu")
+    number = as_int(mtu)
+    if number is None or not 68 <= number <= 65535:
+        errors.append("podnet_cni_mtu=%r must be an integer between 68 and 65535 (the plan's mtu)" % (mtu,))
+    values["mtu"] = number
+    return errors, (None if errors else values)
+
+
+def conflist(p, values):
+    """The conflist as data (P: the module's parameters, VALUES: from check_params)."""
+    ipam_range = {"subnet": values["subnet"], "gateway": values["gateway"], "rangeStart": values["range_start"]}
+    if values["range_end"]:
+        ipam_range["rangeEnd"] = values["range_end"]
+    plugins = [{
+        "type": "bridge", "bridge": p["bridge"], "isGateway": True, "ipMasq": False,
+        "hairpinMode": True, "mtu": values["mtu"],
+        "ipam": {"type": "host-local", "ranges": [[ipam_range]], "routes": [{"dst": "0.0.0.0/0"}]},
+    }]
+    if p.get("portmap", True):
+        plugins.append({"type": "portmap", "capabilities": {"portMappings": True}})
+    return {"cniVersion": p["version"], "name": p["network_name"], "plugins": plugins}
+
+
+def render(data):
+    """JSON has no comments: the file is podnet's by its name. Deterministic bytes."""
+    return json.dumps(data, indent=2, sort_keys=True) + "\n"
+
+
+def remove_tree(module, path, actions):
+    """Remove host-local's allocation directory PATH (a tree of podnet's network only)."""
+    if not os.path.lexists(path):
+        return
+    actions.append("rm -r %s" % path)
+    if module.check_mode:
+        return
+    try:
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path)
+        else:
+            os.unlink(path)
+    except OSError as exc:
+        module.fail_json(msg="cannot remove %s: %s" % (path, exc), actions=actions)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            conf_dir=dict(type="path", default="/etc/cni/net.d"),
+            network_name=dict(type="str", default="podnet"),
+            version=dict(type="str", default="1.0.0"),
+            bridge=dict(type="str", default="cbr0"),
+            subnet=dict(type="str"),
+            gateway=dict(type="str"),
+            range_start=dict(type="str", default=""),
+            range_end=dict(type="str", default=""),
+            # Checked by check_params, whose message names the role variable.
+            mtu=dict(type="raw", default=1500),
+            portmap=dict(type="bool", default=True),
+            state=dict(type="str", default="present", choices=["present", "absent"]),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    errors, values = check_params(p)
+    if errors:
+        module.fail_json(msg="; ".join(errors), actions=[])
+    path = conflist_path(p["conf_dir"], p["network_name"])
+    actions, diffs = [], []
+    if p["state"] == "present":
+        persist_file(module, path, render(conflist(p, values)), actions, diffs)
+    else:
+        persist_file(module, path, None, actions, diffs)
+        allocations = os.path.join(IPAM_DIR, p["network_name"])
+        remove_tree(module, allocations, actions)
+        # The configuration and allocation directories (and their parents) go once nothing
+        # is left in them: another network's files keep them. In check mode what was
+        # removed above is still there.
+        gone = set([path, allocations])
+        for directory in (p["conf_dir"], os.path.dirname(p["conf_dir"]), IPAM_DIR, os.path.dirname(IPAM_DIR)):
+            remove_emptied_directory(module, directory, actions, gone)
+    finish(module, actions, diffs, path=path)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright: podnet contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Documentation of the podnet_plan_ledger action (the work is in action_plugins/)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: podnet_plan_ledger
+short_description: Locate, lock, read or write podnet's ledger file (controller only)
+description:
+  - The ledger keeps every node's pod subnet between runs. This action runs on the
+    controller only (an action plugin); nothing is sent to a managed host.
+  - "Location: O(path) when given; else one ledger per inventory source: C(<dir>/.podnet-ledger.yml)
+    for a directory source, C(<dir>/.podnet-ledger.<name>.yml) for a file source
+    C(<dir>/<name>.<ext>). With several sources the first is the fleet's own. A shared
+    C(.podnet-ledger.yml) next to a file source (written by an earlier podnet) stops the run
+    with the command that claims it."
+  - "Lock: an exclusive flock on C(<ledger>.lock), held by a helper process until the
+    ansible-playbook run that took it exits; a second run fails naming the holder."
+  - Without O(content) it reads the ledger; a missing file is an empty ledger; an unreadable
+    or malformed file stops the run naming the file. With O(content) it writes the ledger
+    atomically, only when it differs, honouring check mode and diff mode.
+options:
+  path:
+    description: The ledger file; null derives it from O(sources).
+    type: path
+  sources:
+    description: The run's inventory sources (C(ansible_inventory_sources)).
+    type: list
+    elements: str
+    default: []
+  content:
+    description: The ledger document to write (from the C(podnet_ledger) filter).
+    type: dict
+  lock:
+    description: Take the run's lock on the ledger first.
+    type: bool
+    default: true
+extends_documentation_fragment: [podnet.network.attributes]
+"""
+
+EXAMPLES = r"""
+- name: Plan | read the ledger
+  podnet_plan_ledger:
+    path: "{{ podnet_plan_ledger_path }}"
+    sources: "{{ ansible_inventory_sources }}"
+  register: __podnet_plan_ledger_read
+"""
+
+RETURN = r"""
+path:
+  description: The ledger file.
+  type: str
+  returned: always
+lock:
+  description: The lock file held for this run.
+  type: str
+  returned: when O(lock) is true
+ledger:
+  description: The parsed ledger ({} when it does not exist yet).
+  type: dict
+  returned: when reading
+"""

@@ -1,0 +1,426 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: podnet contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Converge podnet's routes (tagged with podnet's route protocol) in the main table, the
+files that persist them and their boot step: read -> pure plan -> apply."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: podnet_routes
+short_description: Converge the IPv4 routes tagged with podnet's route protocol, and their boot step
+description:
+  - The one task of the C(podnet_routes) role. One call converges all of a host's pod
+    routes, whatever the number of peers, writes the files that persist them and the boot
+    step that C(podnet.service) replays at boot.
+  - Checks the meaning of its input before it changes anything and fails with a message
+    naming the role variable (V(podnet_routes_routes), V(podnet_routes_protocol),
+    V(podnet_routes_vxlan_device)), the culprit and the fix.
+  - Reads the main table once with C(ip -json -Numeric -4 route show table main); the
+    routes whose protocol is O(protocol) are podnet's. Missing declared routes are added,
+    podnet routes whose gateway, device or onlink flag differ are replaced, podnet routes
+    that are not declared are deleted, unchanged ones are left alone.
+  - Routes of any other protocol are never touched. A declared destination already held
+    by a route of another protocol (same metric 0) is a conflict and fails the module
+    instead of overwriting it.
+  - Persists C(/etc/podnet/routes.batch) (C(ip -force -batch)), names the protocol
+    C(podnet) in C(/etc/iproute2/rt_protos.d/podnet.conf) (root:root 0644, written
+    atomically and only when their content differs), and writes the boot step
+    C(/etc/podnet/boot.d/40-routes.sh). The per-concern unit C(podnet-routes.service) of
+    older podnet versions is removed.
+  - O(state=absent) deletes every route of O(protocol) in the main table, both files and
+    the boot step.
+options:
+  routes:
+    description:
+      - The declared routes (the host view's C(routes)), each a dict with C(dest)
+        (destination CIDR, a peer's pod subnet), C(via) (gateway IPv4 address), C(dev)
+        and C(onlink).
+      - C(dev=underlay) (default) lets the kernel resolve the device from C(via) (a peer on
+        a connected underlay segment); C(dev=vxlan) sends it over O(vxlan_device) with
+        onlink.
+      - C(onlink) (default V(false)) is always set for C(vxlan) routes and invalid for
+        C(underlay) routes, which have no device to be onlink to.
+    type: list
+    elements: dict
+    default: []
+  vxlan_device:
+    description: The VXLAN device that C(vxlan) routes use.
+    type: str
+    default: flannel.1
+  protocol:
+    description:
+      - Route protocol number that marks podnet's routes, from 5 to 255 (default 191).
+      - 0-4 are the kernel's own (unspec, redirect, kernel, boot, static) and are
+        refused, as is any number the host's C(rt_protos) files name for another
+        protocol (bird 12, bgp 186, ...). Podnet deletes every route of its protocol
+        that it did not declare, so the number must be podnet's alone.
+    type: int
+    default: 191
+  state:
+    description:
+      - V(present) converges and persists the declared routes.
+      - V(absent) deletes every route of O(protocol) in the main table, the batch file,
+        the rt_protos.d name and the boot step.
+    type: str
+    choices: [present, absent]
+    default: present
+extends_documentation_fragment: [podnet.network.attributes]
+"""
+
+EXAMPLES = r"""
+- name: Routes | converge pod routes
+  podnet_routes:
+    protocol: 191
+    vxlan_device: flannel.1
+    routes:
+      - {dest: 10.244.2.0/24, via: 192.168.1.12, dev: underlay, onlink: false}
+      - {dest: 10.244.3.0/24, via: 10.244.3.0, dev: vxlan, onlink: true}
+
+- name: Routes | remove podnet's routes, files and boot step
+  podnet_routes:
+    protocol: 191
+    state: absent
+"""
+
+RETURN = r"""
+actions:
+  description:
+    - The ip commands run (or, in check mode, that would run), in order, followed by the
+      file changes (C(write PATH), C(rm PATH), C(mkdir -p ...)).
+  returned: always
+  type: list
+  elements: str
+  sample: ["ip route replace 10.244.3.0/24 via 10.244.3.0 dev flannel.1 onlink proto 191"]
+before:
+  description: Podnet's routes as found, keyed by destination.
+  returned: always
+  type: dict
+  sample: {"10.244.2.0/24": [{"via": "192.168.1.12", "dev": "eth0", "onlink": false, "metric": 0}]}
+summary:
+  description: Counts of routes added, replaced and deleted.
+  returned: always
+  type: dict
+  sample: {"add": 1, "replace": 0, "delete": 0}
+"""
+
+import glob
+import ipaddress
+import re
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.podnet.network.plugins.module_utils.podnet_host import (
+    CommandRunner,
+    boot_step,
+    finish,
+    live_diff,
+    managed_header,
+    persist_file,
+    read_text,
+    retire_unit,
+)
+
+ROUTES_BATCH = "/etc/podnet/routes.batch"
+PROTO_NAME = "podnet"
+PROTO_FILE = "/etc/iproute2/rt_protos.d/podnet.conf"
+# Where iproute2 names route protocols: /etc (Debian 12's iproute2 6.1) or /usr/share
+# (iproute2 6.5 and later), each with its rt_protos.d drop-ins.
+PROTO_FILES = ("/etc/iproute2/rt_protos", "/usr/share/iproute2/rt_protos")
+PROTO_DIRS = ("/etc/iproute2/rt_protos.d", "/usr/share/iproute2/rt_protos.d")
+BOOT_ORDER = 40
+BOOT_CONCERN = "routes"
+OLD_UNIT = "podnet-routes.service"
+LINK_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,15}$")
+
+# The kernel's own route protocols (linux/rtnetlink.h): values up to RTPROT_STATIC are
+# interpreted by the kernel or by `ip route` itself ("boot" is what `ip route add` sets
+# without proto, "static" what administrators use). Podnet deletes every route of its
+# protocol that it did not declare, so it may never claim one of these.
+KERNEL_PROTOCOLS = {0: "unspec", 1: "redirect", 2: "kernel", 3: "boot", 4: "static"}
+PROTOCOL_MIN, PROTOCOL_MAX = 5, 255
+
+
+# --- validation (pure) ---------------------------------------------------------------
+def parse_rt_protos(texts):
+    """{number: name} from the text of rt_protos files (``NUMBER NAME`` lines, # comments)."""
+    names = {}
+    for text in texts:
+        for line in (text or "").splitlines():
+            words = line.split("#", 1)[0].split()
+            if len(words) >= 2:
+                try:
+                    number = int(words[0], 0)
+                except ValueError:
+                    continue
+                names.setdefault(number, words[1])
+    return names
+
+
+def check_protocol(protocol, named=None):
+    """The error message for a route protocol podnet must not claim, or None.
+    NAMED maps numbers to the names the host's rt_protos files give them (podnet's own
+    file left out)."""
+    named = named or {}
+    if isinstance(protocol, bool) or not isinstance(protocol, int) or not PROTOCOL_MIN <= protocol <= PROTOCOL_MAX:
+        if isinstance(protocol, int) and protocol in KERNEL_PROTOCOLS:
+            return (
+                "podnet_routes_protocol=%d is the kernel's own route protocol %r (0-4 are "
+                "unspec, redirect, kernel, boot, static): podnet deletes every route of its "
+                "protocol it did not declare, so it would delete the host's own routes. Pick "
+                "a number from %d to %d that nothing else on the host uses (default 191)."
+                % (protocol, KERNEL_PROTOCOLS[protocol], PROTOCOL_MIN, PROTOCOL_MAX)
+            )
+        return (
+            "podnet_routes_protocol=%r is not a route protocol number: pick one from %d to %d "
+            "that nothing else on the host uses (default 191)." % (protocol, PROTOCOL_MIN, PROTOCOL_MAX)
+        )
+    name = named.get(protocol)
+    if name and name != PROTO_NAME:
+        return (
+            "podnet_routes_protocol=%d is route protocol %r on this host (iproute2's rt_protos): "
+            "podnet deletes every route of its protocol it did not declare, so it would delete "
+            "%s's routes. Pick a number from %d to %d that rt_protos does not name (default 191)."
+            % (protocol, name, name, PROTOCOL_MIN, PROTOCOL_MAX)
+        )
+    return None
+
+
+def norm_dst(dst):
+    if dst == "default":
+        return "0.0.0.0/0"
+    return str(ipaddress.IPv4Network(dst, strict=True))
+
+
+def check_wanted(state, routes, vxlan_device):
+    """Check the declared routes and normalise them (pure). Returns (want, error): WANT
+    maps destinations to {via, dev (None: underlay), onlink} in declared order (empty
+    when state is absent); ERROR names the role variable, the culprit and the fix."""
+    want = {}
+    if state != "present":
+        return want, None
+    if not isinstance(routes, list):
+        return None, "podnet_routes_routes=%r is not a list of routes: give the host view's routes." % (routes,)
+    uses_vxlan = any(isinstance(r, dict) and r.get("dev") == "vxlan" for r in routes)
+    if uses_vxlan and not (isinstance(vxlan_device, str) and LINK_NAME_RE.match(vxlan_device)):
+        return None, (
+            "podnet_routes_vxlan_device=%r is not a valid link name: set it to the VXLAN device "
+            "name given to podnet_vxlan (the plan's network.vxlan.device, default flannel.1)."
+            % (vxlan_device,)
+        )
+    for i, route in enumerate(routes):
+        if not isinstance(route, dict) or not route.get("dest") or not route.get("via"):
+            return None, (
+                "podnet_routes_routes[%d]=%r is not {\"dest\": CIDR, \"via\": IPv4, \"dev\": "
+                "\"underlay\" or \"vxlan\", \"onlink\": bool}: fix that entry (the host view's "
+                "routes)." % (i, route)
+            )
+        try:
+            dest = norm_dst(str(route["dest"]).strip())
+        except ValueError as exc:
+            return None, (
+                "podnet_routes_routes[%d].dest=%r is not an IPv4 network (%s): give the peer's "
+                "pod subnet, e.g. 10.244.2.0/24." % (i, route["dest"], exc)
+            )
+        try:
+            via = str(ipaddress.IPv4Address(str(route["via"]).strip()))
+        except ValueError:
+            return None, (
+                "podnet_routes_routes[%d].via=%r (%s) is not an IPv4 address: give the peer's "
+                "underlay address (underlay) or VTEP address (vxlan)." % (i, route["via"], dest)
+            )
+        dev = route.get("dev", "underlay")
+        if dev not in ("underlay", "vxlan"):
+            return None, (
+                "podnet_routes_routes[%d].dev=%r (%s) must be underlay (the kernel resolves the "
+                "device from via) or vxlan (over podnet_routes_vxlan_device)." % (i, dev, dest)
+            )
+        onlink = route.get("onlink", False)
+        if not isinstance(onlink, bool):
+            return None, "podnet_routes_routes[%d].onlink=%r (%s) must be true or false." % (i, onlink, dest)
+        if onlink and dev != "vxlan":
+            return None, (
+                "podnet_routes_routes[%d] (%s): onlink needs a device; an underlay route lets the "
+                "kernel resolve its device from via, so set onlink false or dev vxlan." % (i, dest)
+            )
+        if dest in want:
+            return None, (
+                "podnet_routes_routes declares destination %s twice (entry %d): one route per "
+                "peer pod subnet; remove the duplicate." % (dest, i)
+            )
+        vxlan = dev == "vxlan"
+        want[dest] = dict(via=via, dev=vxlan_device if vxlan else None, onlink=vxlan or onlink)
+    return want, None
+
+
+# --- the plan (pure) -----------------------------------------------------------------
+def parse_routes(live, protocol):
+    """Split ``ip -json -Numeric -4 route show table main`` into podnet's routes
+    ({dest: [{via, dev, onlink, metric, type}]}) and other protocols' routes at metric 0
+    ({dest: [route]})."""
+    ours, others = {}, {}
+    for route in live or []:
+        dest = norm_dst(route["dst"])
+        entry = dict(
+            via=route.get("gateway"),
+            dev=route.get("dev"),
+            onlink="onlink" in route.get("flags", []),
+            metric=route.get("metric", 0),
+            type=route.get("type", "unicast"),
+        )
+        if str(route.get("protocol")) == str(protocol):
+            ours.setdefault(dest, []).append(entry)
+        elif entry["metric"] == 0:
+            others.setdefault(dest, []).append(route)
+    return ours, others
+
+
+def batch_content(protocol, want):
+    """The boot-time batch file for the declared routes (declared order)."""
+    text = managed_header("podnet_routes") + (
+        "# Applied at boot by podnet.service (step 40-routes) with `ip -force -batch`. Every\n"
+        "# route carries protocol %d (podnet), by number so it works without rt_protos.d.\n" % protocol
+    )
+    for dest, w in want.items():
+        text += "route replace %s via %s%s proto %d\n" % (
+            dest, w["via"], " dev %s onlink" % w["dev"] if w["dev"] else "", protocol
+        )
+    return text
+
+
+def proto_name_content(protocol):
+    """/etc/iproute2/rt_protos.d/podnet.conf: `ip route show proto podnet` works."""
+    return managed_header("podnet_routes") + (
+        "# Route protocol that tags podnet's routes (`ip route show proto podnet`).\n"
+        "%d %s\n" % (protocol, PROTO_NAME)
+    )
+
+
+def boot_script():
+    return (
+        "# Replayed by podnet.service at boot, after the bridge and the VXLAN device exist.\n"
+        "ip -force -batch %s\n" % ROUTES_BATCH
+    )
+
+
+def plan(live, want, protocol, state="present"):
+    """From LIVE routes (``ip -json -Numeric -4 route show table main``) and WANT
+    (check_wanted) to the ordered ip commands, the files ({path: content or None}), the
+    boot step script (or None), and what the run reports. Pure: no host, no Ansible."""
+    ours, others = parse_routes(live, protocol)
+    proto = str(protocol)
+    summary = dict(add=0, replace=0, delete=0)
+    before = dict(
+        (d, [dict((k, v) for k, v in e.items() if k != "type") for e in entries])
+        for d, entries in sorted(ours.items())
+    )
+    result = dict(error=None, conflicts={}, commands=[], files={}, boot=None, summary=summary,
+                  before=before, after=None)
+    conflicts = sorted(d for d in want if d in others)
+    if conflicts:
+        result["conflicts"] = dict((d, others[d]) for d in conflicts)
+        result["error"] = (
+            "podnet_routes_routes collide with routes podnet does not own (another protocol at "
+            "metric 0): %s; remove those routes or fix the plan, podnet will not overwrite "
+            "them" % ", ".join(conflicts)
+        )
+        return result
+
+    def spec(dest, w):
+        args = [dest, "via", w["via"]]
+        if w["dev"]:
+            args += ["dev", w["dev"]]
+        if w["onlink"]:
+            args.append("onlink")
+        return args + ["proto", proto]
+
+    cmds = result["commands"]
+    # Deletions first: undeclared podnet routes, and podnet duplicates of a declared
+    # destination at another metric (the declared one lives at metric 0).
+    for dest in sorted(ours, key=ipaddress.IPv4Network):
+        for entry in ours[dest]:
+            if dest in want and entry["metric"] == 0:
+                continue
+            args = ["ip", "route", "del", dest, "proto", proto, "table", "main", "metric", str(entry["metric"])]
+            if entry["type"] != "unicast":
+                args[3:3] = [entry["type"]]
+            summary["delete"] += 1
+            cmds.append(args)
+
+    for dest in sorted(want, key=ipaddress.IPv4Network):
+        w = want[dest]
+        live0 = [e for e in ours.get(dest, []) if e["metric"] == 0]
+        if live0:
+            e = live0[0]
+            if (e["type"] == "unicast" and e["via"] == w["via"] and e["onlink"] == w["onlink"]
+                    and (w["dev"] is None or e["dev"] == w["dev"])):
+                continue
+            summary["replace"] += 1
+            cmds.append(["ip", "route", "replace"] + spec(dest, w))
+        else:
+            summary["add"] += 1
+            cmds.append(["ip", "route", "add"] + spec(dest, w))
+
+    result["after"] = dict(
+        (d, [dict(via=w["via"], dev=w["dev"] or "(underlay)", onlink=w["onlink"], metric=0)])
+        for d, w in sorted(want.items())
+    )
+    present = state == "present"
+    result["files"] = {
+        ROUTES_BATCH: batch_content(protocol, want) if present else None,
+        PROTO_FILE: proto_name_content(protocol) if present else None,
+    }
+    result["boot"] = boot_script() if present else None
+    return result
+
+
+# --- apply ---------------------------------------------------------------------------
+def read_named_protocols(module):
+    """{number: name} the host's rt_protos files give, podnet's own file left out."""
+    paths = list(PROTO_FILES)
+    for directory in PROTO_DIRS:
+        paths += sorted(p for p in glob.glob(directory + "/*.conf") if p != PROTO_FILE)
+    return parse_rt_protos(read_text(module, path) for path in paths)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            routes=dict(type="list", elements="dict", default=[]),
+            vxlan_device=dict(type="str", default="flannel.1"),
+            protocol=dict(type="int", default=191),
+            state=dict(type="str", default="present", choices=["present", "absent"]),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    protocol = p["protocol"]
+    error = check_protocol(protocol, read_named_protocols(module))
+    want, error = (None, error) if error else check_wanted(p["state"], p["routes"], p["vxlan_device"])
+    if error:
+        module.fail_json(msg=error, actions=[])
+
+    runner = CommandRunner(module)
+    live = runner.read("ip", ["-Numeric", "-4", "route", "show", "table", "main"], "-json")
+    result = plan(live, want, protocol, p["state"])
+    if result["error"]:
+        module.fail_json(msg=result["error"], conflicts=result["conflicts"], actions=[])
+
+    diffs = []
+    for command in result["commands"]:
+        runner.change(command[0], command[1:])
+    if runner.actions:
+        live_diff(diffs, "podnet routes", result["before"], result["after"])
+    for path in (ROUTES_BATCH, PROTO_FILE):
+        persist_file(module, path, result["files"][path], runner.actions, diffs)
+    boot_step(module, BOOT_ORDER, BOOT_CONCERN, result["boot"], runner.actions, diffs)
+    retire_unit(module, OLD_UNIT, runner.actions, diffs)
+    finish(module, runner.actions, diffs, before=result["before"], summary=result["summary"])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""podnet's planner: pure functions on netaddr, JSON in and out, nothing from Ansible.
+
+Installed into the controller's Python by ``scripts/setup.sh`` (editable); imported by
+the thin filter entries in ``filter_plugins/``, by the tests and by the benchmarks.
+Every error is a ``PlanError`` whose message names the culprit and the fix.
+
+Names are imported from their module on first use (PEP 562): Ansible loads every filter
+file in each forked worker that templates any filter, once per host and task, so
+``from podnet_planner import host_view`` must cost only the module that holds it.
+"""
+
+import importlib
+
+# name -> the module of this package that defines it
+_EXPORTS = {
+    "PlanError": "errors",
+    "flannel_config": "flannel", "flannel_leases": "flannel", "flannel_leases_parse": "flannel",
+    "host_view": "host_view",
+    "allocation_table": "inventory", "inventory_nodes": "inventory", "reported_subnets": "inventory",
+    "wireguard_nodes": "inventory",
+    "forget_list": "ledger", "ledger": "ledger", "ledger_inputs": "ledger", "ledger_network": "ledger",
+    "mark_reset": "ledger", "merge_nodes": "ledger", "released_nodes": "ledger",
+    "plan": "plan", "preflight": "plan",
+    "preview": "preview",
+    "registry_keys": "registry", "registry_pins": "registry", "registry_read": "registry",
+    "report_document": "report", "report_html": "report", "verify_report": "report",
+    "runtime_ranges": "runtimes",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError("module 'podnet_planner' has no attribute %r" % name)
+    value = getattr(importlib.import_module("." + module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)

@@ -1,0 +1,120 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""``plan(nodes, network)``: the one contract every role reads."""
+
+from .allocate import allocate_nodes, allocate_zones
+from .ipv4 import cidr, ntoa
+from .segments import check_host_gw, tunnel_peer_counts
+from .errors import PlanError
+from .ipv4 import fast_cidr
+from .validate import (VXLAN_OVERHEAD, WIREGUARD_OVERHEAD, Node, uses_wireguard, validate_network,
+                       validate_nodes)
+
+
+def vtep_mac(subnet):
+    """Locally administered unicast MAC from the subnet: 0a:58 + its 4 bytes."""
+    return "0a:58:%02x:%02x:%02x:%02x" % (
+        subnet >> 24, (subnet >> 16) & 255, (subnet >> 8) & 255, subnet & 255)
+
+
+def _check_zone_backends(net, by_zone):
+    """A zone_backends entry for a zone without nodes is a typo or a leftover."""
+    for zone in sorted(net.zone_backends):
+        if zone not in by_zone:
+            raise PlanError("network.zone_backends[%s]: no node is in zone %r (zones with nodes: %s); "
+                            "fix the zone name or remove the entry" % (
+                                zone, zone, ", ".join(sorted(by_zone)) or "none"))
+
+
+def _allocate(net, records):
+    """Group, check and allocate: ({zone: [Node]}, {zone: block}, {host: subnet}).
+
+    Released-pending nodes (``network.released``) take part in the allocation as
+    pinned holders, so no newcomer is ever given their subnet, but they are not
+    nodes of the plan: no peer routes to them.
+    """
+    by_zone = {}
+    for node in records:  # sorted by hostname, so members lists are too
+        by_zone.setdefault(node.zone, []).append(node)
+    _check_zone_backends(net, by_zone)
+    holders = {zone: list(members) for zone, members in by_zone.items()}
+    for host, spec in net.released.items():
+        holders.setdefault(spec["zone"], []).append(
+            Node(host, spec["zone"], None, None, fast_cidr(spec["pod_cidr"])[0]))
+    for members in holders.values():
+        members.sort(key=lambda node: node.name)
+    blocks = allocate_zones(net, holders)
+    subnets = allocate_nodes(net, holders, blocks)
+    return by_zone, blocks, subnets
+
+
+def preflight(nodes, network):
+    """Everything ``plan`` checks that can be checked before any host is asked.
+
+    ``nodes`` may lack addresses (hosts not described by the inventory or the
+    ledger); all else -- network, zones, pins, held subnets, capacity -- is
+    validated and allocated exactly as ``plan`` does.  Returns ``{"ask":
+    [hosts whose address or underlay prefix only the host itself can tell],
+    "network": the normalised network, as ``plan`` gives it, "wireguard": whether some
+    pair may use wireguard (the nodes then make their keys in the facts step)}`` -- known
+    before any host is asked: the registry and its member, the VXLAN settings, the zone
+    blocks.
+    """
+    net = validate_network(network)
+    records = validate_nodes(nodes, net, partial=True)
+    _, blocks, _ = _allocate(net, records)
+    ask = [node.name for node in records if node.address is None or node.prefix is None]
+    # Segment checks on the nodes fully described already; the rest after the facts step.
+    known = [node for node in records if node.prefix is not None]
+    known_by_zone = {}
+    for node in known:
+        known_by_zone.setdefault(node.zone, []).append(node)
+    check_host_gw(net, known, known_by_zone)
+    zones = {zone: {"block": cidr(blocks[zone], net.zone_len)} for zone in sorted(blocks)}
+    return {"ask": ask, "network": net.as_dict(zones), "wireguard": uses_wireguard(net)}
+
+
+def plan(nodes, network):
+    """Validate, allocate and describe every node; pure, JSON in and out, O(n).
+
+    Returns ``{"network": normalised network (with "zones" = the allocated
+    blocks, so feeding it back in reproduces the plan; "registry" and
+    "registry_member", the etcd member, None in ledger mode), "zones": {zone:
+    {"block"}}, "nodes": {host: {"zone", "address", "prefix", "pod_cidr",
+    "gateway", "vtep_ip", "vtep_mac", "mtu", "wireguard_key" (the node's WireGuard public
+    key, only when known)}}}``; keys are sorted.
+    """
+    net = validate_network(network)
+    records = validate_nodes(nodes, net)
+    by_zone, blocks, subnets = _allocate(net, records)
+    check_host_gw(net, records, by_zone)
+    tunnel_peers = tunnel_peer_counts(net, records, by_zone)
+
+    node_len = net.node_len
+    mtu_plain = net.underlay_mtu
+    mtu_vxlan = net.underlay_mtu - VXLAN_OVERHEAD
+    mtu_wireguard = net.underlay_mtu - WIREGUARD_OVERHEAD
+    out_nodes = {}
+    for node in records:
+        subnet = subnets[node.name]
+        vxlan_peers, wireguard_peers = tunnel_peers[node.name]
+        # Pods get the MTU of the narrowest path they may take.
+        mtu = mtu_wireguard if wireguard_peers else mtu_vxlan if vxlan_peers else mtu_plain
+        out_nodes[node.name] = {
+            "zone": node.zone,
+            "address": ntoa(node.address),
+            "prefix": node.prefix,
+            "pod_cidr": cidr(subnet, node_len),
+            "gateway": ntoa(subnet + 1),
+            "vtep_ip": ntoa(subnet),
+            "vtep_mac": vtep_mac(subnet),
+            "mtu": mtu,
+        }
+        if node.wg_key is not None:
+            out_nodes[node.name]["wireguard_key"] = node.wg_key
+    zones = {zone: {"block": cidr(blocks[zone], net.zone_len)} for zone in sorted(blocks)}
+    return {
+        "network": net.as_dict({zone: dict(spec) for zone, spec in zones.items()}),
+        "zones": zones,
+        "nodes": out_nodes,
+    }

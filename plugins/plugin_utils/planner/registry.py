@@ -1,0 +1,85 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Between podnet's plan and its etcd registry (flannel's schema + podnet's ledger).
+
+The registry holds, under one prefix (flannel's default ``/coreos.com/network``):
+
+- ``<prefix>/config``: flannel's network config;
+- ``<prefix>/subnets/<a.b.c.d>-<len>``: one lease per host, without TTL;
+- ``<prefix>/podnet/ledger``: podnet's ledger document (zones, hostnames), which
+  flanneld never reads (it only looks at ``config`` and ``subnets/``).
+"""
+
+import json
+
+from .errors import PlanError
+from .flannel import DEFAULT_PREFIX, flannel_config, flannel_leases, flannel_leases_parse
+from .ledger import ledger
+
+LEDGER_KEY = "podnet/ledger"
+
+
+def _prefix(prefix):
+    if not isinstance(prefix, str) or not prefix.startswith("/"):
+        raise PlanError("podnet registry prefix %r must be an absolute etcd key prefix such as %r"
+                        % (prefix, DEFAULT_PREFIX))
+    return prefix.rstrip("/")
+
+
+def registry_keys(plan, prefix=DEFAULT_PREFIX):
+    """Every key podnet writes for ``plan``, with its value (keys sorted)."""
+    prefix = _prefix(prefix)
+    keys = dict(flannel_leases(plan, prefix))
+    keys["%s/config" % prefix] = flannel_config(plan)
+    keys["%s/%s" % (prefix, LEDGER_KEY)] = ledger(plan)
+    return dict(sorted(keys.items()))
+
+
+def _value(raw, key):
+    value = raw.get("value") if isinstance(raw, dict) and "value" in raw else raw
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            raise PlanError("podnet registry: %s does not hold JSON: %r" % (key, value)) from None
+    return value
+
+
+def registry_read(kvs, prefix=DEFAULT_PREFIX):
+    """``{"ledger": document or {}, "leases": {PublicIP: pod_cidr}}`` from a registry read.
+
+    ``kvs`` is what was read under the prefix, ``{key: {value, lease}}`` or ``{key: value}``.
+    Without podnet's own document the ledger is built from flannel's config, so the
+    network is never renumbered under a stock flanneld.
+    """
+    prefix = _prefix(prefix)
+    kvs = kvs or {}
+    if not isinstance(kvs, dict):
+        raise PlanError("registry read: expected {key: value}, got %r" % type(kvs).__name__)
+    subnets = {key: _value(raw, key) for key, raw in kvs.items() if key.startswith(prefix + "/subnets/")}
+    leases = flannel_leases_parse(subnets, prefix)
+    ledger_key, config_key = "%s/%s" % (prefix, LEDGER_KEY), "%s/config" % prefix
+    document = _value(kvs[ledger_key], ledger_key) if ledger_key in kvs else {}
+    if not document and config_key in kvs:
+        # flannel's config without podnet's document: still never renumber the network.
+        config = _value(kvs[config_key], config_key) or {}
+        document = {"podnet_ledger": 1, "cluster_cidr": config.get("Network"),
+                    "node_prefix": config.get("SubnetLen"), "zones": {}, "nodes": {}}
+    elif not document and leases:
+        raise PlanError("registry read: %s holds leases but no config; restore %s or "
+                        "delete the leases" % (prefix, config_key))
+    return {"ledger": document, "leases": leases}
+
+
+def registry_pins(nodes, leases):
+    """``nodes`` with ``pod_cidr`` taken from a lease for its address where it has none."""
+    if not isinstance(nodes, dict) or not isinstance(leases or {}, dict):
+        raise PlanError("registry pins: expected nodes and {PublicIP: pod_cidr}")
+    leases = leases or {}
+    result = {}
+    for host, node in nodes.items():
+        node = dict(node)
+        if not node.get("pod_cidr") and node.get("address") in leases:
+            node["pod_cidr"] = leases[node["address"]]
+        result[host] = node
+    return result

@@ -1,0 +1,203 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""playbooks/verify.yml's probe results as a verdict, a matrix, a document and a page."""
+
+import html
+
+# The matrix's label of each backend (the lab prints it, the page draws it).
+BACKEND_LABELS = {"host-gw": "hg", "vxlan": "vx", "wireguard": "wg"}
+
+
+def verify_report(results, plan, probe_addresses) -> dict:
+    """Judge the probes: ``{failures, lines (the matrix), pairs}`` (filter podnet_verify_report)."""
+    hosts = sorted(plan["nodes"])
+    failures = []
+    pairs = []
+    width = max(len(h) for h in hosts)
+    lines = [" " * width + "  " + "  ".join(h.ljust(width) for h in hosts)]
+    for src in hosts:
+        cells = []
+        for dst in hosts:
+            if src == dst:
+                cells.append("-".ljust(width))
+                continue
+            result = (results.get(src) or {}).get(dst)
+            pair = {"src": src, "dst": dst, "ok": False, "backend": None, "ms": None, "error": None}
+            if result is None:
+                pair["error"] = "not probed (host unreachable?)"
+                cells.append("??".ljust(width))
+            elif not result.get("ok"):
+                pair.update(backend=result.get("backend"), error=str(result.get("error")))
+                cells.append("FAIL".ljust(width))
+            elif result.get("source_seen") != probe_addresses.get(src):
+                pair.update(backend=result.get("backend"),
+                            error=f"source rewritten to {result['source_seen']} (expected "
+                                  f"{probe_addresses.get(src)}): pod traffic is NATed")
+                cells.append("NAT".ljust(width))
+            else:
+                pair.update(ok=True, backend=result.get("backend"), ms=result.get("ms"))
+                label = BACKEND_LABELS.get(result.get("backend"), "ok")
+                cells.append(f"{label} {result.get('ms', '')}ms".ljust(width))
+            if pair["error"]:
+                failures.append(f"{src} -> {dst}: {pair['error']}")
+            pairs.append(pair)
+        lines.append(src.ljust(width) + "  " + "  ".join(cells))
+    return {"failures": failures, "lines": lines, "pairs": pairs}
+
+
+PATH_COLOURS = {"host-gw": "#2a9d8f", "vxlan": "#3a6ea5", "wireguard": "#8e44ad"}
+FAIL_COLOUR = "#d62828"
+
+
+def report_document(report, plan, generated, ledger="", bridges=None) -> dict:
+    """The fleet report for machines: the same data index.html draws."""
+    bridges = bridges or {}
+    network = plan["network"]
+    nodes = []
+    for host in sorted(plan["nodes"]):
+        node = plan["nodes"][host]
+        devices = [bridges.get(host) or "cbr0"]
+        if node["mtu"] < network["underlay_mtu"]:  # the MTU drops only for VXLAN peers
+            devices.append(network["vxlan"]["device"])
+        nodes.append({"host": host, "zone": node["zone"], "address": node["address"],
+                      "pod_cidr": node["pod_cidr"], "mtu": node["mtu"], "devices": devices})
+    zones = [{"zone": zone, "block": plan["zones"][zone]["block"],
+              "nodes": [n["host"] for n in nodes if n["zone"] == zone]}
+             for zone in sorted(plan["zones"])]
+    pairs = list(report.get("pairs") or [])
+    failed = [p for p in pairs if not p["ok"]]
+    return {
+        "generated": str(generated), "ledger": str(ledger or ""),
+        "cluster_cidr": network["cluster_cidr"], "zones": zones, "nodes": nodes, "pairs": pairs,
+        "summary": {"nodes": len(nodes), "pairs": len(pairs), "failed": len(failed),
+                    "ok": not failed},
+    }
+
+
+def _layout(document):
+    """Zones as columns, nodes stacked in them: {host: (x, y)} box origins and the size."""
+    box_w, box_h, gap, pad, head = 210, 74, 26, 24, 46
+    positions, zone_boxes = {}, []
+    x = pad
+    tallest = 0
+    for zone in document["zones"]:
+        height = head + len(zone["nodes"]) * (box_h + gap) + pad
+        zone_boxes.append((zone, x, pad, box_w + 2 * pad, height))
+        for index, host in enumerate(zone["nodes"]):
+            positions[host] = (x + pad, pad + head + index * (box_h + gap))
+        tallest = max(tallest, height)
+        x += box_w + 2 * pad + 90  # room between zones for the edges
+    return positions, zone_boxes, (box_w, box_h), (max(x - 90 + pad, 300), tallest + 2 * pad)
+
+
+def _edges(document):
+    """One edge per unordered pair: its path, and the errors of either direction."""
+    edges = {}
+    for pair in document["pairs"]:
+        key = tuple(sorted((pair["src"], pair["dst"])))
+        edge = edges.setdefault(key, {"backend": None, "errors": []})
+        edge["backend"] = edge["backend"] or pair.get("backend")
+        if not pair["ok"]:
+            edge["errors"].append("%s -> %s: %s" % (pair["src"], pair["dst"], pair.get("error")))
+    return edges
+
+
+def _svg(document):
+    positions, zone_boxes, (box_w, box_h), (width, height) = _layout(document)
+    out = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" '
+           'role="img" aria-label="podnet fleet topology">' % (width, height, width, height)]
+    for zone, x, y, w, h in zone_boxes:
+        out.append('<g class="zone" data-zone="%s"><rect x="%d" y="%d" width="%d" height="%d" rx="14" '
+                   'fill="#f4f1ea" stroke="#9c8f7a"/><text x="%d" y="%d" font-size="15" '
+                   'font-weight="bold">zone %s</text><text x="%d" y="%d" font-size="12" '
+                   'fill="#555">%s</text></g>' % (
+                       html.escape(zone["zone"]), x, y, w, h, x + 14, y + 22,
+                       html.escape(zone["zone"]), x + 14, y + 38, html.escape(zone["block"])))
+    for (a, b), edge in sorted(_edges(document).items()):
+        if a not in positions or b not in positions:
+            continue
+        (ax, ay), (bx, by) = positions[a], positions[b]
+        ay, by = ay + box_h / 2, by + box_h / 2
+        if ax == bx:  # same zone column: an arc on the left of the boxes
+            bend = ax - 18 - abs(by - ay) / 6
+            d = "M %d %d Q %d %d %d %d" % (ax, ay, bend, (ay + by) / 2, bx, by)
+        else:
+            if ax > bx:
+                (ax, ay), (bx, by) = (bx, by), (ax, ay)
+            d = "M %d %d L %d %d" % (ax + box_w, ay, bx, by)
+        failed = bool(edge["errors"])
+        colour = FAIL_COLOUR if failed else PATH_COLOURS.get(edge["backend"], "#777")
+        title = "; ".join(edge["errors"]) if failed else "%s <-> %s: %s" % (a, b, edge["backend"])
+        out.append('<path class="edge %s%s" data-a="%s" data-b="%s" d="%s" fill="none" stroke="%s" '
+                   'stroke-width="%s"%s><title>%s</title></path>' % (
+                       html.escape(str(edge["backend"])), " fail" if failed else "", html.escape(a),
+                       html.escape(b), d, colour, 4 if failed else 2,
+                       ' stroke-dasharray="8 5"' if failed else "", html.escape(title)))
+    for node in document["nodes"]:
+        x, y = positions[node["host"]]
+        out.append('<g class="node" data-host="%s"><rect x="%d" y="%d" width="%d" height="%d" rx="8" '
+                   'fill="#fff" stroke="#333"/><text x="%d" y="%d" font-size="14" '
+                   'font-weight="bold">%s</text><text x="%d" y="%d" font-size="12">%s</text>'
+                   '<text x="%d" y="%d" font-size="12">pods %s</text><text x="%d" y="%d" '
+                   'font-size="11" fill="#555">MTU %s · %s</text></g>' % (
+                       html.escape(node["host"]), x, y, box_w, box_h, x + 10, y + 18,
+                       html.escape(node["host"]), x + 10, y + 34, html.escape(node["address"]),
+                       x + 10, y + 50, html.escape(node["pod_cidr"]), x + 10, y + 66, node["mtu"],
+                       html.escape(" ".join(node["devices"]))))
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _matrix(document):
+    hosts = [n["host"] for n in document["nodes"]]
+    cells = {(p["src"], p["dst"]): p for p in document["pairs"]}
+    rows = ["<tr><th>from \\ to</th>%s</tr>" % "".join("<th>%s</th>" % html.escape(h) for h in hosts)]
+    for src in hosts:
+        row = ["<th>%s</th>" % html.escape(src)]
+        for dst in hosts:
+            pair = cells.get((src, dst))
+            if src == dst:
+                row.append('<td class="self">-</td>')
+            elif pair is None:
+                row.append('<td class="fail" title="not probed">??</td>')
+            elif not pair["ok"]:
+                row.append('<td class="fail" title="%s">FAIL</td>' % html.escape(str(pair["error"])))
+            else:
+                row.append('<td class="ok %s">%s %s ms</td>' % (
+                    html.escape(str(pair["backend"])), BACKEND_LABELS.get(pair["backend"], "ok"), pair["ms"]))
+        rows.append("<tr>%s</tr>" % "".join(row))
+    return "<table class=\"matrix\">%s</table>" % "".join(rows)
+
+
+def report_html(document) -> str:
+    """One self-contained page: inline SVG and CSS, no script, nothing fetched."""
+    summary = document["summary"]
+    verdict = ("all %d nodes reach each other, no NAT" % summary["nodes"] if summary["ok"]
+               else "%d of %d pairs FAILED" % (summary["failed"], summary["pairs"]))
+    failures = "".join("<li>%s -&gt; %s: %s</li>" % (html.escape(p["src"]), html.escape(p["dst"]),
+                                                    html.escape(str(p["error"])))
+                       for p in document["pairs"] if not p["ok"])
+    present = {p.get("backend") for p in document["pairs"]}
+    legend = " ".join('<span style="color:%s">&#9472;&#9472; %s</span>' % (colour, name)
+                      for name, colour in PATH_COLOURS.items() if name in present)
+    return "\n".join([
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8"><title>podnet fleet report</title>',
+        "<style>body{font-family:sans-serif;margin:24px;color:#222}"
+        ".verdict{font-size:18px;font-weight:bold}.verdict.bad{color:%s}.verdict.good{color:#2a7d2a}"
+        "table.matrix{border-collapse:collapse;margin-top:12px}table.matrix td,table.matrix th"
+        "{border:1px solid #bbb;padding:4px 8px;font-size:12px}td.fail{background:#f8d0d0;"
+        "color:%s;font-weight:bold}td.self{color:#aaa}.meta{color:#555;font-size:12px}</style>"
+        "</head><body>" % (FAIL_COLOUR, FAIL_COLOUR),
+        "<h1>podnet fleet</h1>",
+        '<p class="verdict %s">%s</p>' % ("good" if summary["ok"] else "bad", html.escape(verdict)),
+        '<p class="meta">cluster %s · made %s · ledger %s</p>' % (
+            html.escape(document["cluster_cidr"]), html.escape(document["generated"]),
+            html.escape(document["ledger"] or "etcd registry")),
+        '<p class="meta">paths: %s <span style="color:%s">- - failed</span></p>' % (legend, FAIL_COLOUR),
+        _svg(document),
+        ("<h2>Failed pairs</h2><ul class=\"failures\">%s</ul>" % failures) if failures else "",
+        "<h2>Pairs (connect time from pod to pod)</h2>",
+        _matrix(document),
+        "</body></html>",
+    ])
