@@ -155,7 +155,7 @@ def main() -> None:
     rows = []
     try:
         per_zone = args.nodes // 2 + 1  # one spare per zone, to add later
-        seconds, _ = playbook(["playbooks/lab/up.yml", "-e", "podnet_lab_name=fb",
+        seconds, dummy = playbook(["playbooks/lab/up.yml", "-e", "podnet_lab_name=fb",
                                "-e", f"podnet_lab_nodes_per_zone={per_zone}"])
         print(f"fleet bench: lab of {args.nodes} nodes (+2 spares) up in {seconds:.0f} s", flush=True)
         inventory, spares = hold_back(yaml.safe_load(HOSTS_FILE.read_text()))

@@ -41,7 +41,7 @@ def best_time(func, *args, repeat=5):
     """
     best = best_cpu = None
     result = None
-    for _ in range(repeat):
+    for dummy in range(repeat):
         gc.collect()
         start, start_cpu = time.perf_counter(), time.process_time()
         result = func(*args)
@@ -55,7 +55,7 @@ def peak_mb(func, *args):
     gc.collect()
     tracemalloc.start()
     func(*args)
-    _, peak = tracemalloc.get_traced_memory()
+    dummy, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     return peak / 2 ** 20
 
@@ -72,7 +72,7 @@ def main():
     seconds, cpu, result = best_time(plan, nodes, NETWORK)
     memory = peak_mb(plan, nodes, NETWORK)
     pinned_nodes, pinned_network = pinned(result)
-    pinned_seconds, pinned_cpu, _ = best_time(plan, pinned_nodes, pinned_network)
+    pinned_seconds, pinned_cpu, dummy = best_time(plan, pinned_nodes, pinned_network)
     view_seconds, view_cpu, view = best_time(host_view, result, "node-05000", repeat=15)
     view_memory = peak_mb(host_view, result, "node-05000")
     vxlan_peers = len(view["fdb"])
@@ -89,9 +89,9 @@ def main():
     for count in (100, 1000, 10000):
         zones = max(1, count // 100)
         sample = fleet(count, zones)
-        secs, _, res = best_time(plan, sample, NETWORK)
+        secs, dummy, res = best_time(plan, sample, NETWORK)
         mem = peak_mb(plan, sample, NETWORK)
-        vsecs, _, _ = best_time(host_view, res, sorted(res["nodes"])[count // 2], repeat=15)
+        vsecs, dummy, dummy = best_time(host_view, res, sorted(res["nodes"])[count // 2], repeat=15)
         print("%8d %6d %12.4f %14.1f %14.1f %12.2f" % (count, zones, secs, secs / count * 1e6, mem,
                                                         vsecs * 1000))
     print()

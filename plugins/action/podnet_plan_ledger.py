@@ -218,4 +218,3 @@ class ActionModule(ActionBase):
             result["diff"] = {"before": before, "after": after,
                               "before_header": path, "after_header": path}
         return result
-

@@ -17,12 +17,14 @@ class ModuleDocFragment:
     DOCUMENTATION = r"""
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details:
       - Reads the node's state and plans exactly as a real run, reports every command and
         file change it would make, and makes none.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: Shows podnet's state before and after, and every file it would change.
-author: podnet contributors
+author: podnet contributors (@podnet)
 """

@@ -530,7 +530,7 @@ def run_module():
                                        params["fixed_cidr"], params["mtu"], params["options"])
         except DockerInputError as exc:
             module.fail_json(msg="%s (nothing was changed)" % exc)
-    record_content, _ = read_bytes(module, record_path)
+    record_content, dummy = read_bytes(module, record_path)
     try:
         record = load_record(record_content)
     except DaemonJsonError as exc:

@@ -212,8 +212,8 @@ def txn_input(ops, mods, guard="", guard_mod=None):
     Every key of ``ops`` must still have the mod revision in ``mods`` (0: still absent); the
     guard key, when given and not itself in ``ops``, must still have ``guard_mod``.
     """
-    compares = ['mod(%s) = "%d"' % (quote(key), mods.get(key, 0)) for _, key, _ in ops]
-    if guard and guard not in [key for _, key, _ in ops]:
+    compares = ['mod(%s) = "%d"' % (quote(key), mods.get(key, 0)) for dummy, key, dummy in ops]
+    if guard and guard not in [key for dummy, key, dummy in ops]:
         compares.append('mod(%s) = "%d"' % (quote(guard), guard_mod or 0))
     lines = compares + [""]
     for verb, key, value in ops:
@@ -277,8 +277,8 @@ def run_module():
                         msg="etcd refused the write: a key among %s (or %s) changed since it was "
                             "read -- another podnet run or a client wrote meanwhile. Nothing of this "
                             "transaction was written; re-run to plan from what the registry holds now."
-                            % (", ".join(key for _, key, _ in ops), guard or "the guard key"), **result)
-                if guard in [key for _, key, _ in ops]:
+                            % (", ".join(key for dummy, key, dummy in ops), guard or "the guard key"), **result)
+                if guard in [key for dummy, key, dummy in ops]:
                     # later transactions expect the guard exactly as this one left it
                     guard_mod = int(answer["header"]["revision"])
     module.exit_json(**result)

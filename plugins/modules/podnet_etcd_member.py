@@ -32,7 +32,15 @@ options:
     description: File with ETCDCTL_API, ETCDCTL_ENDPOINTS, ETCDCTL_CACERT, ETCDCTL_CERT, ETCDCTL_KEY.
     type: path
     required: true
-author: podnet contributors
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+    details: Reads the member list and reports the C(member add) it would run, and runs none.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
+author: podnet contributors (@podnet)
 """
 
 EXAMPLES = r"""

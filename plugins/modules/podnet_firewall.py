@@ -259,9 +259,9 @@ def render_table(cluster_cidr, pod_cidr, node_addresses, masquerade=True, vxlan_
         '\tcomment "podnet: pod subnet %s in cluster %s"' % (pod_cidr, cluster_cidr),
     ]
     guarded = [(port, name) for port, name in ((vxlan_port, "vxlan_rejected"),
-                                                (wireguard_port, "wireguard_rejected"))
+                                               (wireguard_port, "wireguard_rejected"))
                if port is not None]
-    for _, counter in guarded:
+    for dummy, counter in guarded:
         lines += [
             "\tcounter %s {" % counter,
             "\t}",

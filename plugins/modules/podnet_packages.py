@@ -104,7 +104,7 @@ def plan_packages(names, dpkg_output):
             wanted.append(name)
     installed = set()
     for line in dpkg_output.splitlines():
-        package, _, status = line.partition("\t")
+        package, dummy, status = line.partition("\t")
         if status.startswith("ii"):
             installed.add(package.split(":", 1)[0])
     return None, sorted(name for name in wanted if name.split(":", 1)[0] not in installed)

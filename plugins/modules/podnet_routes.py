@@ -142,7 +142,8 @@ LINK_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,15}$")
 # without proto, "static" what administrators use). Podnet deletes every route of its
 # protocol that it did not declare, so it may never claim one of these.
 KERNEL_PROTOCOLS = {0: "unspec", 1: "redirect", 2: "kernel", 3: "boot", 4: "static"}
-PROTOCOL_MIN, PROTOCOL_MAX = 5, 255
+PROTOCOL_MIN = 5
+PROTOCOL_MAX = 255
 
 
 # --- validation (pure) ---------------------------------------------------------------

@@ -44,8 +44,9 @@ options:
     description:
       - C(net.ipv4.neigh.default.gc_thresh1/2/3) as a dict of exactly C(gc_thresh1),
         C(gc_thresh2), C(gc_thresh3), positive integers with
-        C(gc_thresh1 <= gc_thresh2 <= gc_thresh3).
-    type: dict
+        C(gc_thresh1 <= gc_thresh2 <= gc_thresh3) (checked by the module, whose message
+        names the role variable).
+    type: raw
     default: {gc_thresh1: 128, gc_thresh2: 512, gc_thresh3: 1024}
   state:
     description:

@@ -117,8 +117,8 @@ import os
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.podnet.network.plugins.module_utils.podnet_host import (OWNER_MARK, CommandRunner, boot_step, finish,
-                                              live_diff, persist_file, remove_emptied_directory)
+from ansible_collections.podnet.network.plugins.module_utils.podnet_host import (
+    OWNER_MARK, CommandRunner, boot_step, finish, live_diff, persist_file, remove_emptied_directory)
 
 CONF_DIR = "/etc/podnet/wireguard"
 BOOT_ORDER = 35
@@ -502,7 +502,7 @@ def main():
                 runner.change("wireguard-go", [dev])
         elif tool == "wait":
             if not module.check_mode:
-                for _ in range(100):
+                for dummy in range(100):
                     if os.path.exists("/sys/class/net/%s" % args[0]) and os.path.exists(
                             "/var/run/wireguard/%s.sock" % args[0]):
                         break

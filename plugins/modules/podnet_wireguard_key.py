@@ -18,7 +18,7 @@ description:
     none (a new or re-imaged node), or when O(rotate) names this node (or C(all)), and keeps
     it in O(key_path) (root:root 0600, born with that mode, written atomically).
   - The private key never leaves the node. It is never returned, never shown in a diff and
-    never recorded in O(actions) beyond the words C(write KEY_PATH).
+    never recorded in RV(actions) beyond the words C(write KEY_PATH).
   - Runs in the facts step of C(playbooks/plan.yml), before the plan is made. Returns the
     public key as the fact C(podnet_wireguard) (the planner reads it from there), and keeps
     it in the local fact file O(fact_path) (JSON with the one key C(public_key)).
@@ -54,13 +54,15 @@ options:
     default: /etc/ansible/facts.d/podnet_wireguard.fact
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: A node without a key reports the key it would make as unknown (null).
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: partial
     details: Only the fact file (public) is diffed; the key file never is.
 requirements: [wireguard-tools (wg)]
-author: podnet contributors
+author: podnet contributors (@podnet)
 """
 
 EXAMPLES = r"""
@@ -101,8 +103,8 @@ import json
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.podnet.network.plugins.module_utils.podnet_host import (C_LOCALE, finish, persist_file, read_text,
-                                              remove_emptied_directory)
+from ansible_collections.podnet.network.plugins.module_utils.podnet_host import (
+    C_LOCALE, finish, persist_file, read_text, remove_emptied_directory)
 
 
 def wants_rotation(node, rotate):

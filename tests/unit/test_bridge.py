@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 import yaml
-from role_modules import load_module
+from ansible_collections.podnet.network.tests.unit.role_modules import load_module
 
 bridge = load_module("podnet_bridge")
 MARK = "podnet-owned"
@@ -138,7 +138,8 @@ def _run_boot_step(tmp_path, name, link_exists):
     script = tmp_path / "20-bridge.sh"
     script.write_text(bridge.boot_script(name, "/etc/podnet/bridge.batch"))
     env = dict(os.environ, PATH="%s:%s" % (tmp_path, os.environ.get("PATH", "")))
-    result = subprocess.run(["/bin/sh", "-e", str(script)], env=env, capture_output=True, text=True)
+    result = subprocess.run(["/bin/sh", "-e", str(script)], env=env, capture_output=True, text=True,
+                            check=False)
     calls = log.read_text().splitlines() if log.exists() else []
     return result, calls
 
@@ -166,7 +167,7 @@ def test_boot_step_refuses_a_link_without_the_mark_and_leaves_it_alone(tmp_path)
 def test_module_documents_every_option_and_its_boot_wiring():
     doc = yaml.safe_load(bridge.DOCUMENTATION)
     assert set(doc["options"]) == {"name", "address", "mtu", "adopt", "persist_path", "state"}
-    assert doc["attributes"]["check_mode"]["support"] == "full"
-    assert doc["attributes"]["diff_mode"]["support"] == "full"
+    # check and diff mode: full, from the shared fragment
+    assert doc["extends_documentation_fragment"] == ["podnet.network.attributes"]
     assert yaml.safe_load(bridge.EXAMPLES) and yaml.safe_load(bridge.RETURN)
     assert (bridge.BOOT_ORDER, bridge.BOOT_CONCERN, bridge.OLD_UNIT) == (20, "bridge", "podnet-bridge.service")

@@ -7,7 +7,7 @@ import json
 
 import pytest
 import yaml
-from role_modules import load_module
+from ansible_collections.podnet.network.tests.unit.role_modules import load_module
 
 cni = load_module("podnet_cni")
 BASE = {"conf_dir": "/etc/cni/net.d", "network_name": "podnet", "version": "1.0.0", "bridge": "cbr0",
@@ -77,13 +77,13 @@ def test_bad_inputs_are_refused_naming_the_role_variable(changes, variable):
 
 def test_absent_checks_only_the_network_name():
     assert cni.check_params({"state": "absent", "network_name": "podnet"}) == ([], None)
-    errors, _ = cni.check_params({"state": "absent", "network_name": "a/b"})
+    errors, dummy = cni.check_params({"state": "absent", "network_name": "a/b"})
     assert errors and errors[0].startswith("podnet_cni_network_name=")
 
 
 def test_module_documents_every_option():
     doc = yaml.safe_load(cni.DOCUMENTATION)
     assert set(doc["options"]) == set(BASE)
-    assert doc["attributes"]["check_mode"]["support"] == "full"
-    assert doc["attributes"]["diff_mode"]["support"] == "full"
+    # check and diff mode: full, from the shared fragment
+    assert doc["extends_documentation_fragment"] == ["podnet.network.attributes"]
     assert yaml.safe_load(cni.EXAMPLES) and yaml.safe_load(cni.RETURN)

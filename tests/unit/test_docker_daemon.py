@@ -9,7 +9,7 @@ pure functions run here, on bytes as they would be read from disk.
 import json
 
 import pytest
-from role_modules import load_module
+from ansible_collections.podnet.network.tests.unit.role_modules import load_module
 
 daemon = load_module("podnet_docker_daemon")
 

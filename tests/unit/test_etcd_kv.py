@@ -8,7 +8,7 @@ hosts' etcd); the transaction texts were fed to that etcdctl's ``txn`` and appli
 import json
 
 import pytest
-from role_modules import load_module
+from ansible_collections.podnet.network.tests.unit.role_modules import load_module
 
 kv = load_module("podnet_etcd_kv")
 
@@ -79,8 +79,8 @@ def test_every_write_compares_the_mod_revision_it_read():
     actions = kv.plan(kvs, wanted, purge=[P + "/subnets/"])
     (ops,) = kv.batches(actions, LEDGER)
     assert [op[:2] for op in ops] == [("put", LEDGER), ("put", P + "/config"),
-                                     ("put", P + "/subnets/10.244.2.0-24"),
-                                     ("del", P + "/subnets/10.244.0.0-24")]
+                                      ("put", P + "/subnets/10.244.2.0-24"),
+                                      ("del", P + "/subnets/10.244.0.0-24")]
     text = kv.txn_input(ops, {k: v["mod"] for k, v in kvs.items()}, LEDGER, 0)
     assert text == (
         'mod("/coreos.com/network/podnet/ledger") = "0"\n'           # absent: create only
@@ -135,4 +135,3 @@ def test_nothing_to_write_is_not_refused_even_after_a_change():
     kvs = read()
     wanted = {P + "/config": kvs[P + "/config"]["value"]}
     assert kv.plan(kvs, wanted, expect={"revision": 1, "mods": {}}) == {"put": {}, "delete": [], "kept": []}
-

@@ -5,7 +5,7 @@ about directories that the removal of its files leaves empty."""
 
 import pytest
 import yaml
-from role_modules import load_module, load_module_utils
+from ansible_collections.podnet.network.tests.unit.role_modules import load_module, load_module_utils
 
 files = load_module("podnet_files")
 host = load_module_utils("podnet_host")
@@ -78,8 +78,8 @@ def test_module_documents_every_option():
     doc = yaml.safe_load(files.DOCUMENTATION)
     assert set(doc["options"]) == {"files", "remove_dirs_if_empty", "state"}
     assert set(doc["options"]["files"]["suboptions"]) == {"path", "content", "mode"}
-    assert doc["attributes"]["check_mode"]["support"] == "full"
-    assert doc["attributes"]["diff_mode"]["support"] == "full"
+    # check and diff mode: full, from the shared fragment
+    assert doc["extends_documentation_fragment"] == ["podnet.network.attributes"]
     assert yaml.safe_load(files.EXAMPLES) and yaml.safe_load(files.RETURN)
 
 

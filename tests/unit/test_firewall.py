@@ -14,7 +14,7 @@ import subprocess
 
 import pytest
 
-from role_modules import load_module
+from ansible_collections.podnet.network.tests.unit.role_modules import load_module
 
 fw = load_module("podnet_firewall")
 

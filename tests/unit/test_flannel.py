@@ -5,7 +5,8 @@ import json
 
 import pytest
 
-from podnet_planner import PlanError, flannel_config, flannel_leases, flannel_leases_parse, plan
+from ansible_collections.podnet.network.plugins.plugin_utils.planner import (
+    PlanError, flannel_config, flannel_leases, flannel_leases_parse, plan)
 
 NODES = {"a": {"zone": "z", "address": "192.0.2.1"}, "b": {"zone": "z", "address": "192.0.2.2"}}
 PLAN = plan(NODES, {"cluster_cidr": "10.244.0.0/16", "vxlan": {"vni": 4096, "port": 4789}})

@@ -4,7 +4,7 @@ role variables), flannel's subnet file and the tmpfiles.d entry that recreates i
 
 import pytest
 import yaml
-from role_modules import load_module
+from ansible_collections.podnet.network.tests.unit.role_modules import load_module
 
 env = load_module("podnet_flannel_env")
 PATH = "/run/flannel/subnet.env"
@@ -50,6 +50,6 @@ def test_bad_inputs_are_refused_naming_the_role_variable(network, subnet, mtu, p
 def test_module_documents_every_option():
     doc = yaml.safe_load(env.DOCUMENTATION)
     assert set(doc["options"]) == {"network", "subnet", "mtu", "ipmasq", "path", "state"}
-    assert doc["attributes"]["check_mode"]["support"] == "full"
-    assert doc["attributes"]["diff_mode"]["support"] == "full"
+    # check and diff mode: full, from the shared fragment
+    assert doc["extends_documentation_fragment"] == ["podnet.network.attributes"]
     assert yaml.safe_load(env.EXAMPLES) and yaml.safe_load(env.RETURN)

@@ -3,8 +3,10 @@
 
 import pytest
 
-from podnet_planner import PlanError, host_view, plan
-from podnet_planner.host_view import neigh_gc_thresh
+from ansible_collections.podnet.network.plugins.plugin_utils.planner import (
+    PlanError, host_view, plan)
+from ansible_collections.podnet.network.plugins.plugin_utils.planner.host_view import (
+    neigh_gc_thresh)
 
 NET = {"cluster_cidr": "10.244.0.0/16"}
 NODES = {

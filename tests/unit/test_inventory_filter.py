@@ -2,7 +2,8 @@
 """podnet_inventory_nodes: what the operator set, then the ledger, then the host's facts."""
 
 import pytest
-from podnet_planner import PlanError, inventory_nodes
+from ansible_collections.podnet.network.plugins.plugin_utils.planner import (
+    PlanError, inventory_nodes)
 
 LEDGER = {"podnet_ledger": 2, "nodes": {
     "a1": {"zone": "a", "address": "198.51.100.11", "prefix": 24, "pod_cidr": "10.244.0.0/24"}}}

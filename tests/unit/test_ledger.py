@@ -3,8 +3,8 @@
 
 import pytest
 
-from podnet_planner import (PlanError, ledger, ledger_inputs, ledger_network, mark_reset, merge_nodes,
-                            plan)
+from ansible_collections.podnet.network.plugins.plugin_utils.planner import (
+    PlanError, ledger, ledger_inputs, ledger_network, merge_nodes, plan)
 
 NET = {"cluster_cidr": "10.244.0.0/16"}
 INVENTORY = {

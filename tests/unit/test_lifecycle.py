@@ -5,8 +5,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from podnet_planner import (PlanError, forget_list, ledger, ledger_inputs, mark_reset, plan,
-                            preflight, released_nodes)
+from ansible_collections.podnet.network.plugins.plugin_utils.planner import (
+    PlanError, forget_list, ledger, ledger_inputs, mark_reset, plan, preflight, released_nodes)
 
 NET = {"cluster_cidr": "10.244.0.0/16"}
 
@@ -23,7 +23,7 @@ def run(inventory, doc, reported=None, forget=None):
 
 
 def test_a_node_that_leaves_is_released_pending_and_keeps_its_subnet():
-    _, doc = run({"a1": spec(1), "a2": spec(2)}, {})
+    dummy, doc = run({"a1": spec(1), "a2": spec(2)}, {})
     result, doc = run({"a1": spec(1), "a3": spec(3)}, doc)
     assert doc["nodes"]["a2"]["state"] == "released-pending"
     assert doc["nodes"]["a2"]["pod_cidr"] == "10.244.1.0/24"
@@ -36,20 +36,20 @@ def test_a_node_that_leaves_is_released_pending_and_keeps_its_subnet():
 
 
 def test_forget_frees_a_released_subnet():
-    _, doc = run({"a1": spec(1), "a2": spec(2)}, {})
-    _, doc = run({"a1": spec(1)}, doc)
+    dummy, doc = run({"a1": spec(1), "a2": spec(2)}, {})
+    dummy, doc = run({"a1": spec(1)}, doc)
     result, doc = run({"a1": spec(1), "a3": spec(3)}, doc, forget="a2")
     assert "a2" not in doc["nodes"]
     assert result["nodes"]["a3"]["pod_cidr"] == "10.244.1.0/24"
 
 
 def test_reset_then_leave_frees_at_once_and_a_new_run_clears_the_mark():
-    _, doc = run({"a1": spec(1), "a2": spec(2)}, {})
+    dummy, doc = run({"a1": spec(1), "a2": spec(2)}, {})
     marked = mark_reset(doc, ["a2"])
     assert marked["nodes"]["a2"]["reset"] is True and "reset" not in marked["nodes"]["a1"]
-    _, again = run({"a1": spec(1), "a2": spec(2)}, marked)  # site.yml ran again on it
+    dummy, again = run({"a1": spec(1), "a2": spec(2)}, marked)  # site.yml ran again on it
     assert "reset" not in again["nodes"]["a2"]
-    _, doc = run({"a1": spec(1)}, marked)  # reset, then left the inventory: free
+    dummy, doc = run({"a1": spec(1)}, marked)  # reset, then left the inventory: free
     assert "a2" not in doc["nodes"]
 
 
@@ -59,7 +59,7 @@ def test_reset_then_leave_frees_at_once_and_a_new_run_clears_the_mark():
     ({"a2": 1}, "expected hostnames"),
 ])
 def test_forget_refuses_what_it_cannot_mean(forget, fragment):
-    _, doc = run({"a1": spec(1), "a2": spec(2)}, {})
+    dummy, doc = run({"a1": spec(1), "a2": spec(2)}, {})
     with pytest.raises(PlanError, match=fragment):
         released_nodes(["a1"], doc, forget)
 
@@ -70,7 +70,7 @@ def test_forget_list_accepts_a_comma_separated_string():
 
 
 def test_a_pin_on_a_held_subnet_names_the_holder_and_the_way_out():
-    _, doc = run({"a1": spec(1), "a2": spec(2)}, {})
+    dummy, doc = run({"a1": spec(1), "a2": spec(2)}, {})
     newcomer = dict(spec(3), pod_cidr="10.244.1.0/24")
     with pytest.raises(PlanError) as info:
         run({"a1": spec(1), "a3": newcomer}, doc)
@@ -79,7 +79,7 @@ def test_a_pin_on_a_held_subnet_names_the_holder_and_the_way_out():
 
 
 def test_the_ledger_records_address_and_prefix_of_every_node():
-    _, doc = run({"a1": spec(1), "b1": spec(9, zone="b", prefix=None)}, {})
+    dummy, doc = run({"a1": spec(1), "b1": spec(9, zone="b", prefix=None)}, {})
     assert doc["podnet_ledger"] == 2
     assert doc["nodes"]["a1"] == {"address": "192.0.2.1", "prefix": 24, "pod_cidr": "10.244.0.0/24",
                                   "state": "allocated", "zone": "a"}
@@ -164,7 +164,7 @@ def test_no_sequence_gives_one_subnet_to_two_live_holders(steps):
                 continue
             held.pop(host, None)  # the operator forgets what is gone for good
             nodes = {h: spec(10 + int(h[1:]), zone[h]) for h in inventory}
-            _, doc = run(nodes, doc, {h: held.get(h) for h in inventory - down}, forget=[host])
+            dummy, doc = run(nodes, doc, {h: held.get(h) for h in inventory - down}, forget=[host])
             continue
         nodes = {h: spec(10 + int(h[1:]), zone[h]) for h in inventory}
         reported = {h: held.get(h) for h in inventory - down}

@@ -14,7 +14,7 @@ import re
 
 import pytest
 import yaml
-from role_modules import load_module
+from ansible_collections.podnet.network.tests.unit.role_modules import load_module
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MARK = "podnet-owned"
@@ -235,7 +235,7 @@ def test_a_non_vxlan_link_with_the_device_name_is_refused_even_with_adopt():
 
 
 def test_the_vxlan_batch_file_marks_the_device_at_boot():
-    ip_batch, _ = vxlan.batch_contents("flannel.1", "10.244.1.0", "0a:58:0a:f4:01:00", 1450, [], [])
+    ip_batch, dummy = vxlan.batch_contents("flannel.1", "10.244.1.0", "0a:58:0a:f4:01:00", 1450, [], [])
     assert "link set dev flannel.1 alias %s\n" % MARK in ip_batch
     assert vxlan.recorded_macs(ip_batch) == {"flannel.1": "0a:58:0a:f4:01:00"}
 

@@ -2,7 +2,7 @@
 """podnet_node_facts (library/) without a host: the local fact as the planner reads it and
 the default IPv4 address from recorded `ip -4 -json` output, in setup's shape."""
 
-from role_modules import load_module
+from ansible_collections.podnet.network.tests.unit.role_modules import load_module
 
 node_facts = load_module("podnet_node_facts")
 

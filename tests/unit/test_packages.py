@@ -3,7 +3,7 @@
 missing. The install itself is proven by every molecule scenario on fresh test hosts."""
 
 import pytest
-from role_modules import load_module
+from ansible_collections.podnet.network.tests.unit.role_modules import load_module
 
 packages = load_module("podnet_packages")
 

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from podnet_planner import PlanError, plan
+from ansible_collections.podnet.network.plugins.plugin_utils.planner import PlanError, plan
 
 NET = {"cluster_cidr": "10.244.0.0/16"}
 

@@ -2,7 +2,7 @@
 """module_utils/podnet_etcd.py: the etcdctl environment file both etcd modules read."""
 
 import pytest
-from role_modules import load_module, load_module_utils
+from ansible_collections.podnet.network.tests.unit.role_modules import load_module, load_module_utils
 
 etcd = load_module_utils("podnet_etcd")
 

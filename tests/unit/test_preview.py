@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """preview(ledger, plan): what a run would change, before it runs."""
 
-from podnet_planner import ledger, ledger_inputs, plan, preview
+from ansible_collections.podnet.network.plugins.plugin_utils.planner import (
+    ledger, ledger_inputs, plan, preview)
 
 NET = {"cluster_cidr": "10.244.0.0/16"}
 
@@ -13,7 +14,7 @@ def spec(index, zone="a", prefix=24):
     return node
 
 
-def planned(inventory, doc, forget=None, network=NET):
+def planned(inventory, doc, forget=None, network=NET):  # pylint: disable=dangerous-default-value  # never mutated
     inputs = ledger_inputs(inventory, doc, {}, network, forget)
     return plan(inputs["nodes"], inputs["network"])
 

@@ -11,9 +11,10 @@ import random
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from podnet_planner import PlanError, host_view, plan
-from podnet_planner.ipv4 import fast_cidr, mask
-from podnet_planner.segments import same_segment
+from ansible_collections.podnet.network.plugins.plugin_utils.planner import (
+    PlanError, host_view, plan)
+from ansible_collections.podnet.network.plugins.plugin_utils.planner.ipv4 import fast_cidr, mask
+from ansible_collections.podnet.network.plugins.plugin_utils.planner.segments import same_segment
 
 NETWORK = {"cluster_cidr": "10.0.0.0/16", "node_prefix": 26, "zone_prefix": 20,
            "service_cidr": "10.96.0.0/12", "reserved": ["172.17.0.0/16"]}

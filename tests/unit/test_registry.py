@@ -4,7 +4,8 @@
 import json
 
 import pytest
-from podnet_planner import PlanError, plan, registry_keys, registry_pins, registry_read
+from ansible_collections.podnet.network.plugins.plugin_utils.planner import (
+    PlanError, plan, registry_keys, registry_pins, registry_read)
 
 PREFIX = "/coreos.com/network"
 NODES = {"a": {"zone": "z", "address": "192.0.2.1"}, "b": {"zone": "z", "address": "192.0.2.2"}}
@@ -47,8 +48,8 @@ def test_leases_without_config_are_an_error():
 
 
 def test_a_lease_pins_the_node_with_its_address():
-    nodes = {"a": {"zone": "z", "address": "192.0.2.1"}, "c": {"zone": "z", "address": "192.0.2.3",
-                                                              "pod_cidr": "10.244.9.0/24"}}
+    nodes = {"a": {"zone": "z", "address": "192.0.2.1"},
+             "c": {"zone": "z", "address": "192.0.2.3", "pod_cidr": "10.244.9.0/24"}}
     pinned = registry_pins(nodes, {"192.0.2.1": "10.244.5.0/24", "192.0.2.3": "10.244.6.0/24"})
     assert pinned["a"]["pod_cidr"] == "10.244.5.0/24"
     assert pinned["c"]["pod_cidr"] == "10.244.9.0/24"  # an inventory pin is kept (and checked later)

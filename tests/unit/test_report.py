@@ -3,7 +3,8 @@
 
 import re
 
-from podnet_planner import plan, report_document, report_html, verify_report
+from ansible_collections.podnet.network.plugins.plugin_utils.planner import (
+    plan, report_document, report_html, verify_report)
 
 PLAN = plan({"a1": {"zone": "a", "address": "192.0.2.1", "prefix": 24},
              "a2": {"zone": "a", "address": "192.0.2.2", "prefix": 24},

@@ -10,7 +10,7 @@ from unittest import mock
 import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
-from role_modules import load_module
+from ansible_collections.podnet.network.tests.unit.role_modules import load_module
 
 routes = load_module("podnet_routes")
 
@@ -58,7 +58,7 @@ DEBIAN_RT_PROTOS = """#
 NAMED = routes.parse_rt_protos([DEBIAN_RT_PROTOS, "191 podnet\n"])
 
 
-def want(declared=ROUTES, device="flannel.1"):
+def want(declared=ROUTES, device="flannel.1"):  # pylint: disable=dangerous-default-value  # never mutated
     wanted, error = routes.check_wanted("present", declared, device)
     assert error is None, error
     return wanted
@@ -152,7 +152,7 @@ def test_a_bad_route_is_named_with_the_fix(declared, needle):
 
 
 def test_a_bad_vxlan_device_is_named_only_when_a_route_uses_it():
-    _, error = routes.check_wanted("present", ROUTES, "not a link name")
+    dummy, error = routes.check_wanted("present", ROUTES, "not a link name")
     assert error.startswith("podnet_routes_vxlan_device=")
     assert routes.check_wanted("present", ROUTES[1:], None)[1] is None
 

@@ -5,7 +5,8 @@ import ipaddress
 
 import pytest
 
-from podnet_planner import PlanError, runtime_ranges
+from ansible_collections.podnet.network.plugins.plugin_utils.planner import (
+    PlanError, runtime_ranges)
 
 
 def test_not_shared_leaves_both_runtimes_the_whole_subnet():

@@ -5,7 +5,7 @@ missing in a container, nothing else may), and the two /etc/sysctl.d files."""
 
 import pytest
 import yaml
-from role_modules import load_module
+from ansible_collections.podnet.network.tests.unit.role_modules import load_module
 
 sysctl = load_module("podnet_sysctl")
 GC = {"gc_thresh1": 128, "gc_thresh2": 512, "gc_thresh3": 1024}
@@ -53,7 +53,7 @@ def test_bad_inputs_are_refused_naming_the_role_variable(forward, rp, gc, variab
 
 
 def test_every_bad_input_is_named_at_once():
-    errors, _ = sysctl.check_params("maybe", 7, {})
+    errors, dummy = sysctl.check_params("maybe", 7, {})
     assert [e.split("=")[0] for e in errors] == [
         "podnet_sysctl_ip_forward", "podnet_sysctl_rp_filter", "podnet_sysctl_neigh_gc_thresh"]
 
@@ -98,6 +98,6 @@ def test_module_documents_every_option():
     doc = yaml.safe_load(sysctl.DOCUMENTATION)
     assert doc["module"] == "podnet_sysctl"
     assert set(doc["options"]) == {"ip_forward", "rp_filter", "neigh_gc_thresh", "state"}
-    assert doc["attributes"]["check_mode"]["support"] == "full"
-    assert doc["attributes"]["diff_mode"]["support"] == "full"
+    # check and diff mode: full, from the shared fragment
+    assert doc["extends_documentation_fragment"] == ["podnet.network.attributes"]
     assert yaml.safe_load(sysctl.EXAMPLES) and yaml.safe_load(sysctl.RETURN)

@@ -10,7 +10,7 @@ import json
 import subprocess
 
 import pytest
-from role_modules import load_module
+from ansible_collections.podnet.network.tests.unit.role_modules import load_module
 
 vxlan = load_module("podnet_vxlan")
 
@@ -56,7 +56,7 @@ def live(addr_show=ADDR_SHOW, fdb=FDB_SHOW, neigh=NEIGH_SHOW, tx=True, recorded=
             "neighbors": vxlan.parse_neighbors(neigh), "tx": tx, "recorded": recorded or {}}
 
 
-def want(device=DEVICE, fdb=FDB, neighbors=NEIGHBORS, tx_checksum_offload=True):
+def want(device=DEVICE, fdb=FDB, neighbors=NEIGHBORS, tx_checksum_offload=True):  # pylint: disable=dangerous-default-value  # never mutated
     wanted, error = vxlan.check_wanted("present", device, fdb, neighbors, tx_checksum_offload)
     assert error is None, error
     return wanted
@@ -110,7 +110,7 @@ def test_a_bad_device_key_is_named_with_the_fix(key, value, hint):
 
 
 def test_a_device_missing_keys_names_them():
-    _, error = vxlan.check_wanted("present", {"device": "flannel.1"}, FDB, NEIGHBORS)
+    dummy, error = vxlan.check_wanted("present", {"device": "flannel.1"}, FDB, NEIGHBORS)
     assert "podnet_vxlan_device lacks vni, port, local, vtep_ip, vtep_mac, mtu" in error
     assert "null when this host needs no overlay" in error
 
@@ -123,7 +123,7 @@ def test_a_device_missing_keys_names_them():
     ("0a:58:0a:f4:02:00", "podnet_vxlan_fdb="),
 ])
 def test_a_bad_fdb_entry_is_named(fdb, needle):
-    _, error = vxlan.check_wanted("present", DEVICE, fdb, NEIGHBORS)
+    dummy, error = vxlan.check_wanted("present", DEVICE, fdb, NEIGHBORS)
     assert needle in error
 
 
@@ -132,7 +132,7 @@ def test_a_bad_fdb_entry_is_named(fdb, needle):
     (NEIGHBORS + [{"ip": "10.244.2.0", "mac": "0a:58:0a:f4:03:00"}], "podnet_vxlan_neighbors declares IP 10.244.2.0 twice"),
 ])
 def test_a_bad_neighbor_is_named(neighbors, needle):
-    _, error = vxlan.check_wanted("present", DEVICE, FDB, neighbors)
+    dummy, error = vxlan.check_wanted("present", DEVICE, FDB, neighbors)
     assert needle in error
 
 
@@ -294,5 +294,6 @@ def test_docs_describe_every_option_and_no_old_unit():
     doc = yaml.safe_load(vxlan.DOCUMENTATION)
     assert set(doc["options"]) == {"device", "fdb", "neighbors", "tx_checksum_offload", "adopt",
                                    "owned_pattern", "state"}
-    assert doc["attributes"]["check_mode"]["support"] == "full"
+    # check and diff mode: full, from the shared fragment
+    assert doc["extends_documentation_fragment"] == ["podnet.network.attributes"]
     assert "C(podnet-vxlan.service)" in vxlan.DOCUMENTATION  # retired, said so

@@ -7,7 +7,7 @@ state to commands, the peers file and the boot step. No host, no real key.
 import json
 
 import pytest
-from role_modules import load_module
+from ansible_collections.podnet.network.tests.unit.role_modules import load_module
 
 wg = load_module("podnet_wireguard")
 wgkey = load_module("podnet_wireguard_key")
@@ -53,7 +53,7 @@ def live(link=LINK, addr=ADDR, dump=DUMP, routes=ROUTES, dests=("10.244.16.0/24"
             "private_key": PRIV, "unit_active": unit}
 
 
-def want(config=CONFIG, psk=None, implementation="userspace"):
+def want(config=CONFIG, psk=None, implementation="userspace"):  # pylint: disable=dangerous-default-value  # never mutated
     peers, pending = wg.want_peers(config, psk)
     return dict(device=config["device"], port=config["port"], address=config["address"],
                 mtu=config["mtu"], peers=peers, implementation=implementation), pending
@@ -61,7 +61,7 @@ def want(config=CONFIG, psk=None, implementation="userspace"):
 
 def commands(result):
     assert result["error"] is None, result["error"]
-    return [" ".join([tool] + args) for tool, args, _, _ in result["commands"]]
+    return [" ".join([tool] + args) for tool, args, dummy, dummy in result["commands"]]
 
 
 def test_parsers_read_the_recorded_state():
@@ -82,7 +82,7 @@ def test_converged_host_plans_nothing():
 
 
 def test_fresh_host_userspace_creates_then_configures_in_order():
-    wanted, _ = want()
+    wanted, dummy = want()
     empty = {"link": None, "addresses": [], "wg": None, "routes": {}, "private_key": PRIV,
              "unit_active": False}
     assert commands(wg.plan(empty, wanted, PARAMS)) == [
@@ -95,7 +95,7 @@ def test_fresh_host_userspace_creates_then_configures_in_order():
         "ip link set dev flannel-wg mtu 1420", "ip link set dev flannel-wg up",
         "ip route replace 10.244.16.0/24 dev flannel-wg proto 193",
     ]
-    kernel, _ = want(implementation="kernel")
+    kernel, dummy = want(implementation="kernel")
     assert commands(wg.plan(empty, kernel, PARAMS))[0] == "ip link add dev flannel-wg type wireguard"
 
 
@@ -105,7 +105,7 @@ def test_peers_change_minimally_and_removed_ones_are_purged():
          "allowed_ips": ["10.244.16.0/24"]},
         {"hostname": "c1", "public_key": PEER_C, "endpoint": "172.31.67.3:51820",
          "allowed_ips": ["10.244.32.0/24"]}])
-    wanted, _ = want(config)
+    wanted, dummy = want(config)
     assert commands(wg.plan(live(dests=("10.244.16.0/24", "10.244.32.0/24")), wanted, PARAMS)) == [
         f"wg set flannel-wg peer {PEER_B} endpoint 172.31.66.9:51820",
         f"wg set flannel-wg peer {PEER_C} endpoint 172.31.67.3:51820 allowed-ips 10.244.32.0/24 "
@@ -113,14 +113,14 @@ def test_peers_change_minimally_and_removed_ones_are_purged():
         "ip route replace 10.244.32.0/24 dev flannel-wg proto 193",
     ]
     # b1 left the plan: its peer and its route go, nothing else is touched.
-    gone, _ = want(dict(CONFIG, peers=[]))
+    gone, dummy = want(dict(CONFIG, peers=[]))
     assert commands(wg.plan(live(), gone, PARAMS)) == [
         f"wg set flannel-wg peer {PEER_B} remove", "ip route del 10.244.16.0/24 proto 193"]
 
 
 def test_rotated_peer_key_replaces_the_old_peer():
     config = dict(CONFIG, peers=[dict(CONFIG["peers"][0], public_key=PEER_C)])
-    wanted, _ = want(config)
+    wanted, dummy = want(config)
     assert commands(wg.plan(live(), wanted, PARAMS)) == [
         f"wg set flannel-wg peer {PEER_B} remove",
         f"wg set flannel-wg peer {PEER_C} endpoint 172.31.66.3:51820 allowed-ips 10.244.16.0/24 "
@@ -130,15 +130,15 @@ def test_rotated_peer_key_replaces_the_old_peer():
 def test_own_key_rotated_is_set_from_the_key_file():
     state = live()
     state["private_key"] = "bmV3a2V5bmV3a2V5bmV3a2V5bmV3a2V5bmV3a2V5bmU="
-    wanted, _ = want()
+    wanted, dummy = want()
     assert commands(wg.plan(state, wanted, PARAMS)) == [
         "wg set flannel-wg private-key /etc/podnet/wireguard/private.key"]
 
 
 def test_preshared_key_goes_on_stdin_never_in_the_command():
-    wanted, _ = want(psk=PSK)
+    wanted, dummy = want(psk=PSK)
     result = wg.plan(live(), wanted, PARAMS)
-    (tool, args, _, data), = result["commands"]
+    (tool, args, dummy, data), = result["commands"]
     assert args == ["set", "flannel-wg", "peer", PEER_B, "preshared-key", "/dev/stdin"]
     assert data == PSK and PSK not in " ".join(args)
     assert f"PresharedKey = {PSK}" in wg.conf_content(wanted)
@@ -151,7 +151,7 @@ def test_unknown_peer_key_is_pending_not_configured():
 
 
 def test_a_route_of_another_protocol_is_a_conflict_podnet_routes_own_is_taken_over():
-    wanted, _ = want()
+    wanted, dummy = want()
     other = [{"dst": "10.244.16.0/24", "gateway": "172.31.66.3", "dev": "eth0", "protocol": "12",
               "flags": []}]
     result = wg.plan(live(routes=other), wanted, PARAMS)
@@ -165,7 +165,7 @@ def test_a_route_of_another_protocol_is_a_conflict_podnet_routes_own_is_taken_ov
 
 def test_foreign_link_is_refused_when_wanted_and_left_alone_on_removal():
     foreign = [dict(LINK[0], ifalias=None)]
-    wanted, _ = want()
+    wanted, dummy = want()
     result = wg.plan(live(link=foreign), wanted, PARAMS)
     assert result["commands"] == [] and "podnet_wireguard_config.device" in result["error"]
     assert "podnet_plan_wireguard_device" in result["error"]
@@ -178,7 +178,7 @@ def test_removal_stops_wireguard_go_or_deletes_the_kernel_link():
 
 
 def test_switching_implementation_recreates_the_device():
-    wanted, _ = want(implementation="kernel")
+    wanted, dummy = want(implementation="kernel")
     cmds = commands(wg.plan(live(), wanted, PARAMS))
     assert cmds[:2] == ["systemctl stop podnet-wireguard-go-flannel-wg.service",
                         "ip link add dev flannel-wg type wireguard"]
@@ -194,7 +194,7 @@ def test_implementation_choice(wanted, has_module, finds, chosen):
 
 
 def test_boot_step_sets_the_key_after_setconf_and_holds_no_secret():
-    wanted, _ = want()
+    wanted, dummy = want()
     script = wg.boot_script(wanted, PARAMS, "/etc/podnet/wireguard/flannel-wg.conf")
     lines = script.splitlines()
     assert lines.index("wg setconf flannel-wg /etc/podnet/wireguard/flannel-wg.conf") < lines.index(

@@ -3,8 +3,9 @@
 
 import pytest
 
-from podnet_planner import (PlanError, flannel_config, flannel_leases, host_view, inventory_nodes,
-                            ledger, merge_nodes, plan, preflight, wireguard_nodes)
+from ansible_collections.podnet.network.plugins.plugin_utils.planner import (
+    PlanError, flannel_config, flannel_leases, host_view, inventory_nodes, ledger, merge_nodes,
+    plan, preflight, wireguard_nodes)
 
 NET = {"cluster_cidr": "10.244.0.0/16", "cross_zone_backend": "wireguard"}
 KEY_A = "YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWE="

@@ -115,17 +115,17 @@ def _capture_on_router(pods, src: str, dst: str, marker: str) -> bytes:
     router.run("systemctl stop podnet-test-capture 2>/dev/null; rm -f /tmp/podnet-capture.pcap")
     sh(router, "systemd-run --quiet --collect --unit=podnet-test-capture timeout 20 "
                f"tcpdump -n -U -i {leg} -c 200 -w /tmp/podnet-capture.pcap 'udp or tcp'")
-    for _ in range(50):
+    for dummy in range(50):
         if router.run("test -s /tmp/podnet-capture.pcap").rc == 0:  # pcap header written
             break
         time.sleep(0.1)
     time.sleep(0.5)
-    for _ in range(3):
+    for dummy in range(3):
         result = pods[src].run(f"sh -c 'echo {marker} | socat -T 3 - TCP:{pods[dst].address}:7777'")
         assert result.rc == 0, result.stderr
     time.sleep(1)
     router.run("systemctl kill -s INT podnet-test-capture 2>/dev/null")
-    for _ in range(50):
+    for dummy in range(50):
         if router.run("systemctl is-active podnet-test-capture").stdout.strip() != "active":
             break
         time.sleep(0.1)
@@ -152,7 +152,7 @@ def test_a_non_member_at_the_wireguard_port_changes_nothing(pods):
     target = ADDRESSES["podnet-enc-a1"]
     peers = wg_peers("podnet-enc-a1")
     before = _rejected("podnet-enc-a1")
-    for _ in range(5):
+    for dummy in range(5):
         host(SPARE).run(f"echo forged | socat -u - UDP:{target}:{WG_PORT}")
     assert _rejected("podnet-enc-a1") - before >= 5
     assert wg_peers("podnet-enc-a1") == peers
@@ -175,7 +175,7 @@ def test_check_mode_on_a_converged_fleet_changes_nothing():
 def _answers(pod, address: str, tries: int = 10) -> str:
     """The source address seen at ADDRESS, allowing a few seconds for a WireGuard handshake."""
     seen = ""
-    for _ in range(tries):
+    for dummy in range(tries):
         seen = pod.source_seen_by(address)
         if not seen.startswith("<no answer"):
             break
@@ -190,7 +190,7 @@ def test_restart_brings_the_tunnel_back(subnets, pods):
     # pod, as a runtime would, for this and the later tests.
     pods[name].create().listen()
     node = host(name)
-    for _ in range(100):   # podnet.service may still be replaying when boot is "running"
+    for dummy in range(100):   # podnet.service may still be replaying when boot is "running"
         if node.run(f"wg show {WG_DEV}").rc == 0 and wg_routes(name):
             break
         time.sleep(0.2)

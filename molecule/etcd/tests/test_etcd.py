@@ -51,7 +51,7 @@ def registry(name="podnet-et-node1"):
 def leases(name="podnet-et-node1"):
     """{PublicIP: pod_cidr} of the flannel leases."""
     return {value["PublicIP"]: key.rsplit("/", 1)[1].replace("-", "/")
-            for key, (value, _) in registry(name).items() if key.startswith(f"{PREFIX}/subnets/")}
+            for key, (value, dummy) in registry(name).items() if key.startswith(f"{PREFIX}/subnets/")}
 
 
 def members(name="podnet-et-node1"):

@@ -107,7 +107,7 @@ def _red_pixels(colours):
 def _failed_edges(dom):
     edges = re.findall(r'<path class="edge ([a-z-]+)( fail)?" data-a="([^"]+)" data-b="([^"]+)"', dom)
     assert edges, "the report draws no edge"
-    return {(a, b) for _, fail, a, b in edges if fail}
+    return {(a, b) for dummy, fail, a, b in edges if fail}
 
 
 def test_verify_draws_the_fleet_and_turns_a_broken_pair_red(subnets):

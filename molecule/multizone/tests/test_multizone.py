@@ -96,7 +96,7 @@ def _rejected(name: str) -> int:
 def test_vxlan_from_a_non_member_is_dropped(pods):
     target = ADDRESSES["podnet-mz-a1"]
     before = _rejected("podnet-mz-a1")
-    for _ in range(5):
+    for dummy in range(5):
         host(INTRUDER).run(f"echo forged | socat -u - UDP:{target}:8472")
     assert _rejected("podnet-mz-a1") - before >= 5
     # a member's overlay traffic is accepted and not counted

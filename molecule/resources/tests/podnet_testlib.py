@@ -159,7 +159,7 @@ def listen(target, netns: str | None = None) -> None:
     target.run(f"systemctl stop {unit} 2>/dev/null; systemctl reset-failed {unit} 2>/dev/null")
     sh(target, f"systemd-run --quiet --collect --unit={unit} {prefix}"
                f"socat TCP-LISTEN:{ECHO_PORT},fork,reuseaddr EXEC:{ECHO_SCRIPT}")
-    for _ in range(50):
+    for dummy in range(50):
         if target.run(f"{prefix}ss -ltn 'sport = :{ECHO_PORT}' | grep -q LISTEN").rc == 0:
             return
         time.sleep(0.1)
@@ -228,7 +228,7 @@ def png_colours(path: Path) -> dict:
         elif kind == b"IDAT":
             idat += chunk
         pos += 12 + length
-    width, height, depth, colour_type, _, _, interlace = header
+    width, height, depth, colour_type, dummy, dummy, interlace = header
     assert depth == 8 and colour_type in (2, 6) and not interlace, f"unexpected PNG {header}"
     step = 3 if colour_type == 2 else 4
     raw = zlib.decompress(idat)

@@ -179,7 +179,7 @@ def test_check_mode_on_a_converged_fleet_changes_nothing():
 def test_restart_brings_docker_back_on_cbr0(containers, subnets):
     restart(CBR0_NODE)
     node = host(CBR0_NODE)
-    for _ in range(30):
+    for dummy in range(30):
         if node.run("docker info >/dev/null 2>&1").rc == 0:
             break
         sh(node, "sleep 1")

@@ -29,7 +29,7 @@ def _plan_parts(plan):
 
 def flannel_config(plan):
     """Value of ``<prefix>/config``."""
-    network, _ = _plan_parts(plan)
+    network, dummy = _plan_parts(plan)
     backend = {"Type": "vxlan", "VNI": network["vxlan"]["vni"], "Port": network["vxlan"]["port"]}
     if _wireguard(network):
         wg = network["wireguard"]

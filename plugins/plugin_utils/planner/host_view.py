@@ -111,11 +111,11 @@ def host_view(plan, hostname, peers=True):
     routes = [
         {"dest": dest, "via": vtep_ip, "dev": "vxlan", "onlink": True} if mac else
         {"dest": dest, "via": address, "dev": "underlay", "onlink": False}
-        for _, dest, vtep_ip, address, mac in by_subnet
+        for dummy, dest, vtep_ip, address, mac in by_subnet
     ]
-    neighbors = [{"ip": vtep_ip, "mac": mac} for _, _, vtep_ip, _, mac in by_subnet if mac]
-    fdb = [{"mac": mac, "dst": address} for _, address, mac in by_address if mac]
-    members = [address for _, address, _ in by_address]
+    neighbors = [{"ip": vtep_ip, "mac": mac} for dummy, dummy, vtep_ip, dummy, mac in by_subnet if mac]
+    fdb = [{"mac": mac, "dst": address} for dummy, address, mac in by_address if mac]
+    members = [address for dummy, address, dummy in by_address]
 
     vxlan = None
     if fdb:
@@ -139,7 +139,7 @@ def host_view(plan, hostname, peers=True):
             "peers": [{"hostname": name, "public_key": peer.get("wireguard_key"),
                        "endpoint": "%s:%d" % (peer["address"], port),
                        "allowed_ips": [pod_cidr]}
-                      for _, name, peer, pod_cidr in wg_peers],
+                      for dummy, name, peer, pod_cidr in wg_peers],
         }
     pod_slots = (1 << (32 - node_len)) - 2
     view = {

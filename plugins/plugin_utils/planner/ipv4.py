@@ -45,7 +45,7 @@ def fast_aton(text):
 
 def fast_cidr(text):
     """``"a.b.c.d/p"`` produced by the planner -> (int network, prefixlen)."""
-    addr, _, plen = text.partition("/")
+    addr, dummy, plen = text.partition("/")
     return fast_aton(addr), int(plen)
 
 
@@ -82,7 +82,7 @@ def parse_address(value, what):
 def parse_cidr(value, what):
     """Parse a strict IPv4 CIDR ``"a.b.c.d/p"`` (no host bits) -> (int, prefixlen)."""
     if isinstance(value, str):
-        address, _, plen = value.partition("/")
+        address, dummy, plen = value.partition("/")
         if plen.isdigit() and len(plen) <= 2 and int(plen) <= 32:
             fast = _pton(address)
             if fast is not None:

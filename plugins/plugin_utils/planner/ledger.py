@@ -205,7 +205,7 @@ def ledger_network(network, ledger):
         raise PlanError("network.cluster_cidr: %s differs from the ledger's %s; changing it would "
                         "renumber every host. Restore %s, or reset the cluster and delete the "
                         "ledger to start over" % (network["cluster_cidr"], ledger["cluster_cidr"],
-                                                   ledger["cluster_cidr"]))
+                                                  ledger["cluster_cidr"]))
     if ledger.get("node_prefix") != net.node_len:
         raise PlanError("network.node_prefix: /%s differs from the ledger's /%s; changing it would "
                         "renumber every host. Restore node_prefix %s, or reset the cluster and "

@@ -62,7 +62,7 @@ def preflight(nodes, network):
     """
     net = validate_network(network)
     records = validate_nodes(nodes, net, partial=True)
-    _, blocks, _ = _allocate(net, records)
+    dummy, blocks, dummy = _allocate(net, records)
     ask = [node.name for node in records if node.address is None or node.prefix is None]
     # Segment checks on the nodes fully described already; the rest after the facts step.
     known = [node for node in records if node.prefix is not None]

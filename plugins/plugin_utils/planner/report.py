@@ -175,7 +175,7 @@ def report_html(document) -> str:
     verdict = ("all %d nodes reach each other, no NAT" % summary["nodes"] if summary["ok"]
                else "%d of %d pairs FAILED" % (summary["failed"], summary["pairs"]))
     failures = "".join("<li>%s -&gt; %s: %s</li>" % (html.escape(p["src"]), html.escape(p["dst"]),
-                                                    html.escape(str(p["error"])))
+                                                     html.escape(str(p["error"])))
                        for p in document["pairs"] if not p["ok"])
     present = {p.get("backend") for p in document["pairs"]}
     legend = " ".join('<span style="color:%s">&#9472;&#9472; %s</span>' % (colour, name)
