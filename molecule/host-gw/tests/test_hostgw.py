@@ -9,13 +9,16 @@ the earlier ones.
 from pathlib import Path
 
 import json
+import os
 import re
+import shutil
 import subprocess
+import sys
 
 import pytest
-from podnet_testlib import (ARTIFACTS, INVENTORY, Pod, assert_run_ok, connect, host, ledger,
-                            listen, png_colours, podnet_routes, render_page, restart, run_playbook,
-                            sh)
+from podnet_testlib import (ARTIFACTS, INVENTORY, PROJECT, RECAP, Pod, assert_run_ok, connect, host,
+                            ledger, listen, png_colours, podnet_routes, render_page, restart,
+                            run_playbook, sh)
 from podnet_fixtures import pods, subnets  # noqa: F401 (fixtures: pytest finds them here)
 
 NODES = ["podnet-hg-node1", "podnet-hg-node2", "podnet-hg-node3"]
@@ -81,6 +84,35 @@ def test_pod_to_outside_is_masqueraded_to_the_node(pods):
 
 def test_check_mode_on_a_converged_fleet_changes_nothing():
     assert_run_ok(run_playbook("site.yml", "--check"), changed=0)
+
+
+def test_the_built_collection_installed_elsewhere_runs_the_fleet(tmp_path):
+    """What Ansible users do: build podnet.network, install it with ansible-galaxy, and run
+    its playbooks by FQCN from a directory that holds only their inventory (a copy of this
+    scenario's, ledger included), nothing of the checkout on any path."""
+    bindir = Path(sys.executable).parent
+    dist, installed, inventory = tmp_path / "dist", tmp_path / "collections", tmp_path / "inventory"
+    subprocess.run([str(bindir / "ansible-galaxy"), "collection", "build", "--output-path", str(dist),
+                    str(PROJECT)], check=True, capture_output=True)
+    tarball = next(dist.glob("podnet-network-*.tar.gz"))
+    subprocess.run([str(bindir / "ansible-galaxy"), "collection", "install", "--no-deps", "-p",
+                    str(installed), str(tarball)], check=True, capture_output=True)
+    shutil.copytree(Path(INVENTORY).parent, inventory)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
+    env.update(ANSIBLE_COLLECTIONS_PATH=str(installed), ANSIBLE_NOCOLOR="1", ANSIBLE_FORKS="20",
+               ANSIBLE_PIPELINING="True", ANSIBLE_INTERPRETER_PYTHON="auto_silent")
+    for playbook in ("podnet.network.site", "podnet.network.verify"):
+        done = subprocess.run([str(bindir / "ansible-playbook"), "-vvv", "-i", str(inventory), playbook],
+                              cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=900,
+                              check=False)
+        tail = "\n".join(done.stdout.splitlines()[-40:]) + done.stderr[-2000:]
+        assert done.returncode == 0, tail
+        # every module came from the installed copy, none from the checkout
+        used = set(re.findall(r"Using module file (\S+)", done.stdout))
+        assert used and all(path.startswith(str(installed)) for path in used), used
+        if playbook.endswith("site"):
+            recap = {m["host"]: int(m["changed"]) for m in RECAP.finditer(done.stdout)}
+            assert recap and all(recap[name] == 0 for name in NODES), recap
 
 
 def test_check_mode_reports_drift_without_repairing_it(subnets):
