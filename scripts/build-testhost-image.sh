@@ -21,7 +21,7 @@ apt_cache=${PODNET_APT_CACHE:-/var/cache/podnet-apt}
 # What a stock Debian server install has, and nothing any podnet role installs
 # (tests/unit/test_testhost_image.py holds the two apart).
 packages=(
-  systemd systemd-sysv dbus udev kmod procps iproute2 iputils-ping
+  systemd systemd-sysv dbus udev kmod procps iproute2 iputils-ping netbase
   python3 sudo openssh-server ca-certificates
 )
 # What the tests themselves use on test hosts; installed by the scenarios' prepare step
@@ -70,8 +70,9 @@ debootstrap --variant=minbase --include="$(IFS=,; echo "${packages[*]}")" \
 # --- Record what the test hosts will download ---------------------------------------------
 # The image's own apt, through the proxy in record mode, asks for exactly what a test host
 # of this image will ask for: its package lists (InRelease, by-hash indexes) and the .debs
-# of every role's packages and the test tools with all they depend on, each role's alone
-# too (apt may pick other alternatives for a smaller set). Recorded into a fresh directory,
+# of every role's packages and the test tools with all they depend on (as podnet installs
+# them: no recommends), each role's alone too (apt may pick other alternatives for a
+# smaller set). Recorded into a fresh directory,
 # then merged, so the release's InRelease and its indexes always belong together.
 record="$workdir/record"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -86,10 +87,10 @@ in_root_apt() {
 rm -rf "$rootfs"/var/lib/apt/lists/*
 in_root_apt update
 # shellcheck disable=SC2086  # word lists
-in_root_apt install --download-only -y $role_packages $test_tools
+in_root_apt install --download-only --no-install-recommends -y $role_packages $test_tools
 while read -r group; do
   # shellcheck disable=SC2086
-  [ -z "$group" ] || in_root_apt install --download-only -y $group
+  [ -z "$group" ] || in_root_apt install --download-only --no-install-recommends -y $group
 done < <(.venv/bin/python scripts/role-packages.py --groups)
 kill "$proxy_pid"; wait "$proxy_pid" 2>/dev/null || true; proxy_pid=
 mkdir -p "$apt_cache"

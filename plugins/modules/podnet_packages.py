@@ -23,6 +23,11 @@ description:
   - When C(apt-get install) cannot find a package (package lists missing or stale), the
     lists are refreshed once with C(apt-get update) and the install tried again.
   - Installs only; packages are never removed (other software may need them).
+  - Installs the named packages and what they depend on, never what they only recommend
+    (C(--no-install-recommends)): wireguard-tools recommends C(wireguard-modules), which
+    every Debian kernel image provides, so apt would install a kernel image (and rebuild an
+    initramfs) on a node that needs only C(wg). A role that needs a recommended package
+    names it in its own package list.
 options:
   names:
     description: Package names (Debian's), duplicates allowed.
@@ -145,18 +150,24 @@ def main():
     finish(module, actions, diffs, missing=missing)
 
 
+def install_command(apt_get, options, packages):
+    """apt-get install of PACKAGES and their dependencies, never their recommends; the
+    node's changed configuration files are kept (confold)."""
+    return [apt_get, "install", "-y", "-q", "--no-install-recommends"] + options + [
+        "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold"] + packages
+
+
 def _install(module, missing, actions):
     apt_get = module.get_bin_path("apt-get", required=True)
     environ = dict(C_LOCALE, DEBIAN_FRONTEND="noninteractive")
     options = apt_options(module.params["lock_timeout"], module.params["proxy"])
-    install = [apt_get, "install", "-y", "-q"] + options + [
-        "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold"]
-    rc, out, err = module.run_command(install + missing, environ_update=environ)
+    install = install_command(apt_get, options, missing)
+    rc, out, err = module.run_command(install, environ_update=environ)
     if rc != 0 and any(text in err + out for text in NOT_LISTED):
         actions.append("apt-get update")
         rc, out, err = module.run_command([apt_get, "update", "-q"] + options, environ_update=environ)
         if rc == 0:
-            rc, out, err = module.run_command(install + missing, environ_update=environ)
+            rc, out, err = module.run_command(install, environ_update=environ)
     if rc != 0:
         module.fail_json(
             msg="podnet_packages: apt-get could not install %s: %s. Check the node's apt "

@@ -57,3 +57,13 @@ def test_proxy_urls_are_accepted(proxy):
                                    "http://x;rm -rf /"])
 def test_a_proxy_that_is_no_http_url_is_refused(proxy):
     assert not packages.PROXY.match(proxy)
+
+
+def test_only_the_named_packages_and_their_dependencies_install_never_recommends():
+    """wireguard-tools recommends wireguard-modules, which every Debian kernel image
+    provides: with recommends, a bare node got a kernel image and an initramfs rebuild
+    (137 s of the lab's first WireGuard run) to get `wg`."""
+    argv = packages.install_command("/usr/bin/apt-get", packages.apt_options(120, None),
+                                    ["wireguard-tools"])
+    assert argv[:2] == ["/usr/bin/apt-get", "install"] and argv[-1] == "wireguard-tools"
+    assert "--no-install-recommends" in argv
