@@ -1,13 +1,13 @@
 # podnet: the two commands of the README, and their parts.
 #   make lab    build a 2-zone lab of SSH test hosts, apply podnet over SSH, verify
-#   make test   lint, planner tests, every molecule scenario
+#   make test   lint, planner tests, ansible-test on the collection, every molecule scenario
 SHELL := /bin/bash
 VENV := .venv/bin
 # Longest first: scripts/molecule-scenarios.sh runs MOLECULE_JOBS (2) of them at a time.
 SCENARIOS ?= etcd multizone encrypted host-gw runtimes
 LAB_ENV := ANSIBLE_LOCALHOST_WARNING=False ANSIBLE_INVENTORY_UNPARSED_WARNING=False
 
-.PHONY: setup lab lab-down lab-bench test lint unit molecule flannel bench bench-fleet clean-leftovers
+.PHONY: setup lab lab-down lab-bench test lint unit collection molecule flannel bench bench-fleet clean-leftovers
 
 setup:
 	scripts/setup.sh
@@ -26,7 +26,7 @@ lab: setup
 lab-down: setup
 	$(LAB_ENV) $(VENV)/ansible-playbook playbooks/lab/down.yml
 
-test: setup lint unit molecule
+test: setup lint unit collection molecule
 
 lint:
 	$(VENV)/yamllint --strict .
@@ -34,6 +34,12 @@ lint:
 
 unit:
 	$(VENV)/pytest -q tests/
+
+# podnet.network as Ansible users check a collection: ansible-test sanity and units on the
+# built collection (scripts/ansible-test.sh).
+collection:
+	scripts/ansible-test.sh sanity
+	scripts/ansible-test.sh units
 
 molecule: clean-leftovers
 	scripts/molecule-scenarios.sh $(SCENARIOS)

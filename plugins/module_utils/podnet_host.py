@@ -53,7 +53,8 @@ PartOf=nftables.service
 [Service]
 Type=oneshot
 RemainAfterExit=yes
-ExecStart=/bin/sh -c 'rc=0; for step in /etc/podnet/boot.d/*.sh; do [ -e "$step" ] || continue; /bin/sh -e "$step" || { echo "podnet: boot step $step failed" >&2; rc=1; }; done; exit $rc'
+ExecStart=/bin/sh -c 'rc=0; for step in /etc/podnet/boot.d/*.sh; do [ -e "$step" ] || continue; \\
+  /bin/sh -e "$step" || { echo "podnet: boot step $step failed" >&2; rc=1; }; done; exit $rc'
 
 [Install]
 WantedBy=multi-user.target
