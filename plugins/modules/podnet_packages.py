@@ -24,10 +24,10 @@ description:
     lists are refreshed once with C(apt-get update) and the install tried again.
   - Installs only; packages are never removed (other software may need them).
   - Installs the named packages and what they depend on, never what they only recommend
-    (C(--no-install-recommends)): wireguard-tools recommends C(wireguard-modules), which
-    every Debian kernel image provides, so apt would install a kernel image (and rebuild an
-    initramfs) on a node that needs only C(wg). A role that needs a recommended package
-    names it in its own package list.
+    (C(--no-install-recommends)). Why - wireguard-tools recommends C(wireguard-modules),
+    which every Debian kernel image provides, so apt would install a kernel image (and
+    rebuild an initramfs) on a node that needs only C(wg). A role that needs a recommended
+    package names it in its own package list.
 options:
   names:
     description: Package names (Debian's), duplicates allowed.
