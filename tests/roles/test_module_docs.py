@@ -10,8 +10,7 @@ import pytest
 import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-MODULES = sorted(glob.glob(os.path.join(ROOT, "library", "*.py"))
-                 + glob.glob(os.path.join(ROOT, "roles", "*", "library", "*.py")))
+MODULES = sorted(glob.glob(os.path.join(ROOT, "plugins", "modules", "*.py")))
 
 
 @pytest.mark.parametrize("path", MODULES, ids=os.path.basename)
