@@ -96,7 +96,8 @@ def test_the_built_collection_installed_elsewhere_runs_the_fleet(tmp_path):
     subprocess.run([str(bindir / "ansible-galaxy"), "collection", "build", "--output-path", str(dist),
                     str(PROJECT)], check=True, capture_output=True)
     tarball = next(dist.glob("podnet-network-*.tar.gz"))
-    subprocess.run([str(bindir / "ansible-galaxy"), "collection", "install", "--no-deps", "-p",
+    # --force: ansible-galaxy would see the checkout's copy (on this venv's path) and skip it.
+    subprocess.run([str(bindir / "ansible-galaxy"), "collection", "install", "--force", "--no-deps", "-p",
                     str(installed), str(tarball)], check=True, capture_output=True)
     shutil.copytree(Path(INVENTORY).parent, inventory)
     # Collections from the install path and from the `ansible` package only: this venv's
