@@ -38,8 +38,7 @@ unit:
 # podnet.network as Ansible users check a collection: ansible-test sanity and units on the
 # built collection (scripts/ansible-test.sh).
 collection:
-	scripts/ansible-test.sh sanity
-	scripts/ansible-test.sh units
+	scripts/ansible-test.sh sanity units
 
 molecule: clean-leftovers
 	scripts/molecule-scenarios.sh $(SCENARIOS)

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # ansible-test on podnet.network, as Ansible users check a collection: `sanity` (every test
 # that runs offline: compile, import, pep8, pylint, validate-modules, ansible-doc, yamllint,
-# runtime-metadata, ...) and `units`.
-#   scripts/ansible-test.sh sanity|units [ansible-test options]
+# runtime-metadata, ...) and `units`, in the order given, on one build of the collection.
+#   scripts/ansible-test.sh sanity [units]
 #
 # It checks what users get: the collection is built (ansible-galaxy collection build, so
 # build_ignore applies) and installed at a real .../ansible_collections/podnet/network path
@@ -13,8 +13,10 @@
 # wheel, kept in ansible-test's cache (~/.ansible/test/cache) between runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-command=${1:?usage: scripts/ansible-test.sh sanity|units [options]}
-shift
+[ "$#" -gt 0 ] || { echo "usage: scripts/ansible-test.sh sanity [units]" >&2; exit 2; }
+for command in "$@"; do
+  case "$command" in sanity|units) ;; *) echo "scripts/ansible-test.sh: sanity or units, not '$command'" >&2; exit 2 ;; esac
+done
 
 checkout=$PWD
 work=${PODNET_ANSIBLE_TEST_DIR:-/var/tmp/podnet-ansible-test}
@@ -47,8 +49,9 @@ sys.exit(main(["install", "--upgrade", "--force-reinstall"] + args))
 PY
 
 cd "$root"
-case "$command" in
-  sanity) exec "$checkout/.venv/bin/ansible-test" sanity --python 3.11 --local --color no "$@" ;;
-  units) exec "$checkout/.venv/bin/ansible-test" units --python 3.11 --venv --color no "$@" ;;
-  *) echo "scripts/ansible-test.sh: sanity or units, not '$command'" >&2; exit 2 ;;
-esac
+for command in "$@"; do
+  case "$command" in
+    sanity) "$checkout/.venv/bin/ansible-test" sanity --python 3.11 --local --color no ;;
+    units) "$checkout/.venv/bin/ansible-test" units --python 3.11 --venv --color no ;;
+  esac
+done
