@@ -27,11 +27,22 @@ description:
     flushed by hand, older inputs) the ruleset is loaded with C(nft -f) in ONE
     transaction that creates, deletes and defines the table anew. Nothing outside
     C(table inet podnet) is ever touched.
+  - The table carries podnet's mark, its comment C(podnet: ...). A C(table inet podnet)
+    without it is someone else's; O(state=present) stops naming it before changing
+    anything, O(state=absent) leaves it and says so (RV(left_alone)).
+  - Forwarding towards the cluster is scoped to podnet's paths, whatever the interface
+    (bridge, overlay, WireGuard or underlay): sources inside O(cluster_cidr) (pods, VTEPs)
+    and member nodes may reach pods, as may replies to the pods' own connections and
+    ports the node publishes (DNAT). Anything else routed through the node towards a pod
+    subnet is dropped and counted (counter C(forward_rejected)).
   - Where an C(iptables) command exists, keeps two ACCEPT rules tagged with the comment
     V(podnet) (C(-s) and C(-d) O(cluster_cidr)) in the filter FORWARD chain, because an
     accept in an nftables table cannot override the DROP policy that Docker sets there.
-    They are kept whatever the policy is now (Docker may set it later); tagged rules that
-    are no longer wanted are deleted.
+    They sit right after Docker's jump to C(DOCKER-USER) (the operator's rules decide
+    first), at the top where there is none, and only let through what the table's forward
+    chain accepts (a drop there is final). They are kept whatever the policy is now
+    (Docker may set it later); tagged rules that are no longer wanted, or that sit above
+    the jump to C(DOCKER-USER), are deleted (and put back below it).
   - Persists the ruleset in O(persist_path) and a boot step (order 50, concern
     V(firewall)) that podnet.service replays at boot and whenever nftables.service is
     restarted (podnet.service is part of it). The step loads the file and re-adds the
@@ -127,7 +138,7 @@ actions:
   elements: str
   sample:
     - nft -f /etc/podnet/firewall.nft
-    - iptables -w -I FORWARD 1 -s 10.244.0.0/16 -m comment --comment podnet -j ACCEPT
+    - iptables -w -I FORWARD 2 -s 10.244.0.0/16 -m comment --comment podnet -j ACCEPT
 table:
   description:
     - What happened to C(table inet podnet). V(loaded) (it was missing), V(reloaded) (it
@@ -145,6 +156,11 @@ forward_policy:
   returned: always
   type: str
   sample: DROP
+left_alone:
+  description: What podnet found under its names but did not make, and left as it was.
+  returned: always
+  type: list
+  elements: str
 iptables_accepts:
   description: The tagged FORWARD accepts kept (the rule after C(-A FORWARD)).
   returned: always
@@ -172,8 +188,15 @@ from ansible_collections.podnet.network.plugins.module_utils.podnet_host import 
 FAMILY = "inet"
 TABLE = "podnet"
 IPTABLES_COMMENT = "podnet"
+# Docker's chain for the operator's own FORWARD rules (it keeps the jump to it first).
+OPERATOR_CHAIN = "DOCKER-USER"
 BOOT_ORDER = 50
 CONCERN = "firewall"
+# Packets routed through the node towards a pod subnet from outside podnet's paths.
+FORWARD_COUNTER = "forward_rejected"
+# How podnet marks its table (older versions wrote "podnet <digest>"): a table of that
+# name without it is someone else's, and podnet neither replaces nor deletes it.
+OWNER_COMMENT = re.compile(r'^\s*comment "podnet[: ]', re.M)
 # What podnet versions before the one boot unit used: retired, never stopped.
 OLD_UNIT = "podnet-firewall.service"
 OLD_FINGERPRINT = "/run/podnet-firewall.sha1"
@@ -249,6 +272,24 @@ def check_inputs(params):
 
 # ---------------------------------------------------------------- render (pure)
 
+def forward_rules(cluster_cidr):
+    """The forward chain: what may be forwarded towards the cluster, in nft's listing form.
+
+    Pods and VTEPs (sources inside the cluster: the bridge, the overlays and host-gw peers'
+    pods) and member nodes may reach pods; so may replies to the pods' own connections and
+    what the node publishes on purpose (DNAT, e.g. `docker run -p`). Anything else that a
+    neighbour routes through this node towards a pod subnet is dropped and counted: the
+    cluster is not a transit network. A drop in any base chain is final, so this also
+    holds where iptables' FORWARD chain accepts cluster traffic (wanted_accepts)."""
+    return [
+        "ip saddr %s accept" % cluster_cidr,
+        "ip daddr %s ip saddr @nodes accept" % cluster_cidr,
+        "ip daddr %s ct state established,related accept" % cluster_cidr,
+        "ip daddr %s ct status dnat accept" % cluster_cidr,
+        'ip daddr %s counter name "%s" drop' % (cluster_cidr, FORWARD_COUNTER),
+    ]
+
+
 def render_table(cluster_cidr, pod_cidr, node_addresses, masquerade=True, vxlan_port=None,
                  wireguard_port=None):
     """The wanted table, laid out as `nft -s list table inet podnet` prints it (so the
@@ -261,7 +302,7 @@ def render_table(cluster_cidr, pod_cidr, node_addresses, masquerade=True, vxlan_
     guarded = [(port, name) for port, name in ((vxlan_port, "vxlan_rejected"),
                                                (wireguard_port, "wireguard_rejected"))
                if port is not None]
-    for dummy, counter in guarded:
+    for counter in [FORWARD_COUNTER] + [name for dummy, name in guarded]:
         lines += [
             "\tcounter %s {" % counter,
             "\t}",
@@ -285,10 +326,7 @@ def render_table(cluster_cidr, pod_cidr, node_addresses, masquerade=True, vxlan_
         "",
         "\tchain forward {",
         "\t\ttype filter hook forward priority filter; policy accept;",
-        "\t\tip saddr %s accept" % cluster_cidr,
-        "\t\tip daddr %s accept" % cluster_cidr,
-        "\t}",
-    ]
+    ] + ["\t\t%s" % rule for rule in forward_rules(cluster_cidr)] + ["\t}"]
     if masquerade:
         lines += [
             "",
@@ -314,7 +352,9 @@ def render_file(table_text, persist_path):
         "#   chain input: only member nodes may send to the VXLAN port (VXLAN has no\n"
         "#     authentication), and to the WireGuard port; other packets to them are dropped\n"
         "#     and counted (vxlan_rejected, wireguard_rejected);\n"
-        "#   chain forward: cluster traffic is accepted;\n"
+        "#   chain forward: pods, VTEPs and member nodes may reach pods, and replies and\n"
+        "#     published (DNAT) ports; anything else routed towards a pod subnet is dropped\n"
+        "#     and counted (forward_rejected);\n"
         "#   chain postrouting: only pod traffic leaving the cluster is masqueraded (pod->pod\n"
         "#     and pod->node keep their source address).\n"
         "table %s %s {\n}\ndelete table %s %s\n\n"
@@ -326,6 +366,11 @@ def render_file(table_text, persist_path):
 _COMMENT = re.compile(r"^\s*#.*$", re.M)
 _COUNTS = re.compile(r"\bpackets \d+ bytes \d+\b")
 _ELEMENTS = re.compile(r"elements = \{([^}]*)\}")
+
+
+def owns_table(listing):
+    """Whether a live table of podnet's name carries podnet's mark."""
+    return bool(OWNER_COMMENT.search(listing or ""))
 
 
 def canonical(listing):
@@ -377,17 +422,25 @@ def wanted_accepts(cluster_cidr):
 
 def parse_forward(listing):
     """`iptables -S FORWARD` -> (policy, podnet's tagged accepts as argument lists)."""
-    policy, tagged = None, []
+    policy, rules = _forward_rules(listing)
+    return policy, [rule for rule in rules if _tagged(rule)]
+
+
+def _forward_rules(listing):
+    """`iptables -S FORWARD` -> (policy, every rule as an argument list, in order)."""
+    policy, rules = None, []
     for line in (listing or "").splitlines():
         words = shlex.split(line)
         if words[:2] == ["-P", "FORWARD"] and len(words) > 2:
             policy = words[2]
         elif words[:2] == ["-A", "FORWARD"]:
-            rule = words[2:]
-            comment = rule[rule.index("--comment") + 1] if "--comment" in rule[:-1] else None
-            if comment == IPTABLES_COMMENT and rule[-2:] == ["-j", "ACCEPT"]:
-                tagged.append(rule)
-    return policy, tagged
+            rules.append(words[2:])
+    return policy, rules
+
+
+def _tagged(rule):
+    comment = rule[rule.index("--comment") + 1] if "--comment" in rule[:-1] else None
+    return comment == IPTABLES_COMMENT and rule[-2:] == ["-j", "ACCEPT"]
 
 
 def _rule_text(rule):
@@ -395,33 +448,54 @@ def _rule_text(rule):
     return " ".join(shlex.quote(word) for word in rule)
 
 
-def plan_accepts(wanted, tagged):
-    """(to delete, to add): tagged rules not wanted (and extra copies) go, missing
-    wanted ones come."""
+def _after_operator_rules(rules):
+    """Where podnet's accepts go (1-based): right after Docker's jump to DOCKER-USER,
+    the chain where operators put their own FORWARD rules, so that those still decide
+    first; at the top where there is none (Docker inserts its jump above them when it
+    starts later)."""
+    for index, rule in enumerate(rules):
+        if rule == ["-j", OPERATOR_CHAIN]:
+            return index + 2
+    return 1
+
+
+def plan_accepts(wanted, listing):
+    """(to delete, to add, position): tagged rules not wanted (extra copies, and any
+    that sit above DOCKER-USER's jump) go; missing wanted ones are inserted at POSITION."""
+    dummy, rules = _forward_rules(listing)
+    operator = _after_operator_rules(rules) - 1
     delete, seen = [], []
-    for rule in tagged:
-        if rule in wanted and rule not in seen:
+    for index, rule in enumerate(rules):
+        if not _tagged(rule):
+            continue
+        if rule in wanted and rule not in seen and index >= operator:
             seen.append(rule)
         else:
             delete.append(rule)
-    return delete, [rule for rule in wanted if rule not in seen]
+    kept = list(rules)
+    for rule in delete:
+        kept.remove(rule)
+    return delete, [rule for rule in wanted if rule not in seen], _after_operator_rules(kept)
 
 
 def boot_script(persist_path, accepts):
     """The boot step: load the ruleset file, then (where iptables exists by then) make
-    sure of each accept."""
+    sure of each accept, below the operator's DOCKER-USER chain when Docker runs."""
     lines = [
         "# Table %s %s, replaced in one transaction (nothing else is touched)." % (FAMILY, TABLE),
-        "nft -f %s" % persist_path,
+        "nft -f %s" % shlex.quote(persist_path),
     ]
     if accepts:
         lines += [
-            "# Cluster accepts in iptables' FORWARD chain (Docker may set a DROP policy).",
+            "# Cluster accepts in iptables' FORWARD chain (Docker may set a DROP policy), after",
+            "# Docker's jump to %s so that operators' rules there decide first." % OPERATOR_CHAIN,
             "if command -v iptables >/dev/null 2>&1; then",
+            "\tpos=$(iptables -w -S FORWARD | awk '/^-A FORWARD/ {n++} "
+            "/^-A FORWARD -j %s$/ {print n + 1; exit}')" % OPERATOR_CHAIN,
         ]
         for rule in accepts:
             spec = _rule_text(rule)
-            lines.append("\tiptables -w -C FORWARD %s 2>/dev/null || iptables -w -I FORWARD 1 %s"
+            lines.append('\tiptables -w -C FORWARD %s 2>/dev/null || iptables -w -I FORWARD "${pos:-1}" %s'
                          % (spec, spec))
         lines.append("fi")
     return "\n".join(lines) + "\n"
@@ -435,18 +509,30 @@ def plan(params, live):
     LIVE: {"nft": bool, "iptables": bool, "table": stateless listing or None,
     "forward": `iptables -S FORWARD` or None}. Returns {"errors", "table" (what happens to
     it), "load", "delete_table", "ruleset", "file", "boot", "ipt_delete", "ipt_add",
-    "ipt_after", "policy"}."""
+    "ipt_after", "ipt_position", "policy", "left_alone"}."""
     present = params.get("state", "present") == "present"
     policy, tagged = parse_forward(live.get("forward"))
     result = dict(errors=[], load=False, delete_table=False, ruleset="", file=None, boot=None,
-                  ipt_delete=[], ipt_add=[], ipt_after=[], policy=policy)
+                  ipt_delete=[], ipt_add=[], ipt_after=[], ipt_position=1, policy=policy,
+                  left_alone=[])
+    foreign = live.get("table") is not None and not owns_table(live["table"])
     if not present:
-        result["delete_table"] = live.get("table") is not None
-        result["table"] = "deleted" if result["delete_table"] else "absent"
+        if foreign:
+            result["table"] = "foreign"
+            result["left_alone"].append(
+                "table %s %s: podnet did not make it (no comment \"podnet: ...\"), so it is "
+                "left as it is" % (FAMILY, TABLE))
+        result["delete_table"] = live.get("table") is not None and not foreign
+        result["table"] = result.get("table") or ("deleted" if result["delete_table"] else "absent")
         result["ipt_delete"] = list(tagged)
         return result
 
     result["errors"] = check_inputs(params)
+    if foreign:
+        result["errors"].append(
+            "a table %s %s exists that podnet did not make (it lacks podnet's comment "
+            "\"podnet: ...\"); podnet neither replaces nor deletes it. Rename or delete it "
+            "(nft list table %s %s shows it), then run again" % (FAMILY, TABLE, FAMILY, TABLE))
     if result["errors"]:
         result["table"] = "unchanged"
         return result
@@ -466,7 +552,8 @@ def plan(params, live):
 
     accepts = wanted_accepts(cluster) if params.get("iptables_forward_accept", True) else []
     if live.get("iptables"):
-        result["ipt_delete"], result["ipt_add"] = plan_accepts(accepts, tagged)
+        result["ipt_delete"], result["ipt_add"], result["ipt_position"] = plan_accepts(
+            accepts, live.get("forward"))
         result["ipt_after"] = accepts
     result["boot"] = boot_script(persist_path, accepts)
     return result
@@ -531,8 +618,9 @@ def main():
         runner.change("iptables", ["-w", "-D", "FORWARD"] + rule,
                       shown="iptables -w -D FORWARD %s" % _rule_text(rule))
     for rule in wanted["ipt_add"]:
-        runner.change("iptables", ["-w", "-I", "FORWARD", "1"] + rule,
-                      shown="iptables -w -I FORWARD 1 %s" % _rule_text(rule))
+        position = str(wanted["ipt_position"])
+        runner.change("iptables", ["-w", "-I", "FORWARD", position] + rule,
+                      shown="iptables -w -I FORWARD %s %s" % (position, _rule_text(rule)))
     if wanted["ipt_delete"] or wanted["ipt_add"]:
         _policy, before = parse_forward(live["forward"])
         live_diff(diffs, "iptables FORWARD accepts tagged %s" % IPTABLES_COMMENT,
@@ -545,7 +633,10 @@ def main():
     retire_unit(module, OLD_UNIT, actions, diffs)
     persist_file(module, OLD_FINGERPRINT, None, actions, diffs)
 
+    for what in wanted["left_alone"]:
+        module.warn("podnet_firewall: " + what)
     finish(module, actions, diffs, table=wanted["table"], ruleset=wanted["ruleset"],
+           left_alone=wanted["left_alone"],
            forward_policy=wanted["policy"],
            iptables_accepts=[_rule_text(r) for r in wanted["ipt_after"]])
 

@@ -28,6 +28,9 @@ PARAMS = dict(state="present", cluster_cidr="10.244.0.0/16", pod_cidr="10.244.1.
 LOADED = """\
 table inet podnet {
 \tcomment "podnet: pod subnet 10.244.1.0/24 in cluster 10.244.0.0/16"
+\tcounter forward_rejected {
+\t}
+
 \tcounter vxlan_rejected {
 \t}
 
@@ -46,7 +49,10 @@ table inet podnet {
 \tchain forward {
 \t\ttype filter hook forward priority filter; policy accept;
 \t\tip saddr 10.244.0.0/16 accept
-\t\tip daddr 10.244.0.0/16 accept
+\t\tip daddr 10.244.0.0/16 ip saddr @nodes accept
+\t\tip daddr 10.244.0.0/16 ct state established,related accept
+\t\tip daddr 10.244.0.0/16 ct status dnat accept
+\t\tip daddr 10.244.0.0/16 counter name "forward_rejected" drop
 \t}
 
 \tchain postrouting {
@@ -79,7 +85,12 @@ S_RULE = ["-s", "10.244.0.0/16", "-m", "comment", "--comment", "podnet", "-j", "
 D_RULE = ["-d", "10.244.0.0/16", "-m", "comment", "--comment", "podnet", "-j", "ACCEPT"]
 
 
-def live(table=LOADED, forward=ACCEPTS + DOCKER_FORWARD, nft=True, iptables=True):
+# Where podnet keeps them: right after Docker's jump to DOCKER-USER.
+DOCKER_WITH_ACCEPTS = DOCKER_FORWARD.replace("-A FORWARD -j DOCKER-USER\n",
+                                             "-A FORWARD -j DOCKER-USER\n" + ACCEPTS)
+
+
+def live(table=LOADED, forward=DOCKER_WITH_ACCEPTS, nft=True, iptables=True):
     return dict(nft=nft, iptables=iptables, table=table, forward=forward if iptables else None)
 
 
@@ -129,9 +140,22 @@ def test_only_pod_traffic_leaving_the_cluster_is_masqueraded():
     assert "masquerade" not in table(masquerade=False)
 
 
-def test_forwarded_cluster_traffic_is_accepted():
-    text = table()
-    assert "\t\tip saddr 10.244.0.0/16 accept\n\t\tip daddr 10.244.0.0/16 accept\n" in text
+def forward_chain(text):
+    lines = text.split("\tchain forward {\n", 1)[1].split("\t}\n", 1)[0].splitlines()
+    return [line.strip() for line in lines[1:]]
+
+
+def test_forwarding_towards_pods_is_scoped_to_podnets_paths():
+    # The chain used to accept `ip daddr <cluster>` from anywhere: a neighbour that routed
+    # through a node towards a pod subnet reached the pods (issue: own only what is yours).
+    assert forward_chain(table()) == [
+        "ip saddr 10.244.0.0/16 accept",
+        "ip daddr 10.244.0.0/16 ip saddr @nodes accept",
+        "ip daddr 10.244.0.0/16 ct state established,related accept",
+        "ip daddr 10.244.0.0/16 ct status dnat accept",
+        'ip daddr 10.244.0.0/16 counter name "forward_rejected" drop',
+    ]
+    assert "\tcounter forward_rejected {\n" in table(vxlan_port=None)
 
 
 def test_rendering_is_deterministic_whatever_the_input_order():
@@ -191,7 +215,7 @@ def test_a_flushed_table_is_reloaded():
 
 
 def test_one_deleted_rule_is_drift():
-    listing = LOADED.replace("\t\tip daddr 10.244.0.0/16 accept\n", "")
+    listing = LOADED.replace('\t\tip daddr 10.244.0.0/16 counter name "forward_rejected" drop\n', "")
     assert fw.plan(PARAMS, live(table=listing))["table"] == "reloaded"
 
 
@@ -239,12 +263,26 @@ def test_one_accept_deleted_by_hand_is_added_again():
 
 
 def test_stale_and_duplicate_accepts_are_deleted():
-    forward = ACCEPTS + ACCEPTS.splitlines()[0] + "\n" + \
-        "-A FORWARD -s 10.99.0.0/16 -m comment --comment podnet -j ACCEPT\n" + DOCKER_FORWARD
+    forward = DOCKER_WITH_ACCEPTS + ACCEPTS.splitlines()[0] + "\n" + \
+        "-A FORWARD -s 10.99.0.0/16 -m comment --comment podnet -j ACCEPT\n"
     planned = fw.plan(PARAMS, live(forward=forward))
     assert planned["ipt_add"] == []
     assert planned["ipt_delete"] == [
         D_RULE, ["-s", "10.99.0.0/16", "-m", "comment", "--comment", "podnet", "-j", "ACCEPT"]]
+
+
+def test_accepts_go_below_the_operators_docker_user_chain():
+    # They used to be inserted at position 1, above Docker's jump to DOCKER-USER: an
+    # operator's DROP there no longer applied to cluster traffic.
+    planned = fw.plan(PARAMS, live(forward=DOCKER_FORWARD))
+    assert (planned["ipt_add"], planned["ipt_position"]) == ([S_RULE, D_RULE], 2)
+    # Accepts an older podnet put above the jump move below it.
+    planned = fw.plan(PARAMS, live(forward=ACCEPTS + DOCKER_FORWARD))
+    assert planned["ipt_delete"] == [D_RULE, S_RULE]
+    assert (planned["ipt_add"], planned["ipt_position"]) == ([S_RULE, D_RULE], 2)
+    # No Docker: at the top (Docker, starting later, puts its jump above them).
+    planned = fw.plan(PARAMS, live(forward="-P FORWARD ACCEPT\n"))
+    assert planned["ipt_position"] == 1
 
 
 def test_rules_of_others_are_never_podnets():
@@ -274,7 +312,7 @@ def test_the_boot_step_loads_the_file_then_ensures_each_accept():
     assert "nft -f /etc/podnet/firewall.nft" in boot
     checks = [line.strip() for line in boot if "iptables -w -C" in line]
     assert checks == [
-        "iptables -w -C FORWARD %s 2>/dev/null || iptables -w -I FORWARD 1 %s"
+        'iptables -w -C FORWARD %s 2>/dev/null || iptables -w -I FORWARD "${pos:-1}" %s'
         % (" ".join(rule), " ".join(rule)) for rule in (S_RULE, D_RULE)]
     # Where iptables appears only later (Docker installs it), the boot step adds them then.
     assert "if command -v iptables >/dev/null 2>&1; then" in boot
@@ -359,3 +397,41 @@ def test_wireguard_port_is_guarded_like_the_vxlan_port():
 def test_bad_wireguard_port_names_the_role_variable(port):
     errors = fw.check_inputs(params(wireguard_port=port))
     assert any("podnet_firewall_wireguard_port=%r" % port in e for e in errors), errors
+
+
+@pytest.mark.parametrize("forward, position", [
+    (DOCKER_FORWARD, "2"), ("-P FORWARD ACCEPT\n", "1"),
+    ("-P FORWARD DROP\n-A FORWARD -j OPERATOR\n-A FORWARD -j DOCKER-USER\n", "3"),
+])
+def test_the_boot_step_finds_the_same_position(forward, position):
+    # The boot step's own shell computes where the accepts go (Docker may be up or not).
+    line = [line for line in fw.plan(PARAMS, live())["boot"].splitlines() if "pos=$(" in line][0]
+    script = "iptables() { printf '%%s' '%s'; }\n%s\nprintf '%%s' \"${pos:-1}\"\n" % (forward, line.strip())
+    assert subprocess.run(["sh", "-c", script], capture_output=True, text=True,
+                          check=True).stdout == position
+
+
+# ---------------------------------------------------------------- ownership
+
+FOREIGN = LOADED.replace('\tcomment "podnet: pod subnet 10.244.1.0/24 in cluster 10.244.0.0/16"\n', "")
+
+
+def test_a_table_podnet_did_not_make_stops_the_run_before_any_change():
+    # It used to be replaced (and, with state absent, deleted) without a look.
+    planned = fw.plan(PARAMS, live(table=FOREIGN))
+    assert not planned["load"] and not planned["ipt_add"]
+    assert any("table inet podnet exists that podnet did not make" in e for e in planned["errors"])
+
+
+def test_reset_leaves_a_table_podnet_did_not_make_and_says_so():
+    planned = fw.plan(dict(state="absent"), live(table=FOREIGN))
+    assert (planned["delete_table"], planned["table"]) == (False, "foreign")
+    assert planned["left_alone"] and "did not make it" in planned["left_alone"][0]
+
+
+def test_tables_of_older_podnet_versions_are_podnets():
+    older = LOADED.replace('comment "podnet: pod subnet 10.244.1.0/24 in cluster 10.244.0.0/16"',
+                           'comment "podnet 5f0c2a"')
+    assert fw.owns_table(older) and fw.owns_table(LOADED) and not fw.owns_table(FOREIGN)
+    assert fw.plan(PARAMS, live(table=older))["table"] == "reloaded"
+    assert not fw.owns_table(LOADED.replace('"podnet:', '"podnetx:'))

@@ -83,6 +83,29 @@ def test_pod_to_outside_is_masqueraded_to_the_node(pods):
         assert pods[name].source_seen_by(OUTSIDE[1]) == ADDRESSES[name]
 
 
+def forward_rejected(target) -> int:
+    listing = sh(target, "nft list counter inet podnet forward_rejected")
+    return int(re.search(r"packets (\d+)", listing).group(1))
+
+
+def test_a_neighbour_cannot_route_through_a_node_to_its_pods(pods, subnets):
+    """The cluster is no transit network: the router, a neighbour on the underlay, sends
+    the outside host's traffic for node1's pod subnet to node1, which drops and counts it.
+    The forward chain used to accept anything towards the cluster CIDR."""
+    router, name = host("podnet-hg-router"), "podnet-hg-node1"
+    route = f"{subnets[name]} via {ADDRESSES[name]}"
+    # the path itself works: the outside host reaches node1 through the router
+    assert host(OUTSIDE[0]).run(f"ping -q -c1 -W2 {ADDRESSES[name]}").rc == 0
+    before = forward_rejected(host(name))
+    sh(router, f"ip route replace {route}")
+    try:
+        assert host(OUTSIDE[0]).run(f"ping -q -c2 -W1 {pods[name].address}").rc != 0, \
+            "the outside host reached a pod through node1"
+    finally:
+        sh(router, f"ip route del {route}")
+    assert forward_rejected(host(name)) >= before + 2
+
+
 def test_check_mode_on_a_converged_fleet_changes_nothing():
     assert_run_ok(run_playbook("site.yml", "--check"), changed=0)
 
