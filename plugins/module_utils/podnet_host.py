@@ -16,6 +16,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import errno
+import glob
 import json
 import os
 import tempfile
@@ -133,6 +134,14 @@ def read_text(module, path):
         if exc.errno != errno.ENOENT:
             module.fail_json(msg="cannot read %s: %s" % (path, exc))
         return None
+
+
+def podnet_wrote(content):
+    """Whether a file's text carries podnet's mark: a comment line naming podnet (every
+    file podnet writes opens with one, managed_header). A file at one of podnet's paths
+    without it is someone else's (flanneld's subnet.env, say): podnet leaves it alone."""
+    return any(line.lstrip().startswith("#") and "podnet" in line
+               for line in (content or "").splitlines())
 
 
 def _fs_args(module, path, mode):
@@ -358,3 +367,69 @@ def as_int(value):
         return value
     text = str(value).strip()
     return int(text) if text.isdigit() and text.isascii() else None
+
+
+# --- route protocols: which numbers podnet may claim -----------------------------------
+# The kernel's own route protocols (linux/rtnetlink.h): values up to RTPROT_STATIC are
+# interpreted by the kernel or by `ip route` itself ("boot" is what `ip route add` sets
+# without proto, "static" what administrators use). Podnet deletes every route of its
+# protocols that it did not declare, so it may never claim one of these.
+KERNEL_PROTOCOLS = {0: "unspec", 1: "redirect", 2: "kernel", 3: "boot", 4: "static"}
+PROTOCOL_MIN = 5
+PROTOCOL_MAX = 255
+# Where iproute2 names route protocols: /etc (Debian 12's iproute2 6.1) or /usr/share
+# (iproute2 6.5 and later), each with its rt_protos.d drop-ins.
+PROTO_FILES = ("/etc/iproute2/rt_protos", "/usr/share/iproute2/rt_protos")
+PROTO_DIRS = ("/etc/iproute2/rt_protos.d", "/usr/share/iproute2/rt_protos.d")
+
+
+def parse_rt_protos(texts):
+    """{number: name} from the text of rt_protos files (``NUMBER NAME`` lines, # comments)."""
+    names = {}
+    for text in texts:
+        for line in (text or "").splitlines():
+            words = line.split("#", 1)[0].split()
+            if len(words) >= 2:
+                try:
+                    number = int(words[0], 0)
+                except ValueError:
+                    continue
+                names.setdefault(number, words[1])
+    return names
+
+
+def read_named_protocols(module, own=None):
+    """{number: name} the host's rt_protos files give, podnet's own file OWN left out."""
+    paths = list(PROTO_FILES)
+    for directory in PROTO_DIRS:
+        paths += sorted(p for p in glob.glob(directory + "/*.conf") if p != own)
+    return parse_rt_protos(read_text(module, path) for path in paths)
+
+
+def check_route_protocol(protocol, named, variable, default):
+    """The error message for a route protocol podnet must not claim, or None. NAMED maps
+    numbers to the names the host's rt_protos files give them; a name of podnet's own
+    (podnet, podnet-...) is podnet's. VARIABLE and DEFAULT: the role variable to name."""
+    named = named or {}
+    if isinstance(protocol, bool) or not isinstance(protocol, int) or not PROTOCOL_MIN <= protocol <= PROTOCOL_MAX:
+        if isinstance(protocol, int) and protocol in KERNEL_PROTOCOLS:
+            return (
+                "%s=%d is the kernel's own route protocol %r (0-4 are unspec, redirect, kernel, "
+                "boot, static): podnet deletes every route of its protocol it did not declare, so "
+                "it would delete the host's own routes. Pick a number from %d to %d that nothing "
+                "else on the host uses (default %d)."
+                % (variable, protocol, KERNEL_PROTOCOLS[protocol], PROTOCOL_MIN, PROTOCOL_MAX, default)
+            )
+        return (
+            "%s=%r is not a route protocol number: pick one from %d to %d that nothing else on "
+            "the host uses (default %d)." % (variable, protocol, PROTOCOL_MIN, PROTOCOL_MAX, default)
+        )
+    name = named.get(protocol)
+    if name and name != "podnet" and not name.startswith("podnet-"):
+        return (
+            "%s=%d is route protocol %r on this host (iproute2's rt_protos): podnet deletes every "
+            "route of its protocol it did not declare, so it would delete %s's routes. Pick a "
+            "number from %d to %d that rt_protos does not name (default %d)."
+            % (variable, protocol, name, name, PROTOCOL_MIN, PROTOCOL_MAX, default)
+        )
+    return None

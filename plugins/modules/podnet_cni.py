@@ -23,10 +23,13 @@ description:
     subnet and a default route, optionally chained with C(portmap).
   - Checks the inputs' meaning before writing anything and names the role variable
     (C(podnet_cni_*)) in its message.
-  - With O(state=absent), removes the conflist, host-local's allocation directory of
-    the network (C(/var/lib/cni/networks/<network_name>)), then O(conf_dir),
-    C(/var/lib/cni/networks) and their parents when nothing is left in them (another
-    network's files keep them).
+  - With O(state=absent), removes the conflist and host-local's allocation directory of
+    the network (C(/var/lib/cni/networks/<network_name>)). The directories stay, even
+    emptied, since a runtime watches O(conf_dir) (containerd stops reloading CNI
+    configuration when it goes).
+  - The conflist carries podnet's mark (its key C(podnet)). A file at its path without it
+    is someone else's; O(state=present) stops naming it, O(state=absent) leaves it and
+    says so (RV(left_alone)).
 options:
   conf_dir:
     description: Directory the container runtime reads CNI configurations from.
@@ -98,6 +101,11 @@ actions:
   type: list
   elements: str
   sample: ["write /etc/cni/net.d/10-podnet.conflist"]
+left_alone:
+  description: What podnet found at its paths but did not write, and left as it was.
+  returned: always
+  type: list
+  elements: str
 path:
   description: The conflist's path.
   returned: always
@@ -112,8 +120,11 @@ import re
 import shutil
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.podnet.network.plugins.module_utils.podnet_host import as_int, finish, persist_file, remove_emptied_directory
+from ansible_collections.podnet.network.plugins.module_utils.podnet_host import as_int, finish, persist_file, read_text
 
+# podnet's mark in its conflist.
+MARK_KEY = "podnet"
+MARK = "written by podnet's podnet_cni module; podnet's reset removes this file"
 # Where host-local records the addresses it handed out, one directory per network.
 IPAM_DIR = "/var/lib/cni/networks"
 NETWORK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -202,12 +213,33 @@ def conflist(p, values):
     }]
     if p.get("portmap", True):
         plugins.append({"type": "portmap", "capabilities": {"portMappings": True}})
-    return {"cniVersion": p["version"], "name": p["network_name"], "plugins": plugins}
+    return {"cniVersion": p["version"], "name": p["network_name"], "plugins": plugins, MARK_KEY: MARK}
 
 
 def render(data):
-    """JSON has no comments: the file is podnet's by its name. Deterministic bytes."""
+    """Deterministic bytes."""
     return json.dumps(data, indent=2, sort_keys=True) + "\n"
+
+
+def podnet_wrote(text):
+    """Whether a conflist is podnet's: it carries podnet's mark (JSON has no comments; CNI
+    runtimes ignore keys they do not know), or it has exactly the shape podnet wrote
+    before the mark (a bridge + host-local network with podnet's keys, then portmap)."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return False
+    if not isinstance(data, dict):
+        return False
+    if data.get(MARK_KEY) == MARK:
+        return True
+    plugins = data.get("plugins")
+    return (set(data) == {"cniVersion", "name", "plugins"} and isinstance(plugins, list)
+            and 1 <= len(plugins) <= 2 and isinstance(plugins[0], dict)
+            and set(plugins[0]) == {"type", "bridge", "isGateway", "ipMasq", "hairpinMode", "mtu", "ipam"}
+            and plugins[0].get("type") == "bridge"
+            and (plugins[0].get("ipam") or {}).get("type") == "host-local"
+            and all(isinstance(x, dict) and x.get("type") == "portmap" for x in plugins[1:]))
 
 
 def remove_tree(module, path, actions):
@@ -250,19 +282,27 @@ def main():
         module.fail_json(msg="; ".join(errors), actions=[])
     path = conflist_path(p["conf_dir"], p["network_name"])
     actions, diffs = [], []
+    current = read_text(module, path)
+    foreign = current is not None and not podnet_wrote(current)
     if p["state"] == "present":
+        if foreign:
+            module.fail_json(msg="%s exists and podnet did not write it (no \"%s\" mark in it): podnet "
+                                 "leaves it alone. Move it away, or give podnet's network another "
+                                 "name (podnet_cni_network_name)" % (path, MARK_KEY), actions=[])
         persist_file(module, path, render(conflist(p, values)), actions, diffs)
+        finish(module, actions, diffs, path=path, left_alone=[])
+    left_alone = []
+    if foreign:
+        left_alone.append("%s was not written by podnet (no \"%s\" mark), so it is left as it is"
+                          % (path, MARK_KEY))
+        module.warn("podnet_cni: " + left_alone[0])
     else:
         persist_file(module, path, None, actions, diffs)
-        allocations = os.path.join(IPAM_DIR, p["network_name"])
-        remove_tree(module, allocations, actions)
-        # The configuration and allocation directories (and their parents) go once nothing
-        # is left in them: another network's files keep them. In check mode what was
-        # removed above is still there.
-        gone = set([path, allocations])
-        for directory in (p["conf_dir"], os.path.dirname(p["conf_dir"]), IPAM_DIR, os.path.dirname(IPAM_DIR)):
-            remove_emptied_directory(module, directory, actions, gone)
-    finish(module, actions, diffs, path=path)
+        # host-local's records of podnet's network go too. The directories stay, emptied or
+        # not: a runtime watches conf_dir (containerd stops reloading CNI configuration when
+        # the directory it watches is removed), and host-local keeps its own tree.
+        remove_tree(module, os.path.join(IPAM_DIR, p["network_name"]), actions)
+    finish(module, actions, diffs, path=path, left_alone=left_alone)
 
 
 if __name__ == "__main__":

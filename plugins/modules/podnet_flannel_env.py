@@ -24,6 +24,9 @@ description:
     (C(podnet_flannel_env_*)) in its message.
   - With O(state=absent), removes both files and the subnet file's directory when it is
     left empty.
+  - A file at O(path) without podnet's comment (a running flanneld's own) is neither
+    rewritten nor removed, in either state; the module warns and returns it in
+    RV(left_alone).
 options:
   network:
     description: C(FLANNEL_NETWORK), the cluster CIDR (network/prefix). Required when O(state=present).
@@ -71,6 +74,11 @@ actions:
   type: list
   elements: str
   sample: ["mkdir -p -m 0755 /run/flannel", "write /run/flannel/subnet.env"]
+left_alone:
+  description: What podnet found at its paths but did not write, and left as it was.
+  returned: always
+  type: list
+  elements: str
 """
 
 import ipaddress
@@ -78,7 +86,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.podnet.network.plugins.module_utils.podnet_host import (
-    as_int, finish, managed_header, persist_file, remove_emptied_directory,
+    as_int, finish, managed_header, persist_file, podnet_wrote, read_text, remove_emptied_directory,
 )
 
 TMPFILES = "/etc/tmpfiles.d/podnet-flannel-env.conf"
@@ -144,6 +152,15 @@ def tmpfiles_entry(path, content):
     ).format(p=path, d=os.path.dirname(path), a=argument)
 
 
+def foreign_subnet_env(current, path):
+    """What podnet leaves alone at PATH: a subnet file it did not write (a running
+    flanneld's own, without podnet's comment) is neither rewritten nor removed."""
+    if current is None or podnet_wrote(current):
+        return []
+    return ["%s was not written by podnet (no podnet comment in it: flanneld's own?), so it is "
+            "left as it is; stop its writer and delete it for podnet to keep it" % path]
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -159,19 +176,25 @@ def main():
     )
     p = module.params
     actions, diffs = [], []
+    left_alone = foreign_subnet_env(read_text(module, p["path"]), p["path"])
+    for what in left_alone:
+        module.warn("podnet_flannel_env: " + what)
     if p["state"] == "absent":
-        gone = set([p["path"], TMPFILES])
+        gone = set([TMPFILES])
         persist_file(module, TMPFILES, None, actions, diffs)
-        persist_file(module, p["path"], None, actions, diffs)
+        if not left_alone:
+            gone.add(p["path"])
+            persist_file(module, p["path"], None, actions, diffs)
         remove_emptied_directory(module, os.path.dirname(p["path"]), actions, gone)
-        finish(module, actions, diffs)
+        finish(module, actions, diffs, left_alone=left_alone)
     errors, values = check_params(p["network"], p["subnet"], p["mtu"], p["path"])
     if errors:
         module.fail_json(msg="; ".join(errors), actions=[])
     content = subnet_env(values, p["ipmasq"])
-    persist_file(module, p["path"], content, actions, diffs)
-    persist_file(module, TMPFILES, tmpfiles_entry(p["path"], content), actions, diffs)
-    finish(module, actions, diffs)
+    if not left_alone:
+        persist_file(module, p["path"], content, actions, diffs)
+        persist_file(module, TMPFILES, tmpfiles_entry(p["path"], content), actions, diffs)
+    finish(module, actions, diffs, left_alone=left_alone)
 
 
 if __name__ == "__main__":

@@ -109,7 +109,6 @@ summary:
   sample: {"add": 1, "replace": 0, "delete": 0}
 """
 
-import glob
 import ipaddress
 import re
 
@@ -117,10 +116,12 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.podnet.network.plugins.module_utils.podnet_host import (
     CommandRunner,
     boot_step,
+    check_route_protocol,
     finish,
     live_diff,
     managed_header,
     persist_file,
+    read_named_protocols,
     read_text,
     retire_unit,
 )
@@ -128,67 +129,17 @@ from ansible_collections.podnet.network.plugins.module_utils.podnet_host import 
 ROUTES_BATCH = "/etc/podnet/routes.batch"
 PROTO_NAME = "podnet"
 PROTO_FILE = "/etc/iproute2/rt_protos.d/podnet.conf"
-# Where iproute2 names route protocols: /etc (Debian 12's iproute2 6.1) or /usr/share
-# (iproute2 6.5 and later), each with its rt_protos.d drop-ins.
-PROTO_FILES = ("/etc/iproute2/rt_protos", "/usr/share/iproute2/rt_protos")
-PROTO_DIRS = ("/etc/iproute2/rt_protos.d", "/usr/share/iproute2/rt_protos.d")
 BOOT_ORDER = 40
 BOOT_CONCERN = "routes"
 OLD_UNIT = "podnet-routes.service"
 LINK_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,15}$")
 
-# The kernel's own route protocols (linux/rtnetlink.h): values up to RTPROT_STATIC are
-# interpreted by the kernel or by `ip route` itself ("boot" is what `ip route add` sets
-# without proto, "static" what administrators use). Podnet deletes every route of its
-# protocol that it did not declare, so it may never claim one of these.
-KERNEL_PROTOCOLS = {0: "unspec", 1: "redirect", 2: "kernel", 3: "boot", 4: "static"}
-PROTOCOL_MIN = 5
-PROTOCOL_MAX = 255
-
 
 # --- validation (pure) ---------------------------------------------------------------
-def parse_rt_protos(texts):
-    """{number: name} from the text of rt_protos files (``NUMBER NAME`` lines, # comments)."""
-    names = {}
-    for text in texts:
-        for line in (text or "").splitlines():
-            words = line.split("#", 1)[0].split()
-            if len(words) >= 2:
-                try:
-                    number = int(words[0], 0)
-                except ValueError:
-                    continue
-                names.setdefault(number, words[1])
-    return names
-
-
 def check_protocol(protocol, named=None):
-    """The error message for a route protocol podnet must not claim, or None.
-    NAMED maps numbers to the names the host's rt_protos files give them (podnet's own
-    file left out)."""
-    named = named or {}
-    if isinstance(protocol, bool) or not isinstance(protocol, int) or not PROTOCOL_MIN <= protocol <= PROTOCOL_MAX:
-        if isinstance(protocol, int) and protocol in KERNEL_PROTOCOLS:
-            return (
-                "podnet_routes_protocol=%d is the kernel's own route protocol %r (0-4 are "
-                "unspec, redirect, kernel, boot, static): podnet deletes every route of its "
-                "protocol it did not declare, so it would delete the host's own routes. Pick "
-                "a number from %d to %d that nothing else on the host uses (default 191)."
-                % (protocol, KERNEL_PROTOCOLS[protocol], PROTOCOL_MIN, PROTOCOL_MAX)
-            )
-        return (
-            "podnet_routes_protocol=%r is not a route protocol number: pick one from %d to %d "
-            "that nothing else on the host uses (default 191)." % (protocol, PROTOCOL_MIN, PROTOCOL_MAX)
-        )
-    name = named.get(protocol)
-    if name and name != PROTO_NAME:
-        return (
-            "podnet_routes_protocol=%d is route protocol %r on this host (iproute2's rt_protos): "
-            "podnet deletes every route of its protocol it did not declare, so it would delete "
-            "%s's routes. Pick a number from %d to %d that rt_protos does not name (default 191)."
-            % (protocol, name, name, PROTOCOL_MIN, PROTOCOL_MAX)
-        )
-    return None
+    """The error for a route protocol podnet must not claim, or None (podnet_host's
+    check_protocol, naming this role's variable)."""
+    return check_route_protocol(protocol, named, "podnet_routes_protocol", 191)
 
 
 def norm_dst(dst):
@@ -380,14 +331,6 @@ def plan(live, want, protocol, state="present"):
 
 
 # --- apply ---------------------------------------------------------------------------
-def read_named_protocols(module):
-    """{number: name} the host's rt_protos files give, podnet's own file left out."""
-    paths = list(PROTO_FILES)
-    for directory in PROTO_DIRS:
-        paths += sorted(p for p in glob.glob(directory + "/*.conf") if p != PROTO_FILE)
-    return parse_rt_protos(read_text(module, path) for path in paths)
-
-
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -400,7 +343,7 @@ def main():
     )
     p = module.params
     protocol = p["protocol"]
-    error = check_protocol(protocol, read_named_protocols(module))
+    error = check_protocol(protocol, read_named_protocols(module, PROTO_FILE))
     want, error = (None, error) if error else check_wanted(p["state"], p["routes"], p["vxlan_device"])
     if error:
         module.fail_json(msg=error, actions=[])

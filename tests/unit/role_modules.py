@@ -38,3 +38,19 @@ def load_filter(name):
         if name in filters:
             return filters[name]
     raise KeyError("no filter %s in plugins/filter" % name)
+
+
+def run_module(name, args, check_mode=True):
+    """Run plugins/modules/<name>.py as Ansible runs it on a host (a Python process that
+    reads its arguments as JSON) and return its result; check mode unless told otherwise."""
+    import json  # pylint: disable=import-outside-toplevel
+    import subprocess  # pylint: disable=import-outside-toplevel
+    payload = dict(args, _ansible_check_mode=check_mode, _ansible_diff=True,
+                   _ansible_tmpdir=None, _ansible_remote_tmp="/tmp")
+    done = subprocess.run([sys.executable, "-B", "-m", "%s.modules.%s" % (COLLECTION, name)],
+                          input=json.dumps({"ANSIBLE_MODULE_ARGS": payload}), capture_output=True,
+                          text=True, timeout=60, check=False)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if not lines:
+        raise AssertionError("%s printed no result: %s %s" % (name, done.stdout, done.stderr))
+    return json.loads(lines[-1])

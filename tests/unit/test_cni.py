@@ -7,7 +7,7 @@ import json
 
 import pytest
 import yaml
-from ansible_collections.podnet.network.tests.unit.role_modules import load_module
+from ansible_collections.podnet.network.tests.unit.role_modules import load_module, run_module
 
 cni = load_module("podnet_cni")
 BASE = {"conf_dir": "/etc/cni/net.d", "network_name": "podnet", "version": "1.0.0", "bridge": "cbr0",
@@ -40,6 +40,7 @@ def test_the_conflist_is_the_bridge_plugin_with_host_local_then_portmap():
                       "routes": [{"dst": "0.0.0.0/0"}]}},
             {"type": "portmap", "capabilities": {"portMappings": True}},
         ],
+        "podnet": cni.MARK,
     }
 
 
@@ -87,3 +88,38 @@ def test_module_documents_every_option():
     # check and diff mode: full, from the shared fragment
     assert doc["extends_documentation_fragment"] == ["podnet.network.attributes"]
     assert yaml.safe_load(cni.EXAMPLES) and yaml.safe_load(cni.RETURN)
+
+
+FOREIGN = json.dumps({"cniVersion": "1.0.0", "name": "podnet",
+                      "plugins": [{"type": "calico", "ipam": {"type": "calico-ipam"}}]}) + "\n"
+ARGS = dict(subnet="10.244.1.0/24", gateway="10.244.1.1", mtu=1450)
+
+
+def test_the_conflist_carries_podnets_mark_and_older_ones_are_podnets_by_shape():
+    text = render()
+    assert json.loads(text)["podnet"] == cni.MARK and cni.podnet_wrote(text)
+    older = json.loads(text)
+    del older["podnet"]
+    assert cni.podnet_wrote(json.dumps(older))
+    assert not cni.podnet_wrote(FOREIGN) and not cni.podnet_wrote("not json")
+
+
+def test_a_conflist_podnet_did_not_write_stops_the_run(tmp_path):
+    (tmp_path / "10-podnet.conflist").write_text(FOREIGN)
+    result = run_module("podnet_cni", dict(ARGS, conf_dir=str(tmp_path)))
+    assert result.get("failed") and "podnet did not write it" in result["msg"], result
+    assert (tmp_path / "10-podnet.conflist").read_text() == FOREIGN
+
+
+def test_reset_leaves_a_foreign_conflist_and_the_watched_directory(tmp_path):
+    conf_dir = tmp_path / "net.d"
+    conf_dir.mkdir()
+    (conf_dir / "10-podnet.conflist").write_text(FOREIGN)
+    result = run_module("podnet_cni", dict(conf_dir=str(conf_dir), state="absent"), check_mode=False)
+    assert not result.get("failed") and result["left_alone"], result
+    assert (conf_dir / "10-podnet.conflist").read_text() == FOREIGN
+    # podnet's own conflist goes; the emptied directory a runtime watches stays.
+    (conf_dir / "10-podnet.conflist").write_text(render())
+    result = run_module("podnet_cni", dict(conf_dir=str(conf_dir), state="absent"), check_mode=False)
+    assert result["actions"] == ["rm %s/10-podnet.conflist" % conf_dir], result
+    assert conf_dir.is_dir()

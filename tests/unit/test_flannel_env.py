@@ -4,7 +4,7 @@ role variables), flannel's subnet file and the tmpfiles.d entry that recreates i
 
 import pytest
 import yaml
-from ansible_collections.podnet.network.tests.unit.role_modules import load_module
+from ansible_collections.podnet.network.tests.unit.role_modules import load_module, run_module
 
 env = load_module("podnet_flannel_env")
 PATH = "/run/flannel/subnet.env"
@@ -53,3 +53,27 @@ def test_module_documents_every_option():
     # check and diff mode: full, from the shared fragment
     assert doc["extends_documentation_fragment"] == ["podnet.network.attributes"]
     assert yaml.safe_load(env.EXAMPLES) and yaml.safe_load(env.RETURN)
+
+
+FLANNELDS = "FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=10.244.7.1/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n"
+
+
+@pytest.mark.parametrize("state", ["present", "absent"])
+def test_a_subnet_file_podnet_did_not_write_is_left_alone(tmp_path, state):
+    # Reset used to remove /run/flannel/subnet.env whoever wrote it (a running flanneld's
+    # included), and a run to overwrite it.
+    path = tmp_path / "subnet.env"
+    path.write_text(FLANNELDS)
+    result = run_module("podnet_flannel_env", dict(state=state, path=str(path), network="10.244.0.0/16",
+                                                   subnet="10.244.1.1/24", mtu=1450))
+    assert not result.get("failed"), result
+    assert not [a for a in result["actions"] if str(path) in a], result["actions"]
+    assert result["left_alone"] and "not written by podnet" in result["left_alone"][0]
+    assert path.read_text() == FLANNELDS
+
+
+def test_podnets_own_subnet_file_is_podnets():
+    errors, values = env.check_params("10.244.0.0/16", "10.244.1.1/24", "1450", PATH)
+    assert env.foreign_subnet_env(env.subnet_env(values, False), PATH) == []
+    assert env.foreign_subnet_env(None, PATH) == []
+    assert env.foreign_subnet_env(FLANNELDS, PATH)

@@ -10,9 +10,10 @@ from unittest import mock
 import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
-from ansible_collections.podnet.network.tests.unit.role_modules import load_module
+from ansible_collections.podnet.network.tests.unit.role_modules import load_module, load_module_utils
 
 routes = load_module("podnet_routes")
+host = load_module_utils("podnet_host")
 
 # Recorded on a Debian 12 test host (iproute2 6.1): Docker's default route (proto boot,
 # shown without "protocol"), the underlay's kernel route, podnet's host-gw and vxlan
@@ -55,7 +56,7 @@ DEBIAN_RT_PROTOS = """#
 189\trip
 192\teigrp
 """
-NAMED = routes.parse_rt_protos([DEBIAN_RT_PROTOS, "191 podnet\n"])
+NAMED = host.parse_rt_protos([DEBIAN_RT_PROTOS, "191 podnet\n"])
 
 
 def want(declared=ROUTES, device="flannel.1"):  # pylint: disable=dangerous-default-value  # never mutated
@@ -93,7 +94,7 @@ def test_free_protocols_from_5_to_255_are_accepted(protocol):
 
 def test_rt_protos_files_are_parsed_like_iproute2_does():
     assert NAMED[3] == "boot" and NAMED[186] == "bgp" and NAMED[191] == "podnet"
-    assert routes.parse_rt_protos(["0x20 hex # comment\n# 33 no\n\n44\n"]) == {32: "hex"}
+    assert host.parse_rt_protos(["0x20 hex # comment\n# 33 no\n\n44\n"]) == {32: "hex"}
 
 
 def run_main(args):

@@ -153,6 +153,27 @@ def test_container_to_outside_is_masqueraded_by_podnet_only(containers):
         assert "MASQUERADE" not in sh(host(name), "iptables -w -t nat -S POSTROUTING")
 
 
+def test_an_operators_docker_user_drop_still_drops(containers):
+    """podnet's FORWARD accepts sit below Docker's jump to DOCKER-USER, so the operator's
+    rules there still decide. They used to be inserted at position 1 whenever podnet
+    (re)added them on a node whose Docker was already running: above the jump."""
+    node, peer = DOCKER0_NODES
+    target = host(node)
+    for rule in ("-s", "-d"):
+        sh(target, f"iptables -w -D FORWARD {rule} 10.244.0.0/16 -m comment --comment podnet -j ACCEPT")
+    assert_run_ok(run_playbook("site.yml"))
+    rules = [line for line in sh(target, "iptables -w -S FORWARD").splitlines() if line.startswith("-A")]
+    assert rules[0] == "-A FORWARD -j DOCKER-USER", rules
+    drop = f"DOCKER-USER -s {containers[peer].address} -d {containers[node].address} -j DROP"
+    sh(target, f"iptables -w -I {drop}")
+    try:
+        assert not containers[peer].source_seen_by(containers[node].address).startswith("10."), \
+            "the operator's DOCKER-USER drop did not drop"
+    finally:
+        sh(target, f"iptables -w -D {drop}")
+    assert containers[peer].source_seen_by(containers[node].address) == containers[peer].address
+
+
 def test_cni_pod_reaches_docker_containers_and_del_releases_its_address(containers, subnets):
     pod = CniPod(CBR0_NODE).add()
     try:
@@ -220,6 +241,9 @@ def test_reset_removes_podnet_from_docker_and_cni(reset):
         leftovers = node.run("find /etc/docker /etc/systemd/system/docker.service.d /etc/cni "
                              "/var/lib/cni -name '*podnet*' 2>/dev/null")
         assert leftovers.stdout.strip() == "", f"{name}: {leftovers.stdout}"
+    # The emptied configuration directory stays: containerd watches it, and stops
+    # reloading CNI configuration when it is removed (reset used to remove it).
+    assert host(CBR0_NODE).run("test -d /etc/cni/net.d").rc == 0
 
 
 @pytest.mark.parametrize("name", ["podnet-rt-node1", CBR0_NODE])
