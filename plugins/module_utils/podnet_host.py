@@ -19,6 +19,7 @@ import errno
 import glob
 import json
 import os
+import re
 import tempfile
 
 # The link alias (ifalias) podnet gives every link it creates: the mark that tells
@@ -142,6 +143,25 @@ def podnet_wrote(content):
     without it is someone else's (flanneld's subnet.env, say): podnet leaves it alone."""
     return any(line.lstrip().startswith("#") and "podnet" in line
                for line in (content or "").splitlines())
+
+
+# How podnet marks its nftables table, `table inet podnet` (older versions wrote the
+# comment "podnet <digest>"): a table of that name without it is someone else's.
+NFT_OWNER_COMMENT = re.compile(r'^\s*comment "podnet[: ]', re.M)
+
+
+def owns_nft_table(listing):
+    """Whether a live `nft list table inet podnet` listing carries podnet's mark."""
+    return bool(NFT_OWNER_COMMENT.search(listing or ""))
+
+
+def foreign_nft_table_error(listing):
+    """The message that stops a run on a node whose table inet podnet is not podnet's."""
+    if listing is None or owns_nft_table(listing):
+        return None
+    return ("a table inet podnet exists that podnet did not make (it lacks podnet's comment "
+            "\"podnet: ...\"); podnet neither replaces nor deletes it. Rename or delete it "
+            "(nft list table inet podnet shows it), then run again")
 
 
 def _fs_args(module, path, mode):

@@ -179,8 +179,10 @@ from ansible_collections.podnet.network.plugins.module_utils.podnet_host import 
     CommandRunner,
     boot_step,
     finish,
+    foreign_nft_table_error,
     live_diff,
     managed_header,
+    owns_nft_table,
     persist_file,
     retire_unit,
 )
@@ -194,9 +196,6 @@ BOOT_ORDER = 50
 CONCERN = "firewall"
 # Packets routed through the node towards a pod subnet from outside podnet's paths.
 FORWARD_COUNTER = "forward_rejected"
-# How podnet marks its table (older versions wrote "podnet <digest>"): a table of that
-# name without it is someone else's, and podnet neither replaces nor deletes it.
-OWNER_COMMENT = re.compile(r'^\s*comment "podnet[: ]', re.M)
 # What podnet versions before the one boot unit used: retired, never stopped.
 OLD_UNIT = "podnet-firewall.service"
 OLD_FINGERPRINT = "/run/podnet-firewall.sha1"
@@ -368,11 +367,6 @@ _COUNTS = re.compile(r"\bpackets \d+ bytes \d+\b")
 _ELEMENTS = re.compile(r"elements = \{([^}]*)\}")
 
 
-def owns_table(listing):
-    """Whether a live table of podnet's name carries podnet's mark."""
-    return bool(OWNER_COMMENT.search(listing or ""))
-
-
 def canonical(listing):
     """A listing (or a rendered table) reduced to what nft compares: no comments lines,
     no counter values, whitespace collapsed, blank lines dropped, set elements sorted
@@ -515,7 +509,7 @@ def plan(params, live):
     result = dict(errors=[], load=False, delete_table=False, ruleset="", file=None, boot=None,
                   ipt_delete=[], ipt_add=[], ipt_after=[], ipt_position=1, policy=policy,
                   left_alone=[])
-    foreign = live.get("table") is not None and not owns_table(live["table"])
+    foreign = live.get("table") is not None and not owns_nft_table(live["table"])
     if not present:
         if foreign:
             result["table"] = "foreign"
@@ -529,10 +523,7 @@ def plan(params, live):
 
     result["errors"] = check_inputs(params)
     if foreign:
-        result["errors"].append(
-            "a table %s %s exists that podnet did not make (it lacks podnet's comment "
-            "\"podnet: ...\"); podnet neither replaces nor deletes it. Rename or delete it "
-            "(nft list table %s %s shows it), then run again" % (FAMILY, TABLE, FAMILY, TABLE))
+        result["errors"].append(foreign_nft_table_error(live["table"]))
     if result["errors"]:
         result["table"] = "unchanged"
         return result

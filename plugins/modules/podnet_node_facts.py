@@ -24,6 +24,8 @@ description:
     one subset), and it runs on every node on every run.
   - A fact file that is not a JSON object is reported as missing, with a warning naming
     the file; the planner then keeps what the ledger recorded for the node.
+  - Fails, before any change of podnet's on the node, when a C(table inet podnet) exists
+    that podnet did not make (one without podnet's comment C(podnet: ...)).
 options:
   address:
     description: Also report C(ansible_default_ipv4) (two C(ip -json) reads).
@@ -66,7 +68,7 @@ import os
 import re
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.podnet.network.plugins.module_utils.podnet_host import CommandRunner, read_text
+from ansible_collections.podnet.network.plugins.module_utils.podnet_host import CommandRunner, foreign_nft_table_error, read_text
 
 FACT_NAME = re.compile(r"^podnet(_[a-z0-9_]+)?\.fact$")
 
@@ -148,8 +150,14 @@ def main():
         if fact or name == "podnet":
             local[name] = fact
     facts = dict(local=local)
+    runner = CommandRunner(module)
+    # Before any podnet change on this node: a table inet podnet someone else made stops
+    # this node here, so nothing is half-applied on it (podnet_firewall refuses it too).
+    if runner.bin("nft", required=False):
+        error = foreign_nft_table_error(runner.read("nft", ["-s", "list", "table", "inet", "podnet"]))
+        if error:
+            module.fail_json(msg="podnet_node_facts: " + error + "; nothing was changed on this node")
     if module.params["address"]:
-        runner = CommandRunner(module)
         routes = runner.read("ip", ["-4", "route", "show", "default"], json_flag="-json")
         route = default_route(routes)
         links = runner.read("ip", ["-4", "addr", "show", "dev", route["dev"]], json_flag="-json") if route else []

@@ -40,16 +40,21 @@ def load_filter(name):
     raise KeyError("no filter %s in plugins/filter" % name)
 
 
-def run_module(name, args, check_mode=True):
+def run_module(name, args, check_mode=True, path_first=None):
     """Run plugins/modules/<name>.py as Ansible runs it on a host (a Python process that
-    reads its arguments as JSON) and return its result; check mode unless told otherwise."""
+    reads its arguments as JSON) and return its result; check mode unless told otherwise.
+    PATH_FIRST: a directory searched before PATH (stand-in commands)."""
     import json  # pylint: disable=import-outside-toplevel
+    import os  # pylint: disable=import-outside-toplevel
     import subprocess  # pylint: disable=import-outside-toplevel
+    env = dict(os.environ)
+    if path_first:
+        env["PATH"] = str(path_first) + os.pathsep + env.get("PATH", "")
     payload = dict(args, _ansible_check_mode=check_mode, _ansible_diff=True,
                    _ansible_tmpdir=None, _ansible_remote_tmp="/tmp")
     done = subprocess.run([sys.executable, "-B", "-m", "%s.modules.%s" % (COLLECTION, name)],
                           input=json.dumps({"ANSIBLE_MODULE_ARGS": payload}), capture_output=True,
-                          text=True, timeout=60, check=False)
+                          text=True, timeout=60, check=False, env=env)
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if not lines:
         raise AssertionError("%s printed no result: %s %s" % (name, done.stdout, done.stderr))

@@ -14,9 +14,10 @@ import subprocess
 
 import pytest
 
-from ansible_collections.podnet.network.tests.unit.role_modules import load_module
+from ansible_collections.podnet.network.tests.unit.role_modules import load_module, load_module_utils
 
 fw = load_module("podnet_firewall")
+host = load_module_utils("podnet_host")
 
 NODES = ["172.30.31.12", "172.30.32.11", "172.30.31.11"]
 PARAMS = dict(state="present", cluster_cidr="10.244.0.0/16", pod_cidr="10.244.1.0/24",
@@ -432,6 +433,6 @@ def test_reset_leaves_a_table_podnet_did_not_make_and_says_so():
 def test_tables_of_older_podnet_versions_are_podnets():
     older = LOADED.replace('comment "podnet: pod subnet 10.244.1.0/24 in cluster 10.244.0.0/16"',
                            'comment "podnet 5f0c2a"')
-    assert fw.owns_table(older) and fw.owns_table(LOADED) and not fw.owns_table(FOREIGN)
+    assert host.owns_nft_table(older) and host.owns_nft_table(LOADED) and not host.owns_nft_table(FOREIGN)
     assert fw.plan(PARAMS, live(table=older))["table"] == "reloaded"
-    assert not fw.owns_table(LOADED.replace('"podnet:', '"podnetx:'))
+    assert not host.owns_nft_table(LOADED.replace('"podnet:', '"podnetx:'))

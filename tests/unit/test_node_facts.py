@@ -2,7 +2,8 @@
 """podnet_node_facts (library/) without a host: the local fact as the planner reads it and
 the default IPv4 address from recorded `ip -4 -json` output, in setup's shape."""
 
-from ansible_collections.podnet.network.tests.unit.role_modules import load_module
+import pytest
+from ansible_collections.podnet.network.tests.unit.role_modules import load_module, run_module
 
 node_facts = load_module("podnet_node_facts")
 
@@ -56,3 +57,29 @@ def test_every_podnet_fact_file_is_read_and_no_other(tmp_path):
     assert [path.rsplit("/", 1)[1] for path in node_facts.fact_files(str(tmp_path))] == [
         "podnet.fact", "podnet_wireguard.fact"]
     assert node_facts.fact_files(str(tmp_path / "missing")) == []
+
+
+def fake_nft(directory, listing):
+    """A stand-in `nft` that lists LISTING as table inet podnet (None: no such table)."""
+    script = directory / "nft"
+    if listing is None:
+        script.write_text("#!/bin/sh\necho 'Error: No such file or directory' >&2\nexit 1\n")
+    else:
+        script.write_text("#!/bin/sh\ncat <<'EOF'\n%sEOF\n" % listing)
+    script.chmod(0o755)
+    return directory
+
+
+def test_a_table_podnet_did_not_make_stops_the_node_before_any_change(tmp_path):
+    # The firewall module, late in site.yml, refuses it too; the facts step comes before
+    # every change, so nothing is half-applied on that node.
+    foreign = "table inet podnet {\n\tchain forward {\n\t}\n}\n"
+    result = run_module("podnet_node_facts", dict(fact_path=str(tmp_path)), path_first=fake_nft(tmp_path, foreign))
+    assert result.get("failed") and "table inet podnet exists that podnet did not make" in result["msg"], result
+    assert "nothing was changed on this node" in result["msg"]
+
+
+@pytest.mark.parametrize("listing", [None, 'table inet podnet {\n\tcomment "podnet: pod subnet x"\n}\n'])
+def test_no_table_or_podnets_own_table_is_fine(tmp_path, listing):
+    result = run_module("podnet_node_facts", dict(fact_path=str(tmp_path)), path_first=fake_nft(tmp_path, listing))
+    assert not result.get("failed"), result
