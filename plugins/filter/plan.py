@@ -25,4 +25,6 @@ class FilterModule:
             "podnet_inventory_nodes",
             "podnet_reported_subnets",
             "podnet_allocation_table",
+            "podnet_role_inputs",
+            "podnet_systemd_quote",
         )

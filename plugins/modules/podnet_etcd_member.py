@@ -77,6 +77,10 @@ def run_module():
         supports_check_mode=True,
     )
     name, peer_url = module.params["name"], module.params["peer_url"]
+    # Written into etcd's initial cluster (name=url,...): the planner's hostname rule (RFC 1123).
+    if not name or len(name) > 253 or not all(c.isascii() and (c.isalnum() or c in ".-") for c in name):
+        module.fail_json(msg="name: %r is not an RFC 1123 hostname; rename the etcd member in the "
+                             "inventory (letters, digits, '-' and '.')" % (name,))
     env = read_env(module, module.params["env_file"])
     if env is None:
         module.fail_json(msg="%s does not exist: is podnet's etcd cluster deployed on this host "

@@ -249,8 +249,8 @@ def check_wanted(state, device, fdb, neighbors, tx_checksum_offload=True):
         return None, "podnet_vxlan_device lacks %s: %s." % (", ".join(missing), DEVICE_HELP)
     want = dict(tx_checksum_offload=bool(tx_checksum_offload))
     checks = (
-        ("device", lambda v: str(v) if LINK_NAME_RE.match(str(v)) else None,
-         "a link name of 1-15 letters, digits, '_', '.' or '-' (e.g. flannel.1)"),
+        ("device", lambda v: str(v) if LINK_NAME_RE.fullmatch(str(v)) and str(v) not in (".", "..") else None,
+         "a link name of 1-15 letters, digits, '_', '.' or '-', not '.' or '..' (e.g. flannel.1)"),
         ("vni", lambda v: _number(v, 1, 16777215), "a VNI from 1 to 16777215"),
         ("port", lambda v: _number(v, 1, 65535), "a UDP port from 1 to 65535 (flannel: 8472)"),
         ("local", _ipv4, "this host's own underlay IPv4 address"),

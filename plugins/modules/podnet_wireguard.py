@@ -124,6 +124,8 @@ CONF_DIR = "/etc/podnet/wireguard"
 BOOT_ORDER = 35
 UNIT_PREFIX = "podnet-wireguard-go-"
 NO_KEY = "(none)"
+# What a device name or a hostname may hold: nothing a shell or a config line reads as syntax.
+NAME_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-"
 
 
 def unit_name(device):
@@ -373,6 +375,11 @@ def check_config(config):
         if config.get(key) in (None, ""):
             return ("podnet_wireguard_config.%s is missing; pass the host view's wireguard "
                     "(podnet_host.wireguard from filter podnet_host_view)" % key)
+    # Written into the boot step's shell lines and `ip` commands: the planner's device rule.
+    device = str(config["device"])
+    if len(device) > 15 or device in (".", "..") or not all(c in NAME_CHARS + "_" for c in device):
+        return ("podnet_wireguard_config.device: %r is not a valid Linux interface name: give 1-15 "
+                "characters of [A-Za-z0-9_.-], not '.' or '..' (podnet_plan_wireguard_device)" % device)
     try:
         net = ipaddress.ip_interface(config["address"])
     except ValueError:
@@ -385,6 +392,10 @@ def check_config(config):
         for key in ("hostname", "endpoint", "allowed_ips"):
             if not peer.get(key):
                 return "podnet_wireguard_config.peers: an entry lacks %s (%r)" % (key, peer)
+        # Written into the peers file's comments: an RFC 1123 name (the planner's rule).
+        if not all(c in NAME_CHARS for c in str(peer["hostname"])) or len(str(peer["hostname"])) > 253:
+            return ("podnet_wireguard_config.peers: hostname %r is not an RFC 1123 hostname; rename "
+                    "the host in the inventory" % (peer["hostname"],))
     return None
 
 

@@ -17,7 +17,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import warnings
+
 from ansible.errors import AnsibleFilterError
+from ansible.utils.display import Display
 
 try:
     from ansible_collections.podnet.network.plugins.plugin_utils import planner
@@ -42,10 +45,17 @@ def _entry(name):
         if planner is None:
             raise AnsibleFilterError("%s: podnet's planner cannot be imported (%s); install "
                                      "netaddr into Ansible's Python" % (name, PLANNER_IMPORT_ERROR))
-        try:
-            return getattr(planner, function)(*args, **kwargs)
-        except PlanError as exc:
-            raise AnsibleFilterError("%s: %s" % (name, exc)) from exc
+        # The planner's advice (PlanWarning) is shown as a warning of the run.
+        with warnings.catch_warnings(record=True) as advice:
+            warnings.simplefilter("always", planner.PlanWarning)
+            try:
+                return getattr(planner, function)(*args, **kwargs)
+            except PlanError as exc:
+                raise AnsibleFilterError("%s: %s" % (name, exc)) from exc
+            finally:
+                for item in advice:
+                    if issubclass(item.category, planner.PlanWarning):
+                        Display().warning("%s: %s" % (name, item.message))
 
     entry.__name__ = name
     return entry

@@ -29,7 +29,8 @@ USED = {"podnet_plan", "podnet_host_view", "podnet_merge_nodes", "podnet_ledger_
         "podnet_flannel_leases_parse", "podnet_registry_keys", "podnet_registry_read",
         "podnet_registry_pins", "podnet_inventory_nodes", "podnet_reported_subnets",
         "podnet_allocation_table", "podnet_runtime_ranges", "podnet_verify_report",
-        "podnet_report_document", "podnet_report_html", "podnet_wireguard_nodes"}
+        "podnet_report_document", "podnet_report_html", "podnet_wireguard_nodes",
+        "podnet_role_inputs", "podnet_systemd_quote"}
 
 
 def python(code, check=True):

@@ -18,6 +18,7 @@ _EXPORTS = {
     "PlanError": "errors",
     "flannel_config": "flannel", "flannel_leases": "flannel", "flannel_leases_parse": "flannel",
     "host_view": "host_view",
+    "PlanWarning": "names", "role_inputs": "names", "systemd_quote": "names",
     "allocation_table": "inventory", "inventory_nodes": "inventory", "reported_subnets": "inventory",
     "wireguard_nodes": "inventory",
     "forget_list": "ledger", "ledger": "ledger", "ledger_inputs": "ledger", "ledger_network": "ledger",

@@ -10,6 +10,7 @@ logic in Jinja.
 import ipaddress
 
 from .errors import PlanError
+from .names import KNOBS, hostname, role_inputs
 from .validate import backends_use_wireguard
 
 
@@ -50,6 +51,7 @@ def inventory_nodes(hosts, hostvars, ledger=None, partial=False) -> dict:
     nodes = {}
     for host in hosts:
         hvars = hostvars[host]
+        inventory_knobs(host, hvars)
         zone = hvars.get("podnet_zone")
         if not zone:
             raise PlanError(
@@ -90,6 +92,18 @@ def inventory_nodes(hosts, hostvars, ledger=None, partial=False) -> dict:
             record["wireguard_key"] = key
         nodes[host] = record
     return nodes
+
+
+def inventory_knobs(host, hvars):
+    """Check a node's name and the roles' knobs its inventory sets (the names.KNOBS rules),
+    in the first play, before any host is contacted; the roles check them again in their
+    own preflight, where they run on their own."""
+    hostname(host, "inventory host")
+    knobs = {name: hvars[name] for name in sorted(KNOBS) if name != "inventory_hostname" and name in hvars}
+    try:
+        role_inputs(knobs)
+    except PlanError as exc:
+        raise PlanError("host %s (inventory): %s" % (host, exc)) from exc
 
 
 def reported_wireguard_key(hvars):

@@ -12,6 +12,7 @@ import base64
 
 from .errors import PlanError
 from .ipv4 import cidr, mask, overlaps, parse_address, parse_cidr
+from .names import cluster_range, device_name, hostname
 
 BACKENDS = ("auto", "host-gw", "vxlan", "wireguard")
 # What ``auto`` uses between nodes of different zones that share no segment.
@@ -187,6 +188,7 @@ def validate_network(network):
     if network.get("cluster_cidr") is None:
         raise PlanError("network.cluster_cidr: missing; give the pod network, e.g. '10.244.0.0/16'")
     net.cluster_net, net.cluster_len = parse_cidr(network["cluster_cidr"], "network.cluster_cidr")
+    cluster_range(net.cluster_net, net.cluster_len, network["cluster_cidr"])
 
     node_len = network.get("node_prefix")
     net.node_len = DEFAULT_NODE_PREFIX if node_len is None else as_int(
@@ -260,11 +262,9 @@ def validate_network(network):
     net.port = DEFAULT_PORT if port is None else as_int(
         port, "network.vxlan.port", 1, 65535, "give a UDP port (flannel's default is 8472)")
     device = vxlan.get("device")
-    net.device = "flannel.%d" % net.vni if device is None else device
-    if (not isinstance(net.device, str) or not 1 <= len(net.device) <= 15
-            or any(c.isspace() or c in "/:" for c in net.device)):
-        raise PlanError("network.vxlan.device: %r is not a valid Linux interface name (1-15 "
-                        "characters, no spaces, '/' or ':'); default is 'flannel.<vni>'" % (device,))
+    net.device = device_name("flannel.%d" % net.vni if device is None else device, "network.vxlan.device",
+                             "set podnet_plan_vxlan_device to a name such as flannel.1 (default "
+                             "flannel.<vni>)")
 
     _wireguard(network, net)
 
@@ -294,14 +294,6 @@ def validate_network(network):
     net.released = _released(network.get("released"), net)
     net.registry, net.registry_member = _registry(network)
     return net
-
-
-def _device_name(device, what, default):
-    if (not isinstance(device, str) or not 1 <= len(device) <= 15
-            or any(c.isspace() or c in "/:" for c in device)):
-        raise PlanError("%s: %r is not a valid Linux interface name (1-15 characters, no spaces, "
-                        "'/' or ':'); default is %r" % (what, device, default))
-    return device
 
 
 def uses_wireguard(net):
@@ -347,8 +339,10 @@ def _wireguard(network, net):
                         "both listen on every node, so give wireguard its own UDP port "
                         "(podnet_plan_wireguard_port, default %d)" % (net.wg_port, DEFAULT_WIREGUARD_PORT))
     device = wg.get("device")
-    net.wg_device = _device_name(DEFAULT_WIREGUARD_DEVICE if device is None else device,
-                                 "network.wireguard.device", DEFAULT_WIREGUARD_DEVICE)
+    net.wg_device = device_name(DEFAULT_WIREGUARD_DEVICE if device is None else device,
+                                "network.wireguard.device",
+                                "set podnet_plan_wireguard_device to a name such as %s (the default)"
+                                % DEFAULT_WIREGUARD_DEVICE)
     if net.wg_device == net.device:
         raise PlanError("network.wireguard.device: %r is also the VXLAN device's name; give the "
                         "wireguard device its own name (default %r)" % (
@@ -396,6 +390,8 @@ def _registry(network):
             isinstance(member, str) and member.strip() for member in members):
         raise PlanError("network.registry_members: expected a list of inventory hostnames (the "
                         "etcd members), got %r" % (members,))
+    for name in members:
+        hostname(name, "network.registry_members (the etcd members of group podnet_etcd)")
     member = network.get("registry_member")
     if member is not None and (not isinstance(member, str) or (members and member not in members)):
         raise PlanError("network.registry_member: %r is not one of the etcd members %s; leave it "
@@ -429,8 +425,7 @@ def validate_nodes(nodes, net, partial=False):
     cmask = mask(clen)
     for name in sorted(nodes):
         spec = nodes[name]
-        if not isinstance(name, str) or not name:
-            raise PlanError("nodes: host name %r must be a non-empty string" % (name,))
+        hostname(name, "inventory host")
         if not isinstance(spec, dict):
             raise PlanError("host %s: expected a dict with 'zone' and 'address', got %r" % (name, spec))
         zone = _zone_name(spec.get("zone"), "host %s" % name)
