@@ -72,7 +72,10 @@ options:
     choices: [auto, kernel, userspace]
     default: auto
   protocol:
-    description: Route protocol number that marks the routes over the device (5-255).
+    description:
+      - Route protocol number that marks the routes over the device (5-255). Every route
+        of it off the device is deleted, so a number that the host's C(rt_protos) names for
+        another protocol (bird 12, bgp 186, ...) is refused.
     type: int
     default: 193
   routes_protocol:
@@ -118,7 +121,8 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.podnet.network.plugins.module_utils.podnet_host import (
-    OWNER_MARK, CommandRunner, boot_step, finish, live_diff, persist_file, remove_emptied_directory)
+    OWNER_MARK, CommandRunner, boot_step, check_route_protocol, finish, live_diff, persist_file,
+    read_named_protocols, remove_emptied_directory)
 
 CONF_DIR = "/etc/podnet/wireguard"
 BOOT_ORDER = 35
@@ -421,9 +425,15 @@ def main():
         error = check_config(config)
         if error:
             module.fail_json(msg=error)
-    if not 5 <= p["protocol"] <= 255 or p["protocol"] == p["routes_protocol"]:
-        module.fail_json(msg="podnet_wireguard_route_protocol: %d must be between 5 and 255 and "
-                         "differ from podnet_routes' protocol %d" % (p["protocol"], p["routes_protocol"]))
+    # Every route of this protocol off the device is deleted: the number must be podnet's
+    # alone, as podnet_routes checks its own (it used to be checked for range only).
+    error = check_route_protocol(p["protocol"], read_named_protocols(module),
+                                 "podnet_wireguard_route_protocol", 193)
+    if error:
+        module.fail_json(msg=error)
+    if p["protocol"] == p["routes_protocol"]:
+        module.fail_json(msg="podnet_wireguard_route_protocol: %d must differ from podnet_routes' "
+                         "protocol %d" % (p["protocol"], p["routes_protocol"]))
     device = config["device"] if config else "flannel-wg"
     params = dict(device=device, key_path=p["key_path"], protocol=p["protocol"],
                   routes_protocol=p["routes_protocol"])

@@ -5,9 +5,10 @@ state to commands, the peers file and the boot step. No host, no real key.
 """
 
 import json
+import os
 
 import pytest
-from ansible_collections.podnet.network.tests.unit.role_modules import load_module
+from ansible_collections.podnet.network.tests.unit.role_modules import load_module, run_module
 
 wg = load_module("podnet_wireguard")
 wgkey = load_module("podnet_wireguard_key")
@@ -229,3 +230,12 @@ def test_key_steps():
     assert wgkey.wants_rotation("b1", ["a1", " b1"]) and wgkey.wants_rotation("b1", ["all"])
     assert not wgkey.wants_rotation("b1", ["b10"]) and not wgkey.wants_rotation("b1", [])
     assert json.loads(wgkey.fact_content(PUB)) == {"public_key": PUB}
+
+
+@pytest.mark.skipif(not os.path.exists("/etc/iproute2/rt_protos"), reason="needs iproute2's rt_protos")
+def test_a_route_protocol_the_host_names_for_another_is_refused():
+    # The module deletes every route of its protocol off its device; it used to check only
+    # the range, so protocol 12 would have deleted BIRD's routes (as podnet_routes refuses).
+    result = run_module("podnet_wireguard", dict(state="absent", protocol=12))
+    assert result.get("failed") and "route protocol 'bird' on this host" in result["msg"], result
+    assert "podnet_wireguard_route_protocol=12" in result["msg"]
