@@ -27,11 +27,11 @@ description:
     flushed by hand, older inputs) the ruleset is loaded with C(nft -f) in ONE
     transaction that creates, deletes and defines the table anew. Nothing outside
     C(table inet podnet) is ever touched.
-  - The table carries podnet's mark, its comment C(podnet: ...). A C(table inet podnet)
-    without it is someone else's; O(state=present) stops naming it before changing
-    anything, O(state=absent) leaves it and says so (RV(left_alone)).
+  - The table carries podnet's mark, a comment that starts with C(podnet). A
+    C(table inet podnet) without it is someone else's. O(state=present) stops naming it
+    before changing anything, and O(state=absent) leaves it and says so (RV(left_alone)).
   - Forwarding towards the cluster is scoped to podnet's paths, whatever the interface
-    (bridge, overlay, WireGuard or underlay): sources inside O(cluster_cidr) (pods, VTEPs)
+    (bridge, overlay, WireGuard or underlay). Sources inside O(cluster_cidr) (pods, VTEPs)
     and member nodes may reach pods, as may replies to the pods' own connections and
     ports the node publishes (DNAT). Anything else routed through the node towards a pod
     subnet is dropped and counted (counter C(forward_rejected)).

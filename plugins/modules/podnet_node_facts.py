@@ -25,7 +25,7 @@ description:
   - A fact file that is not a JSON object is reported as missing, with a warning naming
     the file; the planner then keeps what the ledger recorded for the node.
   - Fails, before any change of podnet's on the node, when a C(table inet podnet) exists
-    that podnet did not make (one without podnet's comment C(podnet: ...)).
+    that podnet did not make (one without the comment that starts with C(podnet)).
 options:
   address:
     description: Also report C(ansible_default_ipv4) (two C(ip -json) reads).

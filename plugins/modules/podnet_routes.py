@@ -122,7 +122,6 @@ from ansible_collections.podnet.network.plugins.module_utils.podnet_host import 
     managed_header,
     persist_file,
     read_named_protocols,
-    read_text,
     retire_unit,
 )
 

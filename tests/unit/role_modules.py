@@ -47,7 +47,9 @@ def run_module(name, args, check_mode=True, path_first=None):
     import json  # pylint: disable=import-outside-toplevel
     import os  # pylint: disable=import-outside-toplevel
     import subprocess  # pylint: disable=import-outside-toplevel
-    env = dict(os.environ)
+    # The same import path as this test's (ansible-test units puts the collection on it
+    # without telling the environment).
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
     if path_first:
         env["PATH"] = str(path_first) + os.pathsep + env.get("PATH", "")
     payload = dict(args, _ansible_check_mode=check_mode, _ansible_diff=True,
