@@ -18,6 +18,9 @@ import tempfile
 import yaml
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
+from ansible_collections.podnet.network.plugins.plugin_utils.planner.errors import PlanError
+from ansible_collections.podnet.network.plugins.plugin_utils.planner.ledger_reader import (
+    ledger_registry_read, read_ledger_text)
 
 LEDGER_NAME = ".podnet-ledger"
 HEADER = (
@@ -119,7 +122,11 @@ def acquire_lock(path, owner):
 
 
 def read_ledger(path):
-    """The parsed ledger ({} when the file does not exist yet); errors name the file."""
+    """The checked ledger ({} when the file does not exist yet); errors name the file.
+
+    The whole document is checked here (planner.ledger_reader), so no filter ever sees
+    one that is not a ledger; an empty file stops the run rather than start a new ledger.
+    """
     try:
         with open(path, "rb") as handle:
             raw = handle.read()
@@ -129,19 +136,9 @@ def read_ledger(path):
         raise LedgerError("cannot read the ledger %s: %s; fix its permissions (the run stops "
                           "rather than treat the fleet's allocations as empty)" % (path, exc.strerror)) from exc
     try:
-        text = raw.decode("utf-8")
-        document = yaml.safe_load(text)
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise LedgerError("the ledger %s is not valid YAML (%s); restore it from version control "
-                          "(git checkout -- %s) or repair it by hand" % (
-                              path, str(exc).replace("\n", " "), path)) from exc
-    if document is None:
-        return {}
-    if not isinstance(document, dict) or not isinstance(document.get("podnet_ledger"), int):
-        raise LedgerError("%s is not a podnet ledger (no 'podnet_ledger: <version>' mapping at its "
-                          "top); restore it from version control or point podnet_plan_ledger_path "
-                          "at the right file" % path)
-    return document
+        return read_ledger_text(raw, path)
+    except PlanError as exc:
+        raise LedgerError(str(exc)) from None
 
 
 def _plain(value):
@@ -192,14 +189,24 @@ def write_ledger(path, document, check_mode=False):
 
 
 class ActionModule(ActionBase):
-    """podnet_plan_ledger: locate + lock + read, or write, the ledger file."""
+    """podnet_plan_ledger: locate + lock + read, or write, the ledger file; or check the
+    ledger read from the etcd registry."""
 
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(("path", "sources", "content", "lock"))
+    _VALID_ARGS = frozenset(("path", "sources", "content", "lock", "registry_kvs", "registry_prefix"))
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         args = self._task.args
+        if args.get("registry_kvs") is not None:
+            # etcd mode: the registry's ledger goes through the same reader as the file.
+            try:
+                result["content"] = ledger_registry_read(
+                    args["registry_kvs"], args.get("registry_prefix") or "/coreos.com/network")
+            except PlanError as exc:
+                raise AnsibleActionFail("podnet ledger: %s" % exc) from None
+            result["changed"] = False
+            return result
         try:
             path = ledger_path(args.get("path"), args.get("sources") or [])
             if args.get("lock", True):

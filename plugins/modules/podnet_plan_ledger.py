@@ -26,6 +26,13 @@ description:
   - Without O(content) it reads the ledger; a missing file is an empty ledger; an unreadable
     or malformed file stops the run naming the file. With O(content) it writes the ledger
     atomically, only when it differs, honouring check mode and diff mode.
+  - "Reading checks the whole document before anything uses it: the types of C(nodes),
+    C(zones) and C(routing), every node record's fields and state, pod subnets held twice,
+    keys written twice. Errors name the file, the key path (C(nodes.a1.pod_cidr)) and the
+    fix. An existing but empty file (0 bytes, or only comments) stops the run: a run from it
+    would hand out the subnets of the nodes it cannot reach."
+  - With O(registry_kvs) (etcd mode) it neither locates nor locks a file; it reads what the
+    etcd registry holds through the same checks, errors naming the etcd key.
 options:
   path:
     description: The ledger file; null derives it from O(sources).
@@ -42,6 +49,15 @@ options:
     description: Take the run's lock on the ledger first.
     type: bool
     default: true
+  registry_kvs:
+    description:
+      - What was read under the etcd registry's prefix (the C(kvs) of podnet_etcd_kv); the
+        ledger in it is checked as a ledger file is, and returned as RV(content).
+    type: dict
+  registry_prefix:
+    description: The etcd registry's key prefix (with O(registry_kvs)).
+    type: str
+    default: /coreos.com/network
 extends_documentation_fragment: [podnet.network.attributes]
 """
 
@@ -51,6 +67,12 @@ EXAMPLES = r"""
     path: "{{ podnet_plan_ledger_path }}"
     sources: "{{ ansible_inventory_sources }}"
   register: __podnet_plan_ledger_read
+
+- name: Registry | check the ledger the etcd registry holds
+  podnet_plan_ledger:
+    registry_kvs: "{{ __podnet_registry_read.kvs }}"
+    registry_prefix: /coreos.com/network
+  register: __podnet_registry_checked
 """
 
 RETURN = r"""
@@ -63,7 +85,11 @@ lock:
   type: str
   returned: when O(lock) is true
 ledger:
-  description: The parsed ledger ({} when it does not exist yet).
+  description: The parsed and checked ledger ({} when it does not exist yet).
   type: dict
-  returned: when reading
+  returned: when reading the file
+content:
+  description: What the etcd registry holds, C({ledger, leases}), its ledger checked.
+  type: dict
+  returned: with O(registry_kvs)
 """
