@@ -83,5 +83,3 @@ def test_a_bad_record_names_the_file_not_the_host_alone(tmp_path):
         ACTION.read_ledger(path)
     message = " ".join(str(info.value).split())
     assert message.startswith(path + ": nodes.a1.pod_cidr: 'banana' is not an IPv4 CIDR"), message
-
-

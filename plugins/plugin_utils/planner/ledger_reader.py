@@ -99,8 +99,8 @@ def _check_zones(where, zones, cluster):
         if isinstance(block, dict):
             extra = sorted(str(key) for key in block if key != "block")
             if extra:
-                raise where.error("%s.%s" % (path, extra[0]), "unknown key (a zone holds only "
-                                                               "'block')")
+                raise where.error("%s.%s" % (path, extra[0]),
+                                  "unknown key (a zone holds only 'block')")
             block, path = block.get("block"), path + ".block"
         net, plen = _cidr(where, path, block)
         if not _inside(net, plen, cluster):
@@ -287,8 +287,8 @@ def read_ledger_text(raw, path):
         document = yaml.load(raw, Loader=_Loader)  # noqa: S506 -- a SafeLoader subclass
     except _DuplicateKey as exc:
         raise PlanError("%s: line %d: key %r appears twice in one mapping (a merge left both?); "
-                        "keep the right one, %s" % (path, exc.mark.line + 1, exc.key,
-                                                   where.fix)) from None
+                        "keep the right one, %s" % (
+                            path, exc.mark.line + 1, exc.key, where.fix)) from None
     except Exception as exc:  # pylint: disable=broad-except  # YAML raises more than YAMLError
         raise PlanError("%s is not valid YAML (%s); restore it from version control (git "
                         "checkout -- %s) or repair it by hand" % (
