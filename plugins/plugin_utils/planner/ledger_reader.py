@@ -149,7 +149,10 @@ def _check_node(where, host, entry, cluster, node_prefix, blocks):
     if not _inside(net, plen, cluster):
         raise where.error(path + ".pod_cidr", "%s lies outside cluster_cidr %s" % (
             cidr, _text(cluster)))
-    if zone in blocks and not _inside(net, plen, blocks[zone][:2]):
+    if zone not in blocks:
+        raise where.error(path + ".zone", "%r has no block in zones (podnet records the block of "
+                                          "every zone it placed a node in)" % (zone,))
+    if not _inside(net, plen, blocks[zone][:2]):
         raise where.error(path + ".pod_cidr", "%s lies outside its zone %s's block %s" % (
             cidr, zone, blocks[zone][3]))
     if entry.get("address") is not None:
@@ -217,6 +220,12 @@ def _check(document, where):
     for key in ("cluster_cidr", "node_prefix"):
         if document.get(key) is None:
             raise where.error(key, "missing (every ledger records it)")
+    if version == 2:
+        # podnet writes every key of a version 2 ledger: one missing is a truncated file.
+        for key in TOP_KEYS:
+            if key not in document:
+                raise where.error(key, "missing (podnet writes every key of a version 2 ledger: "
+                                       "is the file cut short?)")
     cluster = _cidr(where, "cluster_cidr", document["cluster_cidr"])
     node_prefix = _int(where, "node_prefix", document["node_prefix"], 0, 32,
                        "a prefix length (0 to 32)")
