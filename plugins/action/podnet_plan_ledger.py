@@ -5,7 +5,7 @@
 """Find, lock, read and write podnet's ledger file on the controller.
 
 An action plugin because the ledger lives next to the inventory on the controller:
-nothing here runs on a managed host. Documentation: ../library/podnet_plan_ledger.py.
+nothing here runs on a managed host. Documentation: ../modules/podnet_plan_ledger.py.
 """
 
 from __future__ import annotations

@@ -12,7 +12,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.podnet.network.plugins.plugin_utils.planner import PlanError, ledger, plan
+from ansible_collections.podnet.network.plugins.plugin_utils.planner import (
+    PlanError, ledger, ledger_network, plan, preview)
 from ansible_collections.podnet.network.plugins.plugin_utils.planner.ledger_reader import (
     check_ledger, ledger_registry_read, read_ledger_text)
 
@@ -222,3 +223,13 @@ def test_the_registry_ledger_is_checked_naming_the_etcd_key():
     good = ledger_registry_read({prefix + "/podnet/ledger": json.dumps(VALID)}, prefix)
     assert good["ledger"] == VALID
     assert ledger_registry_read({}, prefix)["ledger"] == {}
+
+
+@pytest.mark.parametrize("key", ["zones", "routing"])
+def test_the_filters_own_guard_gives_a_podnet_error_too(key):
+    # Plain Python callers of the planner may skip the reader: still a PlanError.
+    bad = dict(VALID, **{key: ["a"]})
+    with pytest.raises(PlanError, match="'%s' must map" % key):
+        ledger_network({"cluster_cidr": "10.244.0.0/16"}, bad)
+    with pytest.raises(PlanError, match="'%s' must map" % key):
+        preview(bad, plan({}, {"cluster_cidr": "10.244.0.0/16"}))

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The ledger: where allocations live between runs, and their lifecycle.
 
-The play reads the ledger file (YAML next to the inventory), asks reachable
-hosts which pod subnet they hold, and feeds both through:
+The play reads the ledger file (YAML next to the inventory; the whole document is
+checked there, by ledger_reader), asks reachable hosts which pod subnet they hold, and
+feeds both through:
 
     inputs  = inventory_nodes | podnet_ledger_inputs(ledger, reported, network, forget)
     plan    = inputs.nodes | podnet_plan(inputs.network)
@@ -51,6 +52,12 @@ def _check_ledger(ledger):
     if not isinstance(nodes, dict):
         raise PlanError("ledger: 'nodes' must map hostnames to entries, got %r; restore the "
                         "ledger from version control" % (type(nodes).__name__,))
+    # The reader (ledger_reader) checks the whole document where it is read; this guard
+    # keeps plain callers to PlanError too.
+    for key, what in (("zones", "zones to blocks"), ("routing", "settings to values")):
+        if not isinstance(ledger.get(key) or {}, dict):
+            raise PlanError("ledger: '%s' must map %s, got %r; restore the ledger from version "
+                            "control" % (key, what, type(ledger.get(key)).__name__))
     for host, entry in nodes.items():
         if not isinstance(entry, dict) or not entry.get("pod_cidr") or not entry.get("zone"):
             raise PlanError("ledger nodes[%s]: expected {zone, address, pod_cidr, ...}, got %r; "
