@@ -58,6 +58,11 @@ class Etcdctl(CommandRunner):
     def _run(self, argv, data=None):
         return self.module.run_command(argv, data=data, binary_data=True, environ_update=self.env)
 
+    def raw(self, args):
+        """Run `etcdctl ARGS` as is and return (rc, stdout, stderr): for commands that print
+        text (`snapshot save`)."""
+        return self._run([self.bin("etcdctl")] + list(args))
+
     def call(self, args, data=None):
         """Run `etcdctl --write-out=json ARGS` (reads and changes alike: the module decides
         what check mode skips) and return the parsed answer ({} when it printed nothing).
@@ -68,3 +73,41 @@ class Etcdctl(CommandRunner):
                 msg="etcdctl %s failed (is a quorum of etcd members up?): %s"
                 % (" ".join(args), err.strip() or out.strip()), **self.failure)
         return json.loads(out) if out.strip() else {}
+
+
+def dropin_setting(text, name):
+    """The value of ``Environment="NAME=value"`` (or unquoted) in systemd drop-in TEXT, or None.
+    (The role writes one assignment per Environment= line, double-quoted.)"""
+    found = None
+    for line in (text or "").splitlines():
+        line = line.strip()
+        if not line.startswith("Environment="):
+            continue
+        value = line[len("Environment="):].strip()
+        if len(value) >= 2 and value[0] == value[-1] == '"':
+            value = value[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+        if value.startswith(name + "="):
+            found = value[len(name) + 1:]
+    return found
+
+
+def data_dir_change(host, wanted, deployed, wanted_has_data, deployed_has_data):
+    """The message that stops a run changing etcd's data directory under a running member,
+    or None. WANTED is podnet_etcd_data_dir, DEPLOYED the one podnet's drop-in gives etcd now
+    (None: no drop-in); the flags say whether each holds a member (``<dir>/member``).
+
+    Refused: the member's data is in DEPLOYED and WANTED holds none (etcd would start empty
+    there and be replaced by a fresh member, one member after the other, the data left
+    behind). Allowed: the operator moved the data (WANTED holds it), or DEPLOYED is empty.
+    """
+    if not deployed or deployed.rstrip("/") == wanted.rstrip("/") or wanted_has_data or not deployed_has_data:
+        return None
+    return (
+        "podnet_etcd: podnet_etcd_data_dir of %(host)s is %(wanted)s, but its etcd member runs on the data "
+        "in %(deployed)s. Nothing was changed: an empty %(wanted)s would make it a new member, and a run "
+        "would roll every member into an empty directory. To move the data, one member at a time (the "
+        "others keep the quorum): on the member run `systemctl stop etcd` and `mv %(deployed)s %(wanted)s`, "
+        "set podnet_etcd_data_dir: %(wanted)s for that host only (host_vars), run site.yml, wait for "
+        "`etcdctl endpoint health --cluster`, then the next member; set it for the group at the end. "
+        "Or keep podnet_etcd_data_dir: %(deployed)s (docs/etcd-pki.md, 'Moving the data directory')."
+        % {"host": host, "wanted": wanted, "deployed": deployed})

@@ -23,7 +23,9 @@ description:
     (a key absent when read is created only if it is still absent; a key present is updated
     or deleted only if nobody changed it since), so a concurrent writer is never overwritten.
   - A key that carries a lease (a TTL, held by a live client such as flanneld) is never
-    written nor deleted; it is reported in RV(kept).
+    written nor deleted; it is reported in RV(kept). When the value to write names another
+    C(PublicIP) than the leased one (the plan gives a subnet held by a live flanneld to another
+    host), the module fails before writing anything.
   - With O(expect) (the RV(snapshot) of an earlier read, the one the caller planned from), a
     write that has something to change stops before changing anything when a key without a
     lease changed since that read, and every transaction also compares the mod revision of O(guard) (podnet's ledger), so a
@@ -144,6 +146,15 @@ def parse_get(answer):
     return kvs, int((answer.get("header") or {}).get("revision") or 0)
 
 
+def public_ip(value):
+    """The PublicIP of a flannel lease value (None when it has none or is not JSON)."""
+    try:
+        document = json.loads(value)
+    except ValueError:
+        return None
+    return document.get("PublicIP") if isinstance(document, dict) else None
+
+
 def snapshot(kvs, revision):
     """What a later write compares against: mod revisions of the keys without a lease."""
     return {"revision": revision,
@@ -169,6 +180,13 @@ def plan(kvs, wanted, purge=(), expect=None):
         if have is not None and same(have["value"], wanted[key]):
             continue
         if have is not None and have["lease"]:
+            holder, planned = public_ip(have["value"]), public_ip(wanted[key])
+            if holder != planned:
+                raise KVError(
+                    "%s is leased (TTL) to %s, but the plan gives that subnet to %s: it would have two "
+                    "holders. Nothing was written. Find the flanneld at %s (its lease is live); stop it "
+                    "or let its lease expire, or pin the planned node to another subnet, then re-run."
+                    % (key, holder or "an unknown host", planned or "another host", holder or "that address"))
             kept.append(key)
             continue
         put[key] = wanted[key]
@@ -221,6 +239,38 @@ def txn_input(ops, mods, guard="", guard_mod=None):
     return "\n".join(lines + ["", "", ""])
 
 
+def write(ctl, actions, mods, guard=""):
+    """Apply ``plan()``'s actions with CTL (``Etcdctl.call``): one compare-and-swap transaction
+    per batch, the guard key (podnet's ledger) in the first. A refused transaction raises
+    ``KVError(message, written, deleted)`` where WRITTEN and DELETED are exactly what the
+    transactions before it committed (etcd keeps them: a transaction is all-or-nothing, a
+    series of them is not), and the message names them."""
+    guard_mod = mods.get(guard, 0)
+    ops_all = batches(actions, guard)
+    written, deleted = [], []
+    for number, ops in enumerate(ops_all, 1):
+        answer = ctl(["txn"], data=txn_input(ops, mods, guard, guard_mod))
+        if not answer.get("succeeded"):
+            if written or deleted:
+                done = ("Transactions 1-%d of %d were committed before it and stay: written %s; deleted %s. "
+                        "The registry holds part of this plan; re-run to plan from what it holds now and "
+                        "write the rest." % (number - 1, len(ops_all), ", ".join(written) or "nothing",
+                                              ", ".join(deleted) or "nothing"))
+            else:
+                done = "Nothing was written; re-run to plan from what the registry holds now."
+            raise KVError(
+                "etcd refused the write (transaction %d of %d): a key among %s (or %s) changed since it "
+                "was read -- another podnet run or a client wrote meanwhile. Nothing of this transaction "
+                "was written. %s" % (number, len(ops_all), ", ".join(key for dummy, key, dummy in ops),
+                                     guard or "the guard key", done), sorted(written), deleted)
+        written.extend(key for verb, key, dummy in ops if verb == "put")
+        deleted.extend(key for verb, key, dummy in ops if verb == "del")
+        if guard in [key for dummy, key, dummy in ops]:
+            # later transactions expect the guard exactly as this one left it
+            guard_mod = int(answer["header"]["revision"])
+    return sorted(written), deleted
+
+
 def run_module():
     module = AnsibleModule(
         argument_spec=dict(
@@ -269,18 +319,12 @@ def run_module():
             after="".join("%s %s\n" % (k, wanted[k]) for k in result["written"]))
         if result["changed"] and not module.check_mode:
             mods = {key: kv["mod"] for key, kv in kvs.items()}
-            guard_mod = mods.get(guard, 0)
-            for ops in batches(actions, guard):
-                answer = ctl(["txn"], data=txn_input(ops, mods, guard, guard_mod))
-                if not answer.get("succeeded"):
-                    module.fail_json(
-                        msg="etcd refused the write: a key among %s (or %s) changed since it was "
-                            "read -- another podnet run or a client wrote meanwhile. Nothing of this "
-                            "transaction was written; re-run to plan from what the registry holds now."
-                            % (", ".join(key for dummy, key, dummy in ops), guard or "the guard key"), **result)
-                if guard in [key for dummy, key, dummy in ops]:
-                    # later transactions expect the guard exactly as this one left it
-                    guard_mod = int(answer["header"]["revision"])
+            try:
+                write(ctl, actions, mods, guard)
+            except KVError as exc:
+                result["written"], result["deleted"] = exc.args[1], exc.args[2]
+                result["changed"] = bool(exc.args[1] or exc.args[2])
+                module.fail_json(msg=exc.args[0], **result)
     module.exit_json(**result)
 
 

@@ -135,3 +135,54 @@ def test_nothing_to_write_is_not_refused_even_after_a_change():
     kvs = read()
     wanted = {P + "/config": kvs[P + "/config"]["value"]}
     assert kv.plan(kvs, wanted, expect={"revision": 1, "mods": {}}) == {"put": {}, "delete": [], "kept": []}
+
+
+class FakeEtcd:
+    """``Etcdctl.call`` for ``txn``: commits the first COMMITS transactions, refuses the next."""
+
+    def __init__(self, commits):
+        self.commits, self.seen = commits, []
+
+    def __call__(self, args, data=None):
+        assert args == ["txn"]
+        self.seen.append(data)
+        if len(self.seen) > self.commits:
+            return {"succeeded": False, "header": {"revision": 100}}
+        return {"succeeded": True, "header": {"revision": 100 + len(self.seen)}}
+
+
+def test_a_write_of_several_transactions_that_fails_midway_says_exactly_what_was_written():
+    # before: "Nothing of this transaction was written", while the first (with the ledger) had
+    # committed; the result said the whole plan was written
+    puts = {"%s/subnets/10.%d.0.0-24" % (P, i): "{}" for i in range(150)}
+    puts[LEDGER] = "{}"
+    actions = {"put": puts, "delete": ["%s/subnets/10.250.0.0-24" % P]}
+    fake = FakeEtcd(commits=1)
+    with pytest.raises(kv.KVError) as caught:
+        kv.write(fake, actions, {}, LEDGER)
+    message, written, deleted = caught.value.args
+    first = [key for dummy, key, dummy in kv.batches(actions, LEDGER)[0]]
+    assert written == sorted(first) and LEDGER in written and deleted == []
+    assert "transaction 2 of 3" in message
+    assert "Transactions 1-1 of 3 were committed before it and stay: written " + ", ".join(first) in message
+    assert "Nothing was written" not in message
+    # the guard of the later transactions is the ledger as the first one left it
+    assert 'mod("%s") = "101"' % LEDGER in fake.seen[1]
+
+
+def test_a_write_refused_at_its_first_transaction_wrote_nothing():
+    fake = FakeEtcd(commits=0)
+    with pytest.raises(kv.KVError) as caught:
+        kv.write(fake, {"put": {LEDGER: "{}"}, "delete": []}, {}, LEDGER)
+    assert caught.value.args[1:] == ([], [])
+    assert "Nothing was written" in caught.value.args[0]
+    assert kv.write(FakeEtcd(commits=1), {"put": {LEDGER: "{}"}, "delete": []}, {}, LEDGER) == ([LEDGER], [])
+
+
+def test_a_leased_key_the_plan_gives_to_another_host_stops_the_write():
+    # before: the key was "kept" with a warning, and the plan went on with a second holder of
+    # the subnet (the live flanneld at 192.0.2.2 and the planned node at 192.0.2.9)
+    wanted = kv.encode({P + "/subnets/10.244.1.0-24": {"PublicIP": "192.0.2.9", "BackendType": "vxlan"}})
+    with pytest.raises(kv.KVError, match=r"10\.244\.1\.0-24 is leased \(TTL\) to 192\.0\.2\.2, but the plan "
+                                         r"gives that subnet to 192\.0\.2\.9.*Nothing was written"):
+        kv.plan(read(), wanted)

@@ -78,3 +78,36 @@ def test_both_etcd_modules_import_the_shared_client():
     kv = load_module("podnet_etcd_kv")
     assert member.Etcdctl is kv.Etcdctl is etcd.Etcdctl
     assert member.read_env is kv.read_env is etcd.read_env
+
+
+# what roles/podnet_etcd/templates/etc/systemd/system/etcd.service.d/podnet.conf.j2 renders
+DROPIN = """\
+[Service]
+EnvironmentFile=
+Environment="ETCD_NAME=node1"
+Environment="ETCD_DATA_DIR=/var/lib/etcd/podnet"
+Environment=ETCD_CLIENT_CERT_AUTH=true
+"""
+
+
+def test_the_drop_in_gives_the_data_directory_etcd_runs_on():
+    assert etcd.dropin_setting(DROPIN, "ETCD_DATA_DIR") == "/var/lib/etcd/podnet"
+    assert etcd.dropin_setting(DROPIN, "ETCD_CLIENT_CERT_AUTH") == "true"
+    assert etcd.dropin_setting(DROPIN, "ETCD_NAME_X") is None
+    assert etcd.dropin_setting(None, "ETCD_DATA_DIR") is None
+
+
+@pytest.mark.parametrize("deployed,wanted_has,deployed_has,refused", [
+    ("/var/lib/etcd/podnet", False, True, False),   # unchanged
+    ("/srv/etcd", False, True, True),               # changed under a running member: refused
+    ("/srv/etcd", True, False, False),              # the operator moved the data: allowed
+    ("/srv/etcd", True, True, False),               # copied: etcd takes the wanted one
+    ("/srv/etcd", False, False, False),             # nothing anywhere: a member without data
+    ("", False, False, False),                      # no drop-in yet: a new member
+])
+def test_a_data_directory_change_is_refused_only_under_a_running_members_data(deployed, wanted_has, deployed_has,
+                                                                              refused):
+    message = etcd.data_dir_change("node1", "/var/lib/etcd/podnet", deployed, wanted_has, deployed_has)
+    assert (message is not None) == refused
+    if refused:
+        assert "mv /srv/etcd /var/lib/etcd/podnet" in message and "Nothing was changed" in message
