@@ -30,7 +30,9 @@ USED = {"podnet_plan", "podnet_host_view", "podnet_merge_nodes", "podnet_ledger_
         "podnet_registry_pins", "podnet_inventory_nodes", "podnet_reported_subnets",
         "podnet_allocation_table", "podnet_runtime_ranges", "podnet_verify_report",
         "podnet_report_document", "podnet_report_html", "podnet_wireguard_nodes",
-        "podnet_role_inputs", "podnet_systemd_quote"}
+        "podnet_role_inputs", "podnet_systemd_quote",
+        # for playbooks/plan.yml (its etcd-mode inputs; see docs/etcd-pki.md, stray leases)
+        "podnet_registry_hold"}
 
 
 def python(code, check=True):

@@ -32,7 +32,7 @@ def test_round_trip_gives_back_the_ledger_and_leases():
 
 
 def test_empty_registry_is_empty():
-    assert registry_read({}, PREFIX) == {"ledger": {}, "leases": {}}
+    assert registry_read({}, PREFIX) == {"ledger": {}, "leases": {}, "leased": {}}
 
 
 def test_config_without_ledger_still_guards_the_cluster_cidr():

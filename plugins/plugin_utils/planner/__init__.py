@@ -25,7 +25,7 @@ _EXPORTS = {
     "mark_reset": "ledger", "merge_nodes": "ledger", "released_nodes": "ledger",
     "plan": "plan", "preflight": "plan",
     "preview": "preview",
-    "registry_keys": "registry", "registry_pins": "registry", "registry_read": "registry",
+    "registry_hold": "registry", "registry_keys": "registry", "registry_pins": "registry", "registry_read": "registry",
     "report_document": "report", "report_html": "report", "verify_report": "report",
     "runtime_ranges": "runtimes",
 }
