@@ -63,3 +63,13 @@ def test_a_partly_reachable_fleet_is_planned_as_before(tmp_path):
     assert "no podnet node answered" not in out, out
     assert "b1    b     198.51.100.21  10.244.16.0/24  1500" in out, out
     assert yaml.safe_load(ledger_file.read_text())["nodes"]["b1"] == b1
+
+
+def test_with_limit_only_the_asked_nodes_are_named(tmp_path):
+    path = inventory(tmp_path / "hosts.yml", {"a": {"a1": silent("192.0.2.11"), "a2": silent("192.0.2.12")},
+                                              "b": {"b1": node("198.51.100.21")}})
+    rc, out = run(path, "--limit", "a1,localhost")
+    flat = " ".join(out.split())
+    assert rc != 0, out
+    assert "no podnet node answered: a1 (unreachable" in flat, out
+    assert not (tmp_path / ".podnet-ledger.hosts.yml").exists()
