@@ -11,7 +11,7 @@ import yaml
 
 from ansible_collections.podnet.network.tests.integration.test_plan_safety import FLEET, inventory, run
 
-HEAD = "podnet_ledger: 2\ncluster_cidr: 10.244.0.0/16\nnode_prefix: 24\nzone_prefix: 20\n"
+HEAD = "podnet_ledger: 2\ncluster_cidr: 10.244.0.0/16\nnode_prefix: 24\nzone_prefix: 20\nrouting: {}\n"
 ZONES = "zones: {a: 10.244.0.0/20, b: 10.244.16.0/20}\n"
 A1 = "nodes: {a1: {zone: a, address: 198.51.100.11, prefix: 24, pod_cidr: %s}}\n"
 
@@ -40,7 +40,7 @@ def test_the_etcd_ledger_goes_through_the_same_reader_naming_the_key(tmp_path):
     # What role podnet_registry's read entry does with what etcd holds (no etcd needed).
     prefix = "/coreos.com/network"
     bad = {"podnet_ledger": 2, "cluster_cidr": "10.244.0.0/16", "node_prefix": 24,
-           "zones": ["a"], "nodes": {}}
+           "zone_prefix": 20, "routing": {}, "zones": ["a"], "nodes": {}}
     playbook = tmp_path / "registry.yml"
     playbook.write_text(yaml.safe_dump([{
         "name": "Check what the registry holds", "hosts": "localhost", "gather_facts": False,

@@ -80,7 +80,7 @@ def changed(path, value):
     (("nodes", "a1", "zone"), ..., "nodes.a1.zone: missing"),
     (("nodes", "a1", "zone"), "", "nodes.a1.zone: '' is not a zone name"),
     (("nodes", "a1", "zone"), "c", "nodes.a1.zone: 'c' has no block in zones"),
-    (("routing",), ..., "routing: missing (podnet writes every key of a version 2 ledger"),
+    (("zone_prefix",), ..., "zone_prefix: missing (podnet writes every key of a version 2 ledger"),
     (("zones",), ..., "zones: missing (podnet writes every key of a version 2 ledger"),
     (("nodes", "a1", "pod_cidr"), ..., "nodes.a1.pod_cidr: missing"),
     (("nodes", "a1", "pod_cidr"), "10.244.0.0/23", "nodes.a1.pod_cidr: 10.244.0.0/23 is not a /24"),
@@ -114,6 +114,9 @@ def test_a_version_1_ledger_and_optional_fields_are_read():
     sparse = {"podnet_ledger": 2, "cluster_cidr": "10.244.0.0/16", "node_prefix": 24,
               "zone_prefix": None, "zones": None, "nodes": None, "routing": None}
     assert check_ledger(sparse, PATH) == sparse
+    # Ledgers written before podnet recorded the routing settings have none.
+    without_routing = {key: value for key, value in VALID.items() if key != "routing"}
+    assert check_ledger(without_routing, PATH) == without_routing
     blocks = {zone: {"block": block} for zone, block in VALID["zones"].items()}
     assert check_ledger(dict(VALID, zones=blocks), PATH)
 
