@@ -97,7 +97,8 @@ def verdict(name, certificate, ca, ca_end, now, cert_days, renew_days, stagger_d
         result["reason"] = "missing"
         return result
     end = _end(certificate)
-    result["days_left"] = days_left(end, now)
+    left = days_left(end, now)
+    result["days_left"] = left
     result["not_after"] = end.strftime(ASN1)
     if ca is not None and not signed_by(certificate, ca):
         result["renew"], result["reason"] = True, "not issued by the CA"
@@ -105,7 +106,7 @@ def verdict(name, certificate, ca, ca_end, now, cert_days, renew_days, stagger_d
         result["renew"], result["reason"] = True, "ends after the CA (%s)" % ca_end.strftime(ASN1)
     elif (end - now) < renew_days * DAY and new_end - end > DAY:
         result["renew"] = True
-        result["reason"] = "%d days left, under the threshold of %d" % (result["days_left"], renew_days)
+        result["reason"] = "%d days left, under the threshold of %d" % (left, renew_days)
     return result
 
 
@@ -172,7 +173,7 @@ def inspect(directory, names, cert_days, ca_days, renew_days, stagger_days, ca_w
         if not item["present"]:
             lines.append("%s: not issued yet" % name)
         else:
-            lines.append("%s: %d days left%s" % (name, item["days_left"],
-                                                   " -> re-issue (%s)" % item["reason"] if item["renew"] else ""))
+            note = " -> re-issue (%s)" % item["reason"] if item["renew"] else ""
+            lines.append("%s: %d days left%s" % (name, item["days_left"], note))
     result["lines"] = lines
     return result

@@ -255,7 +255,7 @@ def write(ctl, actions, mods, guard=""):
                 done = ("Transactions 1-%d of %d were committed before it and stay: written %s; deleted %s. "
                         "The registry holds part of this plan; re-run to plan from what it holds now and "
                         "write the rest." % (number - 1, len(ops_all), ", ".join(written) or "nothing",
-                                              ", ".join(deleted) or "nothing"))
+                                             ", ".join(deleted) or "nothing"))
             else:
                 done = "Nothing was written; re-run to plan from what the registry holds now."
             raise KVError(

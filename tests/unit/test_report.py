@@ -75,3 +75,19 @@ def test_the_matrix_names_every_backend_of_a_reached_pair():
     cells = " ".join(lines[1:])
     assert "wg 0.42ms" in cells and "hg 0.42ms" in cells and "vx 0.42ms" in cells
     assert " ok " not in cells
+
+
+def test_the_report_names_held_subnets_and_the_etcd_certificates_days_left():
+    # before: neither a lease held for a client podnet does not know nor certificate expiry
+    # appeared in the report
+    network = {"cluster_cidr": "10.244.0.0/16", "released": {
+        "lease-198-51-100-7-10-244-9-0-24": {"zone": "a", "address": "198.51.100.7", "pod_cidr": "10.244.9.0/24"}}}
+    plan_ = plan({"a1": {"zone": "a", "address": "192.0.2.1", "prefix": 24}}, network)
+    doc = report_document(verify_report({}, plan_, {}), plan_, "now",
+                          certificates=["ca: 3600 days left (until 2036-10-10)", "client: 12 days left -> re-issue"])
+    assert doc["held"] == [{"holder": "lease-198-51-100-7-10-244-9-0-24", "address": "198.51.100.7",
+                            "pod_cidr": "10.244.9.0/24", "zone": "a"}]
+    assert doc["certificates"][1] == "client: 12 days left -> re-issue"
+    page = report_html(doc)
+    assert "10.244.9.0/24: lease-198-51-100-7-10-244-9-0-24 (198.51.100.7)" in page
+    assert "client: 12 days left -&gt; re-issue" in page

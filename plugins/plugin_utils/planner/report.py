@@ -49,8 +49,12 @@ PATH_COLOURS = {"host-gw": "#2a9d8f", "vxlan": "#3a6ea5", "wireguard": "#8e44ad"
 FAIL_COLOUR = "#d62828"
 
 
-def report_document(report, plan, generated, ledger="", bridges=None) -> dict:
-    """The fleet report for machines: the same data index.html draws."""
+def report_document(report, plan, generated, ledger="", bridges=None, certificates=None) -> dict:
+    """The fleet report for machines: the same data index.html draws. ``held`` lists the
+    subnets held by holders that are no nodes of the plan (released-pending nodes and, in etcd
+    mode, leases of clients podnet does not know), each with its address (a lease's PublicIP);
+    ``certificates`` the etcd CA's and certificates' days left (``podnet_etcd`` entry point
+    ``expiry``), one line each."""
     bridges = bridges or {}
     network = plan["network"]
     nodes = []
@@ -66,9 +70,12 @@ def report_document(report, plan, generated, ledger="", bridges=None) -> dict:
              for zone in sorted(plan["zones"])]
     pairs = list(report.get("pairs") or [])
     failed = [p for p in pairs if not p["ok"]]
+    held = [{"holder": name, "address": entry.get("address"), "pod_cidr": entry.get("pod_cidr"),
+             "zone": entry.get("zone")} for name, entry in sorted((network.get("released") or {}).items())]
     return {
         "generated": str(generated), "ledger": str(ledger or ""),
         "cluster_cidr": network["cluster_cidr"], "zones": zones, "nodes": nodes, "pairs": pairs,
+        "held": held, "certificates": [str(line) for line in certificates or []],
         "summary": {"nodes": len(nodes), "pairs": len(pairs), "failed": len(failed),
                     "ok": not failed},
     }
@@ -197,6 +204,13 @@ def report_html(document) -> str:
         '<p class="meta">paths: %s <span style="color:%s">- - failed</span></p>' % (legend, FAIL_COLOUR),
         _svg(document),
         ("<h2>Failed pairs</h2><ul class=\"failures\">%s</ul>" % failures) if failures else "",
+        ("<h2>Subnets held by no node of the plan</h2><ul class=\"held\">%s</ul>" % "".join(
+            "<li>%s: %s (%s)</li>" % (html.escape(str(h["pod_cidr"])), html.escape(str(h["holder"])),
+                                      html.escape(str(h["address"] or "address unknown")))
+            for h in document.get("held") or [])) if document.get("held") else "",
+        ("<h2>etcd certificates (days left)</h2><ul class=\"certificates\">%s</ul>" % "".join(
+            "<li>%s</li>" % html.escape(line) for line in document.get("certificates") or []))
+        if document.get("certificates") else "",
         "<h2>Pairs (connect time from pod to pod)</h2>",
         _matrix(document),
         "</body></html>",
