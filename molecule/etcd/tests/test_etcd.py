@@ -9,6 +9,7 @@ and the re-key runbook of docs/etcd-pki.md (reset, new CA, subnets re-seeded).
 """
 
 import base64
+import datetime
 import hashlib
 import json
 import os
@@ -254,6 +255,53 @@ def test_the_restored_pki_runs_clean_and_a_ttl_lease_is_left_alone(subnets):
     assert registry()[mine][1] == 0 and stray not in registry()
 
 
+def shorten(name, days):
+    """Replace the controller's <name>.crt by one of the same CA, key and subject ending in DAYS."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    ca_key = serialization.load_pem_private_key((CONTROLLER_PKI / "ca.key").read_bytes(), None)
+    old = x509.load_pem_x509_certificate((CONTROLLER_PKI / f"{name}.crt").read_bytes())
+    ca = x509.load_pem_x509_certificate((CONTROLLER_PKI / "ca.crt").read_bytes())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    builder = (x509.CertificateBuilder().subject_name(old.subject).issuer_name(ca.subject)
+               .public_key(old.public_key()).serial_number(x509.random_serial_number())
+               .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=days)))
+    for extension in old.extensions:  # all of them: the same certificate but for its end
+        builder = builder.add_extension(extension.value, extension.critical)
+    (CONTROLLER_PKI / f"{name}.crt").write_bytes(
+        builder.sign(ca_key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM))
+
+
+def member_cert_days(name, cert="server.crt"):
+    out = sh(host(name), f"openssl x509 -noout -enddate -in {PKI}/{cert}").strip().split("=", 1)[1]
+    end = datetime.datetime.strptime(out, "%b %d %H:%M:%S %Y %Z").replace(tzinfo=datetime.timezone.utc)
+    return (end - datetime.datetime.now(datetime.timezone.utc)).days
+
+
+def test_a_certificate_near_its_end_is_reissued_and_the_cluster_keeps_quorum():
+    # before: x509_certificate ignored timestamps: a certificate was never renewed
+    shorten("podnet-et-node2-server", 10)
+    assert member_cert_days("podnet-et-node2") > 300  # the member still has the old one
+    assert_run_ok(run_playbook("site.yml"))
+    assert member_cert_days("podnet-et-node2") > 300
+    wait_healthy("podnet-et-node1", 3)
+    assert members() == NODES
+
+
+def test_a_changed_data_dir_on_the_running_cluster_stops_the_run():
+    # before: every member looked new (no data in the new directory) and was rolled into it, empty
+    since = started_at()
+    result = run_playbook("site.yml", "-e", "podnet_etcd_data_dir=/var/lib/etcd/podnet-moved")
+    text = " ".join(result["output"].split())
+    tail = "\n".join(result["output"].splitlines()[-40:])
+    assert result["rc"] != 0, tail
+    assert "runs on the data in /var/lib/etcd/podnet" in text and "mv /var/lib/etcd/podnet" in text, tail
+    assert all(r["changed"] == 0 for r in result["recap"].values()), tail
+    assert started_at() == since
+    for name in NODES:
+        assert not host(name).file("/var/lib/etcd/podnet-moved").exists, name
+    wait_healthy("podnet-et-node1", 3)
+
+
 def test_a_member_down_keeps_quorum_and_site_still_runs(subnets):
     before = leases()
     subprocess.run(["docker", "stop", "-t", "5", "podnet-et-node3"], check=True, capture_output=True)
@@ -321,8 +369,22 @@ def test_reset_removes_etcd_only_when_asked():
     assert_run_ok(run_playbook("reset.yml", "--tags", "podnet_reset_etcd",
                                inventories=(MEMBER_ONLY_INVENTORY,)), changed=0)
     wait_healthy("podnet-et-node1", 4)
-    assert_run_ok(run_playbook("reset.yml", "--tags", "podnet_reset_etcd", "-e", "podnet_reset_etcd=true",
-                               inventories=(MEMBER_ONLY_INVENTORY,)))
+    # The whole reset (no --tags): before, it deleted the cluster's data (the only copy of the
+    # etcd-mode ledger) without a snapshot, and every node's podnet fact.
+    ledger_before = registry()[f"{PREFIX}/podnet/ledger"][0]
+    snapshots = CONTROLLER_PKI.with_name(".podnet-etcd-snapshots")
+    shutil.rmtree(snapshots, ignore_errors=True)
+    result = run_playbook("reset.yml", "-e", "podnet_reset_etcd=true", inventories=(MEMBER_ONLY_INVENTORY,))
+    assert_run_ok(result)
+    saved = sorted(snapshots.glob("podnet-etcd-*.db"))
+    assert len(saved) == 1 and os.stat(snapshots).st_mode & 0o777 == 0o700, saved
+    assert f"etcd snapshot saved to {saved[0]}" in " ".join(result["output"].split())
+    # the snapshot holds the ledger as it was (etcd's snapshot file keeps values as written)
+    content = saved[0].read_bytes()
+    assert f"{PREFIX}/podnet/ledger".encode() in content
+    assert ledger_before["nodes"]["podnet-et-node1"]["pod_cidr"].encode() in content
+    for name in NODES:
+        assert fact(name)["pod_cidr"], f"{name}: its podnet fact was removed"
     for name in MEMBERS:
         node = host(name)
         assert node.run("systemctl is-active etcd").stdout.strip() != "active", name
@@ -330,8 +392,8 @@ def test_reset_removes_etcd_only_when_asked():
         for path in ("/var/lib/etcd/podnet", PKI, "/etc/etcd/podnet-etcdctl.env",
                      "/etc/systemd/system/etcd.service.d/podnet.conf", "/etc/systemd/system/podnet-flanneld.service"):
             assert not node.file(path).exists, f"{name}: {path}"
-    # the pod network itself was not reset (only the tagged play ran)
-    assert host("podnet-et-node1").file("/etc/ansible/facts.d/podnet.fact").exists
+    # the pod network was reset, the facts were kept
+    assert host("podnet-et-node1").run("ip link show cbr0").rc != 0
 
 
 def test_rekey_runbook_new_ca_and_the_subnets_come_back(subnets):
