@@ -3,44 +3,10 @@
 at the top or a bad record stops the run naming the file and the key path, before any
 filter sees the document (the filters used to fail on it with Python's own errors)."""
 
-import copy
-import importlib
-
 import pytest
 
-from ansible_collections.podnet.network.plugins.plugin_utils.planner import ledger, plan
-
-ACTION = importlib.import_module("ansible_collections.podnet.network.plugins.action.podnet_plan_ledger")
-
-
-def valid_document():
-    """A ledger as podnet writes it: two zones, three allocated nodes, one released-pending."""
-    nodes = {"a1": {"zone": "a", "address": "192.0.2.1", "prefix": 24},
-             "a2": {"zone": "a", "address": "192.0.2.2", "prefix": 24},
-             "b1": {"zone": "b", "address": "198.51.100.1"}}
-    released = {"gone": {"zone": "a", "address": "192.0.2.9", "prefix": 24,
-                         "pod_cidr": "10.244.5.0/24"}}
-    return ledger(plan(nodes, {"cluster_cidr": "10.244.0.0/16", "node_prefix": 24,
-                               "released": released}))
-
-
-VALID = valid_document()
-VALID_TEXT = ACTION.render_ledger(VALID)
-
-
-def written(tmp_path, text):
-    path = tmp_path / ".podnet-ledger.hosts.yml"
-    path.write_bytes(text if isinstance(text, bytes) else text.encode())
-    return str(path)
-
-
-def changed(path, value):
-    document = copy.deepcopy(VALID)
-    here = document
-    for key in path[:-1]:
-        here = here[key]
-    here[path[-1]] = value
-    return document
+from ansible_collections.podnet.network.tests.unit.ledger_samples import (
+    ACTION, VALID, VALID_TEXT, changed, written)
 
 
 def test_a_valid_ledger_reads_back_as_written(tmp_path):

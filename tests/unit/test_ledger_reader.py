@@ -3,8 +3,6 @@
 the podnet_plan_ledger action, the etcd key by role podnet_registry), before any filter
 or the planner sees it, and every error names the file, the key path and the fix."""
 
-import copy
-import importlib
 import json
 
 import pytest
@@ -13,53 +11,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.podnet.network.plugins.plugin_utils.planner import (
-    PlanError, ledger, ledger_network, plan, preview)
+    PlanError, ledger_network, plan, preview)
 from ansible_collections.podnet.network.plugins.plugin_utils.planner.ledger_reader import (
     check_ledger, ledger_registry_read, read_ledger_text)
+from ansible_collections.podnet.network.tests.unit.ledger_samples import (
+    ACTION, VALID, VALID_TEXT, changed, written)
 
-ACTION = importlib.import_module("ansible_collections.podnet.network.plugins.action.podnet_plan_ledger")
 PROPS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 PATH = "/srv/inv/.podnet-ledger.prod.yml"
-
-
-def valid_document():
-    """A ledger as podnet writes it: two zones, three allocated nodes, one released-pending."""
-    nodes = {"a1": {"zone": "a", "address": "192.0.2.1", "prefix": 24, "wireguard_key": "k" * 43 + "="},
-             "a2": {"zone": "a", "address": "192.0.2.2", "prefix": 24},
-             "b1": {"zone": "b", "address": "198.51.100.1"}}
-    released = {"gone": {"zone": "a", "address": "192.0.2.9", "prefix": 24,
-                         "pod_cidr": "10.244.5.0/24"}}
-    network = {"cluster_cidr": "10.244.0.0/16", "node_prefix": 24, "released": released}
-    return ledger(plan(nodes, network))
-
-
-VALID = valid_document()
-VALID_TEXT = ACTION.render_ledger(VALID)
-
-
-def written(tmp_path, text):
-    path = tmp_path / ".podnet-ledger.hosts.yml"
-    path.write_bytes(text if isinstance(text, bytes) else text.encode())
-    return str(path)
 
 
 def refused(document, where=PATH):
     with pytest.raises(PlanError) as info:
         check_ledger(document, where)
     return " ".join(str(info.value).split())
-
-
-def changed(path, value):
-    """VALID with the key at PATH (a tuple of keys) set to VALUE (or removed: value ...)."""
-    document = copy.deepcopy(VALID)
-    here = document
-    for key in path[:-1]:
-        here = here[key]
-    if value is Ellipsis:
-        del here[path[-1]]
-    else:
-        here[path[-1]] = value
-    return document
 
 
 # --- the whole document ---------------------------------------------------------------------
