@@ -35,15 +35,7 @@ options:
     description: The member's inventory hostname (named in the failure message).
     type: str
     default: ""
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-    details: Only reads.
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
-author: podnet contributors (@podnet)
+extends_documentation_fragment: [podnet.network.attributes.read_only]
 """
 
 EXAMPLES = r"""

@@ -51,15 +51,7 @@ options:
     description: Warn when the CA has fewer days than this left.
     type: int
     default: 180
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-    details: Only reads; never reports a change.
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
-author: podnet contributors (@podnet)
+extends_documentation_fragment: [podnet.network.attributes.read_only]
 requirements: [cryptography]
 """
 
