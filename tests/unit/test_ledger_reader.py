@@ -15,7 +15,7 @@ from ansible_collections.podnet.network.plugins.plugin_utils.planner import (
 from ansible_collections.podnet.network.plugins.plugin_utils.planner.ledger_reader import (
     check_ledger, ledger_registry_read, read_ledger_text)
 from ansible_collections.podnet.network.tests.unit.ledger_samples import (
-    ACTION, VALID, VALID_TEXT, changed, written)
+    VALID, VALID_TEXT, changed)
 
 PROPS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 PATH = "/srv/inv/.podnet-ledger.prod.yml"
