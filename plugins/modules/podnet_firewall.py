@@ -453,10 +453,10 @@ def _after_operator_rules(rules):
     return 1
 
 
-def plan_accepts(wanted, listing):
-    """(to delete, to add, position): tagged rules not wanted (extra copies, and any
-    that sit above DOCKER-USER's jump) go; missing wanted ones are inserted at POSITION."""
-    dummy, rules = _forward_rules(listing)
+def plan_accepts(wanted, rules):
+    """(to delete, to add, position) from RULES, the FORWARD chain's rules in order: tagged
+    rules not wanted (extra copies, and any that sit above DOCKER-USER's jump) go; missing
+    wanted ones are inserted at POSITION."""
     operator = _after_operator_rules(rules) - 1
     delete, seen = [], []
     for index, rule in enumerate(rules):
@@ -505,7 +505,8 @@ def plan(params, live):
     it), "load", "delete_table", "ruleset", "file", "boot", "ipt_delete", "ipt_add",
     "ipt_after", "ipt_position", "policy", "left_alone"}."""
     present = params.get("state", "present") == "present"
-    policy, tagged = parse_forward(live.get("forward"))
+    policy, rules = _forward_rules(live.get("forward"))
+    tagged = [rule for rule in rules if _tagged(rule)]
     result = dict(errors=[], load=False, delete_table=False, ruleset="", file=None, boot=None,
                   ipt_delete=[], ipt_add=[], ipt_after=[], ipt_position=1, policy=policy,
                   left_alone=[])
@@ -544,7 +545,7 @@ def plan(params, live):
     accepts = wanted_accepts(cluster) if params.get("iptables_forward_accept", True) else []
     if live.get("iptables"):
         result["ipt_delete"], result["ipt_add"], result["ipt_position"] = plan_accepts(
-            accepts, live.get("forward"))
+            accepts, rules)
         result["ipt_after"] = accepts
     result["boot"] = boot_script(persist_path, accepts)
     return result
