@@ -20,6 +20,7 @@ class FilterModule:
             "podnet_flannel_config",
             "podnet_flannel_leases",
             "podnet_flannel_leases_parse",
+            "podnet_registry_access",
             "podnet_registry_hold",
             "podnet_registry_keys",
             "podnet_registry_pins",

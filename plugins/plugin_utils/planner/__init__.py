@@ -26,6 +26,7 @@ _EXPORTS = {
     "plan": "plan", "preflight": "plan",
     "preview": "preview",
     "registry_hold": "registry", "registry_keys": "registry", "registry_pins": "registry", "registry_read": "registry",
+    "registry_access": "registry_access",
     "report_document": "report", "report_html": "report", "verify_report": "report",
     "runtime_ranges": "runtimes",
 }

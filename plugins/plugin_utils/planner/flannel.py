@@ -62,6 +62,11 @@ def _prefix(prefix):
     return prefix.rstrip("/")
 
 
+def lease_key(prefix, pod_cidr):
+    """flannel's key of the lease of POD_CIDR under the (normalised) PREFIX."""
+    return "%s/subnets/%s" % (prefix, pod_cidr.replace("/", "-"))
+
+
 def flannel_leases(plan, prefix=DEFAULT_PREFIX):
     """``{"<prefix>/subnets/10.244.1.0-24": lease}`` for every node."""
     network, nodes = _plan_parts(plan)
@@ -71,7 +76,7 @@ def flannel_leases(plan, prefix=DEFAULT_PREFIX):
     result = {}
     for host in sorted(nodes):
         node = nodes[host]
-        key = "%s/subnets/%s" % (prefix, node["pod_cidr"].replace("/", "-"))
+        key = lease_key(prefix, node["pod_cidr"])
         if wireguard:
             # flannel's wireguardLeaseAttrs; a key not known yet (the node's first run) is
             # written on the next run, after the node made its key.
