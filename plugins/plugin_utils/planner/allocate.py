@@ -74,22 +74,28 @@ def allocate_zones(net, by_zone):
     return blocks
 
 
-def allocate_nodes(net, by_zone, blocks):
-    """{hostname: subnet int}: pins kept, lowest free subnets for the rest."""
+def allocate_nodes(net, by_zone, blocks, held=None):
+    """{hostname: subnet int}: pins kept, lowest free subnets for the rest, never one of
+    ``held`` ({subnet int: what holds it}, subnets live leases hold outside the plan)."""
     node_len, zone_len = net.node_len, net.zone_len
     size = 1 << (32 - node_len)
     capacity = 1 << (node_len - zone_len)
+    zmask = mask(zone_len)
+    held = held or {}
     result = {}
     for zone in sorted(by_zone):
         members = by_zone[zone]  # already sorted by hostname
-        if len(members) > capacity:
+        base = blocks[zone]
+        leased = sorted(subnet for subnet in held if subnet & zmask == base)
+        if len(members) + len(leased) > capacity:
             raise PlanError(
-                "zone %r: needs %d /%d node subnets but its block %s holds only %d; the block "
+                "zone %r: needs %d /%d node subnets but its block %s holds only %d%s; the block "
                 "cannot grow in place: put the extra hosts in a new zone name (it gets its own "
                 "block), or plan a new cluster with a shorter zone_prefix or a longer node_prefix" % (
-                    zone, len(members), node_len, cidr(blocks[zone], zone_len), capacity))
-        base = blocks[zone]
-        used = set()
+                    zone, len(members), node_len, cidr(blocks[zone], zone_len), capacity - len(leased),
+                    " (%d more are held by %s)" % (len(leased), ", ".join(
+                        "%s: %s" % (cidr(s, node_len), held[s]) for s in leased)) if leased else ""))
+        used = set(leased)
         for node in members:
             if node.pin is not None:
                 used.add(node.pin)

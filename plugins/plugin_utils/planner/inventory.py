@@ -138,7 +138,15 @@ def allocation_table(plan) -> list:
         rows.append((host, node["zone"], node["address"], node["pod_cidr"], str(node["mtu"])))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip()
-            for row in rows]
+            for row in rows] + held_lines(plan)
+
+
+def held_lines(plan) -> list:
+    """One line per subnet a live lease holds outside the plan (etcd mode): its PublicIP and
+    why no node is planned onto it."""
+    leased = (plan.get("network") or {}).get("leased") or {}
+    return ["held: %s by %s (%s; no node is planned onto it while the lease lives)" % (
+        subnet, spec.get("address"), spec.get("holder")) for subnet, spec in sorted(leased.items())]
 
 
 def wireguard_nodes(plan, hostvars) -> list:

@@ -313,10 +313,12 @@ def read_ledger_text(raw, path):
 
 def ledger_registry_read(kvs, prefix="/coreos.com/network"):
     """``registry_read(kvs, prefix)`` with its ledger checked by the same reader, errors
-    naming the etcd key the document came from."""
+    naming the etcd key the document came from, and ``prefix`` (where it was read: the
+    planner names the etcd keys of the live leases it holds, ``registry_hold``)."""
     from .registry import LEDGER_KEY, registry_read  # pylint: disable=import-outside-toplevel
 
     content = registry_read(kvs, prefix)
+    content["prefix"] = prefix.rstrip("/")
     if content["ledger"]:
         key = "%s/%s" % (prefix.rstrip("/"), LEDGER_KEY)
         if key not in (kvs or {}):

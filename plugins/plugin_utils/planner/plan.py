@@ -27,11 +27,13 @@ def _check_zone_backends(net, by_zone):
 
 
 def _allocate(net, records):
-    """Group, check and allocate: ({zone: [Node]}, {zone: block}, {host: subnet}).
+    """Group, check and allocate: ({zone: [Node]}, {zone: block}, {host: subnet},
+    {subnet: lease} of the live leases held outside the plan).
 
     Released-pending nodes (``network.released``) take part in the allocation as
     pinned holders, so no newcomer is ever given their subnet, but they are not
-    nodes of the plan: no peer routes to them.
+    nodes of the plan: no peer routes to them. So do the live leases of ``network.leased``
+    no holder of the plan holds (``_held_leases``), for this run only.
     """
     by_zone = {}
     for node in records:  # sorted by hostname, so members lists are too
@@ -43,9 +45,49 @@ def _allocate(net, records):
             Node(host, spec["zone"], None, None, fast_cidr(spec["pod_cidr"])[0]))
     for members in holders.values():
         members.sort(key=lambda node: node.name)
+    held = _held_leases(net, holders)
     blocks = allocate_zones(net, holders)
-    subnets = allocate_nodes(net, holders, blocks)
-    return by_zone, blocks, subnets
+    subnets = allocate_nodes(net, holders, blocks, {
+        subnet: "%s (%s)" % (spec["address"], spec["holder"]) for subnet, spec in held.items()})
+    return by_zone, blocks, subnets, held
+
+
+def _held_leases(net, holders):
+    """{subnet int: lease} of the live leases (``network.leased``, re-read from the etcd
+    registry on every run) that no holder of the plan holds: no node is planned onto them.
+
+    A lease on the subnet of a node of the same address is that node's own; a lease on a
+    subnet the plan keeps for a node of another address stops the run (two hosts would
+    route one subnet), before any host is touched.
+    """
+    pinned, addresses = {}, {}
+    for members in holders.values():
+        for node in members:
+            if node.pin is not None:
+                pinned[node.pin] = node
+            if node.address is not None:
+                addresses[ntoa(node.address)] = node.name
+    held = {}
+    for subnet, spec in net.leased.items():
+        pnet = fast_cidr(subnet)[0]
+        node = pinned.get(pnet)
+        if node is None:
+            if spec["address"] in addresses:  # a node's address, but not the subnet it is planned
+                spec = dict(spec, holder="leased by the address of host %s, outside the plan" % (
+                    addresses[spec["address"]]))
+            held[pnet] = spec
+            continue
+        if node.name in net.released or node.address is None or ntoa(node.address) == spec["address"]:
+            continue  # a released-pending node's (held already), or the node's own lease
+        key = spec.get("key") or "the lease of %s" % subnet
+        raise PlanError(
+            "etcd key %s is leased (TTL) to PublicIP %s, but the plan keeps %s for host %s "
+            "(PublicIP %s): two hosts would route one subnet. Nothing was written and no host "
+            "was touched. Find the flanneld at %s (its lease is live): stop it and delete the key "
+            "(etcdctl del %s); if %s is %s's new address, set podnet_address for %s to it; then "
+            "re-run" % (key, spec["address"], subnet, node.name, ntoa(node.address), spec["address"],
+                        key, spec["address"], node.name, node.name))
+    return held
 
 
 def preflight(nodes, network):
@@ -62,7 +104,7 @@ def preflight(nodes, network):
     """
     net = validate_network(network)
     records = validate_nodes(nodes, net, partial=True)
-    dummy, blocks, dummy = _allocate(net, records)
+    dummy, blocks, dummy, dummy = _allocate(net, records)
     ask = [node.name for node in records if node.address is None or node.prefix is None]
     # Segment checks on the nodes fully described already; the rest after the facts step.
     known = [node for node in records if node.prefix is not None]
@@ -86,7 +128,7 @@ def plan(nodes, network):
     """
     net = validate_network(network)
     records = validate_nodes(nodes, net)
-    by_zone, blocks, subnets = _allocate(net, records)
+    by_zone, blocks, subnets, held = _allocate(net, records)
     check_host_gw(net, records, by_zone)
     tunnel_peers = tunnel_peer_counts(net, records, by_zone)
 
@@ -113,8 +155,14 @@ def plan(nodes, network):
         if node.wg_key is not None:
             out_nodes[node.name]["wireguard_key"] = node.wg_key
     zones = {zone: {"block": cidr(blocks[zone], net.zone_len)} for zone in sorted(blocks)}
+    network = net.as_dict({zone: dict(spec) for zone, spec in zones.items()})
+    # Only the leases that hold a subnet no node of the plan holds (not the nodes' own): each
+    # named with its PublicIP; never written to the ledger, re-read on every run.
+    network.pop("leased", None)
+    if held:
+        network["leased"] = dict(sorted((cidr(subnet, node_len), dict(spec)) for subnet, spec in held.items()))
     return {
-        "network": net.as_dict({zone: dict(spec) for zone, spec in zones.items()}),
+        "network": network,
         "zones": zones,
         "nodes": out_nodes,
     }

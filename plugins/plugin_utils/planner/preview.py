@@ -43,7 +43,7 @@ def _previous_plan(entries, network, routing):
         if entry.get("prefix") is not None:
             node["prefix"] = entry["prefix"]
         nodes[host] = node
-    settings = {key: value for key, value in network.items() if key != "released"}
+    settings = {key: value for key, value in network.items() if key not in ("released", "leased")}
     settings.update({key: value for key, value in (routing or {}).items() if key in ROUTING_KEYS})
     return make_plan(nodes, settings)
 
@@ -111,5 +111,11 @@ def preview(ledger, plan):
         lines.append("? " + note)
     if not lines:
         lines.append("no change: every node keeps its subnet, every pair its path")
+    # etcd mode: the live leases podnet did not plan, held for this run (never in the ledger).
+    held = [{"pod_cidr": subnet, "address": spec.get("address"), "holder": spec.get("holder")}
+            for subnet, spec in sorted((network.get("leased") or {}).items())]
+    lines += ["= %s stays held by %s (%s): no node is planned onto it while the lease lives" % (
+        item["pod_cidr"], item["address"], item["holder"]) for item in held]
     return {"added": added, "leaving": leaving, "freed": freed, "moved": moved,
-            "backend_changes": backend_changes, "mtu_changes": mtu_changes, "lines": lines}
+            "backend_changes": backend_changes, "mtu_changes": mtu_changes, "held": held,
+            "lines": lines}

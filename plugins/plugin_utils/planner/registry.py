@@ -92,55 +92,32 @@ def registry_pins(nodes, leases):
     return result
 
 
-def _held_name(address, subnet):
-    return "lease-%s-%s" % (str(address or "unknown").replace(".", "-"), subnet.replace(".", "-").replace("/", "-"))
+def registry_hold(inputs, registry):
+    """The planner's inputs (``ledger_inputs``' ``{"nodes", "network"}``) with
+    ``network.leased`` = ``{pod_cidr: {"address": PublicIP, "key": etcd key}}``: every key a
+    live client holds with a TTL, from ``registry`` = what role podnet_registry read
+    (``ledger_registry_read``: its ``leased``, ``{pod_cidr: PublicIP}``, and its ``prefix``),
+    or ``{}`` (ledger mode: nothing is leased).
 
-
-def registry_hold(inputs, leased):
-    """The planner's inputs (``ledger_inputs``' ``{"nodes", "network"}``) with every subnet a
-    live client leased (``registry_read``'s ``leased``, ``{pod_cidr: PublicIP}``) that no node
-    of the inputs holds added to ``network.released``, as holder ``lease-<PublicIP>-<subnet>``
-    (its ``address`` = the PublicIP): no newcomer is planned onto a subnet a flanneld podnet
-    does not know holds under a TTL. A lease whose PublicIP is a node's address is that node's
-    (``registry_pins`` pinned it). One outside every zone block known yet is reported in
-    ``unheld_leases``: no node of an existing zone can be planned onto it, and a write that
-    would give it to another host stops the run (``podnet_etcd_kv``).
-
-    Returns the inputs with ``network.released`` extended (the plan's ``network.released``
-    then names each holder with its PublicIP) and ``held_leases`` = ``{holder: {"address",
-    "pod_cidr"}}`` (for the report).
+    The planner keeps each such subnet from every node of the plan, unless it is the subnet
+    of the node at that PublicIP (its own flanneld's lease, which ``registry_pins`` pinned),
+    and names the holder with its PublicIP in the plan's ``network.leased``; it stops when the
+    plan keeps a leased subnet for a node of another address. The holds are re-read on every
+    run and never enter ``network.released``, so never the ledger: when a lease expires, its
+    subnet is free on the next run.
     """
     if not isinstance(inputs, dict) or not isinstance(inputs.get("network"), dict):
         raise PlanError("registry hold: expected the planner's inputs {nodes, network}")
-    leased = leased or {}
-    if not isinstance(leased, dict):
-        raise PlanError("registry hold: expected {pod_cidr: PublicIP}, got %r" % type(leased).__name__)
-    nodes = inputs.get("nodes") or {}
+    registry = registry or {}
+    leased = registry.get("leased") if isinstance(registry, dict) else None
+    if not isinstance(leased or {}, dict):
+        raise PlanError("registry hold: expected what the registry read holds ({leased: {pod_cidr: "
+                        "PublicIP}, prefix}), got %r" % (registry,))
     network = dict(inputs["network"])
-    released = dict(network.get("released") or {})
-    addresses = {node.get("address") for node in nodes.values()}
-    taken = {node.get("pod_cidr") for node in nodes.values()} | {e.get("pod_cidr") for e in released.values()}
-    zones = {zone: (block.get("block") if isinstance(block, dict) else block)
-             for zone, block in (network.get("zones") or {}).items()}
-    held, unheld = {}, []
-    for subnet, address in sorted(leased.items()):
-        if address in addresses or subnet in taken:
-            continue  # a node's own (pinned by its address), or held already
-        zone = next((z for z, block in sorted(zones.items()) if block and _inside(subnet, block)), None)
-        if zone is None:
-            # outside every zone block known so far: no newcomer of an existing zone can get it,
-            # and a write that would give it to another host stops (podnet_etcd_kv)
-            unheld.append({"address": address, "pod_cidr": subnet})
-            continue
-        name = _held_name(address, subnet)
-        released[name] = {"zone": zone, "address": address, "prefix": None, "pod_cidr": subnet}
-        held[name] = {"address": address, "pod_cidr": subnet}
-    network["released"] = dict(sorted(released.items()))
-    return {"nodes": inputs.get("nodes"), "network": network, "held_leases": held, "unheld_leases": unheld}
-
-
-def _inside(subnet, block):
-    from .ipv4 import parse_cidr  # pylint: disable=import-outside-toplevel
-    snet, slen = parse_cidr(subnet, "leased subnet")
-    bnet, blen = parse_cidr(block, "zone block")
-    return slen >= blen and (snet >> (32 - blen)) == (bnet >> (32 - blen))
+    network.pop("leased", None)
+    if leased:
+        prefix = _prefix(registry.get("prefix") or DEFAULT_PREFIX)
+        network["leased"] = {
+            subnet: {"address": address, "key": "%s/subnets/%s" % (prefix, subnet.replace("/", "-"))}
+            for subnet, address in sorted(leased.items())}
+    return {"nodes": inputs.get("nodes"), "network": network}

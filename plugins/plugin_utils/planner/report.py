@@ -72,6 +72,9 @@ def report_document(report, plan, generated, ledger="", bridges=None, certificat
     failed = [p for p in pairs if not p["ok"]]
     held = [{"holder": name, "address": entry.get("address"), "pod_cidr": entry.get("pod_cidr"),
              "zone": entry.get("zone")} for name, entry in sorted((network.get("released") or {}).items())]
+    # etcd mode: a live lease podnet did not plan (re-read on every run, never in the ledger).
+    held += [{"holder": entry.get("holder"), "address": entry.get("address"), "pod_cidr": subnet,
+              "zone": None} for subnet, entry in sorted((network.get("leased") or {}).items())]
     return {
         "generated": str(generated), "ledger": str(ledger or ""),
         "cluster_cidr": network["cluster_cidr"], "zones": zones, "nodes": nodes, "pairs": pairs,

@@ -39,9 +39,12 @@ MAX_NODE_PREFIX = 30
 NETWORK_KEYS = frozenset((
     "cluster_cidr", "node_prefix", "zone_prefix", "zones", "zone_backends", "service_cidr",
     "reserved", "backend", "underlay_mtu", "vxlan", "released", "registry", "registry_members",
-    "registry_member", "cross_zone_backend", "wireguard",
+    "registry_member", "cross_zone_backend", "wireguard", "leased",
 ))
 RELEASED_KEYS = frozenset(("zone", "address", "prefix", "pod_cidr"))
+LEASED_KEYS = frozenset(("address", "key", "holder"))
+# How the plan names a subnet that a live lease holds and no node of the plan does.
+LEASED_OUTSIDE = "leased outside the inventory"
 
 # Underlay addresses no peer can route or tunnel to: "this network", loopback,
 # multicast and the reserved class E range (with the limited broadcast).
@@ -83,10 +86,10 @@ class Network:
     __slots__ = ("cluster_net", "cluster_len", "node_len", "zone_len", "service", "reserved",
                  "backend", "zone_backends", "underlay_mtu", "vni", "port", "device",
                  "zone_pins", "released", "registry", "registry_member", "cross_zone",
-                 "wg_port", "wg_device", "wg_keepalive")
+                 "wg_port", "wg_device", "wg_keepalive", "leased")
 
     def as_dict(self, zones=None):
-        return {
+        result = {
             "cluster_cidr": cidr(self.cluster_net, self.cluster_len),
             "node_prefix": self.node_len,
             "zone_prefix": self.zone_len,
@@ -104,6 +107,10 @@ class Network:
             "registry": self.registry,
             "registry_member": self.registry_member,
         }
+        # Only in etcd mode, and only while some lease podnet did not plan is live.
+        if self.leased:
+            result["leased"] = {subnet: dict(spec) for subnet, spec in sorted(self.leased.items())}
+        return result
 
 
 class Node:
@@ -171,6 +178,36 @@ def _released(value, net):
         owner[pnet] = host
         result[host] = {"zone": zone, "address": spec.get("address"), "prefix": spec.get("prefix"),
                         "pod_cidr": cidr(pnet, plen)}
+    return result
+
+
+def _leased(value, net):
+    """{pod_cidr: {address, key}} of the subnets a live client (a flanneld) leased with a TTL,
+    re-read from the etcd registry on every run (``registry_hold``), never from the ledger."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise PlanError("network.leased: expected {pod_cidr: {address, key}} (the live leases of the "
+                        "etcd registry, from podnet_registry_hold), got %r" % (value,))
+    result = {}
+    for subnet in sorted(value):
+        spec = value[subnet]
+        spec = {"address": spec} if isinstance(spec, str) else spec
+        what = "network.leased[%s]" % subnet
+        if not isinstance(spec, dict) or sorted(set(spec) - LEASED_KEYS):
+            raise PlanError("%s: expected {address, key}, got %r" % (what, spec))
+        key = spec.get("key") or "the lease of %s" % subnet
+        address = spec.get("address")
+        parse_address(address, "%s: the PublicIP of etcd key %s" % (what, key))
+        pnet, plen = parse_cidr(subnet, what)
+        if plen != net.node_len or pnet & mask(net.cluster_len) != net.cluster_net:
+            raise PlanError("%s: etcd key %s (PublicIP %s) leases a subnet that is not a /%d of the "
+                            "cluster CIDR %s: a flanneld of another network config holds it. Stop the "
+                            "flanneld at %s and delete the key (etcdctl del %s), then re-run" % (
+                                what, key, address, net.node_len,
+                                cidr(net.cluster_net, net.cluster_len), address, key))
+        result[cidr(pnet, plen)] = {"address": address, "key": spec.get("key"),
+                                    "holder": LEASED_OUTSIDE}
     return result
 
 
@@ -292,6 +329,7 @@ def validate_network(network):
         block_owner[bnet] = zone
         net.zone_pins[zone] = bnet
     net.released = _released(network.get("released"), net)
+    net.leased = _leased(network.get("leased"), net)
     net.registry, net.registry_member = _registry(network)
     return net
 
