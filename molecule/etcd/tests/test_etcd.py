@@ -238,6 +238,8 @@ def test_a_lost_pki_directory_stops_the_run_before_any_change():
 def test_the_restored_pki_runs_clean_and_a_ttl_lease_is_left_alone(subnets):
     # flanneld on node1 adopted its reservation under a TTL lease; a stray flanneld holds
     # another subnet. Before: podnet re-put the first without its lease (changed=1).
+    # The stray lease is held for the run (issue 22): the plan names its PublicIP as holder
+    # and it never enters the ledger; node1's own lease is not held (it is node1's).
     mine = f"{PREFIX}/subnets/{subnets['podnet-et-node1'].replace('/', '-')}"
     stray = f"{PREFIX}/subnets/10.244.250.0-24"
     value = etcdctl("podnet-et-node1", f"get {mine} --print-value-only").strip()
@@ -246,9 +248,16 @@ def test_the_restored_pki_runs_clean_and_a_ttl_lease_is_left_alone(subnets):
     etcdctl("podnet-et-node1", f"put --lease={lease} {stray} "
                                "'{\"PublicIP\":\"192.0.2.250\",\"BackendType\":\"vxlan\"}'")
     try:
-        assert_run_ok(run_playbook("site.yml"), changed=0)
+        result = run_playbook("site.yml")
+        assert_run_ok(result, changed=0)
+        text = " ".join(result["output"].split())
+        assert "held: 10.244.250.0/24 by 192.0.2.250 (leased outside the inventory" in text, \
+            "\n".join(result["output"].splitlines()[-60:])
+        assert f"held: {subnets['podnet-et-node1']} by" not in text  # node1's own lease
         held = registry()
         assert held[mine][1] == int(lease, 16) and held[stray][1] == int(lease, 16)
+        ledger = json.dumps(held[f"{PREFIX}/podnet/ledger"][0])
+        assert "192.0.2.250" not in ledger and "10.244.250.0/24" not in ledger, ledger
     finally:
         etcdctl("podnet-et-node1", f"put {mine} '{value}'")        # a reservation again
         etcdctl("podnet-et-node1", f"lease revoke {lease}")         # deletes the stray key
