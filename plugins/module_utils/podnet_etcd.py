@@ -7,14 +7,18 @@
 
 `Etcdctl` is a `podnet_host.CommandRunner` (C locale, actions recorded, check mode on
 `change`) whose commands also carry the ETCDCTL_* settings of that file and speak etcd's
-API v3; `call` runs one etcdctl command and returns its JSON answer.
+API v3; `call` runs one etcdctl command and returns its JSON answer. `snapshot_problem`
+checks a snapshot file the way `etcdctl snapshot restore` does, without etcd.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import hashlib
 import json
+import os
+import struct
 
 from ansible_collections.podnet.network.plugins.module_utils.podnet_host import C_LOCALE, CommandRunner, read_text
 
@@ -111,3 +115,48 @@ def data_dir_change(host, wanted, deployed, wanted_has_data, deployed_has_data):
         "`etcdctl endpoint health --cluster`, then the next member; set it for the group at the end. "
         "Or keep podnet_etcd_data_dir: %(deployed)s (docs/etcd-pki.md, 'Moving the data directory')."
         % {"host": host, "wanted": wanted, "deployed": deployed})
+
+
+# An etcd snapshot (`etcdctl snapshot save`) is etcd's bbolt database followed by the SHA-256
+# of that database: `etcdctl snapshot restore` takes a file whose size is 32 past a multiple
+# of 512 as hashed and refuses it when the hash differs. A bbolt file opens with a meta page:
+# a 16-byte page header, then the magic 0xED0CDAED and version 2 (little-endian: etcd's hosts).
+SNAPSHOT_HASH_SIZE = 32
+BBOLT_MAGIC = 0xED0CDAED
+BBOLT_MIN_SIZE = 4 * 1024  # two meta pages, a freelist and a leaf page of the smallest page size (1 KiB)
+
+
+def snapshot_problem(path):
+    """Why the file PATH is not an etcd snapshot `etcdctl snapshot restore` would take (a
+    sentence naming PATH), or None when it is one: missing, not a regular file, unreadable,
+    too small, no bbolt database, or its SHA-256 trailer differs from the database (truncated
+    or damaged). Reads the file once, in blocks."""
+    if not os.path.exists(path):
+        return "%s does not exist" % path
+    if not os.path.isfile(path):
+        return "%s is not a regular file" % path
+    try:
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size < BBOLT_MIN_SIZE + SNAPSHOT_HASH_SIZE or size % 512 != SNAPSHOT_HASH_SIZE:
+                return ("%s is not an etcd snapshot: %d bytes, while `etcdctl snapshot save` writes a "
+                        "database of whole pages and its 32-byte SHA-256 (truncated?)" % (path, size))
+            head = handle.read(24)
+            magic, version = struct.unpack("<II", head[16:24])
+            if magic != BBOLT_MAGIC or version != 2:
+                return "%s is not an etcd snapshot: it holds no etcd (bbolt) database" % path
+            digest = hashlib.sha256(head)
+            left = size - SNAPSHOT_HASH_SIZE - len(head)
+            while left > 0:
+                block = handle.read(min(left, 1 << 20))
+                if not block:
+                    return "%s changed while it was read" % path
+                digest.update(block)
+                left -= len(block)
+            trailer = handle.read(SNAPSHOT_HASH_SIZE)
+    except (IOError, OSError) as exc:
+        return "cannot read %s: %s" % (path, exc)
+    if digest.digest() != trailer:
+        return ("%s is damaged: the SHA-256 of its database is not the one `etcdctl snapshot save` "
+                "wrote at its end" % path)
+    return None
