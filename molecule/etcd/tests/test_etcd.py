@@ -4,8 +4,9 @@
 The tests run in file order and walk the cluster's life: steady state, peers checked by
 name, check mode, the controller's PKI directory lost (the run stops before any change) and
 restored (with a flanneld TTL lease that the run leaves alone), a member down (quorum), its
-return, a new member, a member reinstalled without its data, then the opt-in etcd reset
-and the re-key runbook of docs/etcd-pki.md (reset, new CA, subnets re-seeded).
+return, a new member, a member reinstalled without its data, then the opt-in etcd reset, the
+restore from its snapshot, and the re-key runbook of docs/etcd-pki.md (reset, new CA, subnets
+re-seeded).
 """
 
 import base64
@@ -403,6 +404,64 @@ def test_reset_removes_etcd_only_when_asked():
             assert not node.file(path).exists, f"{name}: {path}"
     # the pod network was reset, the facts were kept
     assert host("podnet-et-node1").run("ip link show cbr0").rc != 0
+
+
+def restore(*args):
+    return run_playbook("etcd-restore.yml", *args)
+
+
+def assert_refused(result, text):
+    tail = "\n".join(result["output"].splitlines()[-40:])
+    assert result["rc"] != 0, tail
+    assert text in " ".join(result["output"].split()), tail
+    assert all(r["changed"] == 0 for r in result["recap"].values()), tail
+
+
+def test_restore_from_the_reset_snapshot_gives_every_node_its_old_subnet(subnets, tmp_path):
+    # before: the snapshot reset saved had no way back (docs/etcd-pki.md, "Restore from a snapshot")
+    snapshots = CONTROLLER_PKI.with_name(".podnet-etcd-snapshots")
+    saved = sorted(snapshots.glob("podnet-etcd-*.db"))[-1]  # what the reset above saved
+    # The nodes' facts go too: only the snapshot can give the subnets back now.
+    assert_run_ok(run_playbook("reset.yml", "-e", "podnet_reset_etcd=true", "-e", "podnet_reset_facts=true"))
+    for name in NODES:
+        assert not host(name).file("/etc/ansible/facts.d/podnet.fact").exists, name
+    # refused before any host is touched: no file, a file that is not an intact snapshot
+    assert_refused(restore("-e", f"podnet_etcd_restore_snapshot={tmp_path}/missing.db"),
+                   f"{tmp_path}/missing.db does not exist. Nothing was changed.")
+    truncated = tmp_path / "truncated.db"
+    truncated.write_bytes(saved.read_bytes()[:-100])
+    assert_refused(restore("-e", f"podnet_etcd_restore_snapshot={truncated}"),
+                   f"{truncated} is not an etcd snapshot")
+    for name in NODES:
+        assert not host(name).file("/var/lib/etcd/podnet").exists, name
+
+    assert_run_ok(restore("-e", f"podnet_etcd_restore_snapshot={saved}"))
+    wait_healthy("podnet-et-node1", 3)
+    assert members() == NODES
+    # what the emptied cluster holds now came from the snapshot: the ledger and every lease
+    assert leases() == {ADDRESSES[n]: subnets[n] for n in NODES}
+    restored = registry()[f"{PREFIX}/podnet/ledger"][0]["nodes"]
+    assert {h: restored[h]["pod_cidr"] for h in NODES} == subnets
+    for name in NODES:
+        assert not host(name).file("/var/lib/etcd/podnet-restore.db").exists, name
+        assert not host(name).file("/var/lib/etcd/podnet.restore").exists, name
+    # restore only into an empty cluster: the members holding data are named
+    assert_refused(restore("-e", f"podnet_etcd_restore_snapshot={saved}"),
+                   f"{', '.join(NODES)} still hold etcd data in /var/lib/etcd/podnet")
+
+    assert_run_ok(run_playbook("site.yml"))
+    assert_run_ok(run_playbook("site.yml"), changed=0)
+    wait_healthy("podnet-et-node1", 3)
+    assert members() == NODES
+    assert leases() == {ADDRESSES[n]: subnets[n] for n in NODES}
+    assert {h: n["pod_cidr"] for h, n in registry()[f"{PREFIX}/podnet/ledger"][0]["nodes"].items()} == subnets
+    assert {name: fact(name)["pod_cidr"] for name in NODES} == subnets
+    assert subnets["podnet-et-node2"].replace(".0/24", ".1/24") in sh(host("podnet-et-node2"),
+                                                                       "cat /run/flannel/subnet.env")
+    # the re-key runbook below starts from a reset cluster whose nodes kept their facts
+    assert_run_ok(run_playbook("reset.yml", "-e", "podnet_reset_etcd=true"))
+    for name in NODES:
+        assert not host(name).file("/var/lib/etcd/podnet").exists and fact(name)["pod_cidr"] == subnets[name]
 
 
 def test_rekey_runbook_new_ca_and_the_subnets_come_back(subnets):
