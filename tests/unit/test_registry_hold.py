@@ -20,7 +20,8 @@ from ansible.errors import AnsibleFilterError
 from hypothesis import given, settings, strategies as st
 
 from ansible_collections.podnet.network.plugins.plugin_utils.planner import (
-    PlanError, allocation_table, ledger, plan, preview, registry_hold, report_document)
+    allocation_table, ledger, plan, preview, registry_hold, report_document)
+from ansible_collections.podnet.network.plugins.plugin_utils.planner.errors import PlanError
 from ansible_collections.podnet.network.plugins.plugin_utils.planner.ledger_reader import ledger_registry_read
 from ansible_collections.podnet.network.tests.unit.role_modules import load_filter, load_module
 
