@@ -22,6 +22,8 @@ class FilterModule:
             "podnet_host_view",
             "podnet_runtime_ranges",
             "podnet_wireguard_nodes",
+            "podnet_bgp_nodes",
+            "podnet_bgp_router_config",
             "podnet_inventory_nodes",
             "podnet_reported_subnets",
             "podnet_allocation_table",

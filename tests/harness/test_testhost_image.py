@@ -26,7 +26,7 @@ PACKAGE_OF = {
     "ip": "iproute2", "bridge": "iproute2", "nft": "nftables", "ethtool": "ethtool",
     "iptables": "iptables", "wg": "wireguard-tools", "wireguard-go": "wireguard-go",
     "etcdctl": "etcd-client", "systemctl": "systemd", "systemd-run": "systemd",
-    "modprobe": "kmod", "apt-get": "apt", "dpkg-query": "dpkg",
+    "modprobe": "kmod", "apt-get": "apt", "dpkg-query": "dpkg", "bird": "bird2", "birdc": "bird2",
 }
 # Executables a module uses only when the node has them, and works without: iptables where
 # Docker's FORWARD chain exists, modprobe to find a WireGuard kernel module.

@@ -32,6 +32,7 @@ NODE_TASK_FILES = ("install.yml", "converge.yml")
 # Roles site.yml applies to every node: each must cost one task on a no-op run, since
 # Ansible pays per task per host (docs/architecture.md, "Speed").
 NODE_ROLES = ("podnet_sysctl", "podnet_bridge", "podnet_vxlan", "podnet_routes", "podnet_wireguard",
+              "podnet_bgp",
               "podnet_firewall",
               "podnet_docker", "podnet_cni", "podnet_flannel_env", "podnet_facts")
 INCLUDE_MODULES = {

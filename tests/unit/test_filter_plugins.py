@@ -34,7 +34,9 @@ USED = {"podnet_plan", "podnet_host_view", "podnet_merge_nodes", "podnet_ledger_
         # for playbooks/plan.yml (its etcd-mode inputs; see docs/etcd-pki.md, stray leases)
         "podnet_registry_hold",
         # for roles/podnet_registry (etcd auth)
-        "podnet_registry_access"}
+        "podnet_registry_access",
+        # for playbooks/site.yml's BGP plays (docs/bgp.md)
+        "podnet_bgp_nodes", "podnet_bgp_router_config"}
 
 
 def python(code, check=True):

@@ -16,6 +16,7 @@ import importlib
 # name -> the module of this package that defines it
 _EXPORTS = {
     "PlanError": "errors",
+    "bgp_nodes": "bgp", "bgp_router_config": "bgp",
     "flannel_config": "flannel", "flannel_leases": "flannel", "flannel_leases_parse": "flannel",
     "host_view": "host_view",
     "PlanWarning": "names", "role_inputs": "names", "systemd_quote": "names",

@@ -12,6 +12,7 @@ so the rendered files are stable.
 
 from socket import inet_aton
 
+from .bgp import node_view as bgp_node_view
 from .errors import PlanError
 from .ipv4 import aton, fast_cidr, mask
 from .validate import VXLAN_OVERHEAD, WIREGUARD_OVERHEAD
@@ -66,6 +67,10 @@ def host_view(plan, hostname, peers=True):
     my_mask = 0 if my_prefix is None else mask(my_prefix)
     my_under = None if my_prefix is None else aton(me["address"]) & my_mask
     intra_mode = zone_backends.get(my_zone, backend)
+    # bgp.fabric_cross_zone: pairs between two BGP zones are the fabric's too.
+    fabric_zones = set()
+    if intra_mode == "bgp" and (network.get("bgp") or {}).get("fabric_cross_zone"):
+        fabric_zones = {zone for zone, mode in zone_backends.items() if mode == "bgp"}
     node_len = fast_cidr(me["pod_cidr"])[1]
 
     # The hot loop: one pass in hostname order, the backend rule of segments'
@@ -83,7 +88,7 @@ def host_view(plan, hostname, peers=True):
         zone = peer["zone"]
         address = peer["address"]
         address_key = inet_aton(address)
-        mode = intra_mode if zone == my_zone else backend
+        mode = intra_mode if zone == my_zone else "bgp" if zone in fabric_zones else backend
         if mode == "auto":
             prefix = peer.get("prefix")
             if prefix is None or my_prefix is None:
@@ -98,6 +103,8 @@ def host_view(plan, hostname, peers=True):
             peer_list.append({"hostname": name, "zone": zone, "address": address,
                               "pod_cidr": pod_cidr, "backend": mode})
         by_address.append((address_key, address, None))
+        if mode == "bgp":  # BIRD learns the route from the rack's router: none of podnet's
+            continue
         if mode == "wireguard":
             wg_peers.append((inet_aton(vtep_ip), name, peer, pod_cidr))
             continue
@@ -153,6 +160,7 @@ def host_view(plan, hostname, peers=True):
         "cluster_cidr": network["cluster_cidr"],
         "vxlan": vxlan,
         "wireguard": wireguard,
+        "bgp": bgp_node_view(network, nodes, me, hostname),
         "routes": routes,
         "fdb": fdb,
         "neighbors": neighbors,

@@ -4,6 +4,7 @@
 
 from .allocate import allocate_nodes, allocate_zones
 from .ipv4 import cidr, ntoa
+from .bgp import check_nodes as check_bgp_nodes, check_routers_present, node_asn
 from .segments import check_host_gw, tunnel_peer_counts
 from .errors import PlanError
 from .ipv4 import fast_cidr
@@ -104,7 +105,7 @@ def preflight(nodes, network):
     """
     net = validate_network(network)
     records = validate_nodes(nodes, net, partial=True)
-    dummy, blocks, dummy, dummy = _allocate(net, records)
+    by_zone, blocks, dummy, dummy = _allocate(net, records)
     ask = [node.name for node in records if node.address is None or node.prefix is None]
     # Segment checks on the nodes fully described already; the rest after the facts step.
     known = [node for node in records if node.prefix is not None]
@@ -112,6 +113,8 @@ def preflight(nodes, network):
     for node in known:
         known_by_zone.setdefault(node.zone, []).append(node)
     check_host_gw(net, known, known_by_zone)
+    check_routers_present(net, by_zone)
+    check_bgp_nodes(net, known)
     zones = {zone: {"block": cidr(blocks[zone], net.zone_len)} for zone in sorted(blocks)}
     return {"ask": ask, "network": net.as_dict(zones), "wireguard": uses_wireguard(net)}
 
@@ -130,6 +133,8 @@ def plan(nodes, network):
     records = validate_nodes(nodes, net)
     by_zone, blocks, subnets, held = _allocate(net, records)
     check_host_gw(net, records, by_zone)
+    check_routers_present(net, by_zone)
+    check_bgp_nodes(net, records)
     tunnel_peers = tunnel_peer_counts(net, records, by_zone)
 
     node_len = net.node_len
@@ -154,6 +159,9 @@ def plan(nodes, network):
         }
         if node.wg_key is not None:
             out_nodes[node.name]["wireguard_key"] = node.wg_key
+        if net.zone_backends.get(node.zone) == "bgp":
+            # One private ASN per node: asn_base + its pod subnet's index (bgp.py).
+            out_nodes[node.name]["bgp_asn"] = node_asn(net, subnet)
     zones = {zone: {"block": cidr(blocks[zone], net.zone_len)} for zone in sorted(blocks)}
     network = net.as_dict({zone: dict(spec) for zone, spec in zones.items()})
     # Only the leases that hold a subnet no node of the plan holds (not the nodes' own): each

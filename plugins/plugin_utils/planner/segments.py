@@ -76,6 +76,11 @@ def check_host_gw(net, nodes, by_zone):
 def tunnel_peer_counts(net, nodes, by_zone):
     """{hostname: (peers reached over vxlan, peers reached over wireguard)}, O(n) with counters."""
     total = len(nodes)
+    # bgp.fabric_cross_zone: the fabric carries the pairs between two BGP zones (no tunnel).
+    fabric = net.bgp.fabric_cross_zone
+    bgp_zone = {zone for zone, backend in net.zone_backends.items() if backend == "bgp"}
+    total_bgp = sum(1 for node in nodes if node.zone in bgp_zone) if fabric else 0
+    under_bgp = {}
     under_count = {}
     zone_under_count = {}
     zone_unprefixed = {}
@@ -87,6 +92,8 @@ def tunnel_peer_counts(net, nodes, by_zone):
             under_count[key] = under_count.get(key, 0) + 1
             zkey = (node.zone, key)
             zone_under_count[zkey] = zone_under_count.get(zkey, 0) + 1
+            if fabric and node.zone in bgp_zone:
+                under_bgp[key] = under_bgp.get(key, 0) + 1
     result = {}
     for node in nodes:
         zone = node.zone
@@ -103,10 +110,14 @@ def tunnel_peer_counts(net, nodes, by_zone):
             intra_gw = zone_unprefixed.get(zone, 0) + zone_under_count[(zone, key)] - 1
             counts["vxlan"] += intra_peers - intra_gw
         # Across zones: network.backend; auto tunnels (cross_zone_backend) off the segment.
+        # Between two BGP zones with fabric_cross_zone: the fabric, no tunnel.
+        inter_gw = 0 if key is None else under_count[key] - zone_under_count[(zone, key)]
+        if fabric and zone in bgp_zone:
+            inter_peers -= total_bgp - zone_size
+            inter_gw -= 0 if key is None else under_bgp.get(key, 0) - zone_under_count[(zone, key)]
         if net.backend in counts:
             counts[net.backend] += inter_peers
         elif net.backend == "auto":
-            inter_gw = 0 if key is None else under_count[key] - zone_under_count[(zone, key)]
             counts[net.cross_zone] += inter_peers - inter_gw
         result[node.name] = (counts["vxlan"], counts["wireguard"])
     return result

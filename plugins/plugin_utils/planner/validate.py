@@ -12,9 +12,13 @@ import base64
 
 from .errors import PlanError
 from .ipv4 import cidr, mask, overlaps, parse_address, parse_cidr
+from .bgp import validate_bgp
 from .names import cluster_range, device_name, hostname
 
 BACKENDS = ("auto", "host-gw", "vxlan", "wireguard")
+# Backends a zone may use for the pairs inside it (zone_backends): bgp routes them through
+# the zone's top-of-rack routers (bgp.py, docs/bgp.md).
+ZONE_BACKENDS = BACKENDS + ("bgp",)
 # What ``auto`` uses between nodes of different zones that share no segment.
 CROSS_ZONE_BACKENDS = ("vxlan", "wireguard")
 # Where allocations live between runs: the ledger file, or the etcd registry.
@@ -39,7 +43,7 @@ MAX_NODE_PREFIX = 30
 NETWORK_KEYS = frozenset((
     "cluster_cidr", "node_prefix", "zone_prefix", "zones", "zone_backends", "service_cidr",
     "reserved", "backend", "underlay_mtu", "vxlan", "released", "registry", "registry_members",
-    "registry_member", "cross_zone_backend", "wireguard", "leased",
+    "registry_member", "cross_zone_backend", "wireguard", "leased", "bgp",
 ))
 RELEASED_KEYS = frozenset(("zone", "address", "prefix", "pod_cidr"))
 LEASED_KEYS = frozenset(("address", "key", "holder"))
@@ -86,7 +90,7 @@ class Network:
     __slots__ = ("cluster_net", "cluster_len", "node_len", "zone_len", "service", "reserved",
                  "backend", "zone_backends", "underlay_mtu", "vni", "port", "device",
                  "zone_pins", "released", "registry", "registry_member", "cross_zone",
-                 "wg_port", "wg_device", "wg_keepalive", "leased")
+                 "wg_port", "wg_device", "wg_keepalive", "leased", "bgp")
 
     def as_dict(self, zones=None):
         result = {
@@ -107,6 +111,9 @@ class Network:
             "registry": self.registry,
             "registry_member": self.registry_member,
         }
+        # Only where some zone uses the bgp backend (docs/bgp.md).
+        if "bgp" in self.zone_backends.values():
+            result["bgp"] = self.bgp.as_dict()
         # Only in etcd mode, and only while some lease podnet did not plan is live.
         if self.leased:
             result["leased"] = {subnet: dict(spec) for subnet, spec in sorted(self.leased.items())}
@@ -128,9 +135,13 @@ class Node:
         self.pin = pin
 
 
-def _backend(value, what):
-    if value not in BACKENDS:
-        raise PlanError("%s: unknown backend %r; use one of %s" % (what, value, ", ".join(BACKENDS)))
+def _backend(value, what, allowed=BACKENDS):
+    if value == "bgp" and allowed is BACKENDS:
+        raise PlanError("%s: bgp is chosen per zone (its racks' routers carry the pairs inside it); "
+                        "set network.zone_backends {<zone>: bgp} (podnet_plan_zone_backends) and keep "
+                        "backend auto, vxlan or wireguard for the pairs between zones" % what)
+    if value not in allowed:
+        raise PlanError("%s: unknown backend %r; use one of %s" % (what, value, ", ".join(allowed)))
     return value
 
 
@@ -278,7 +289,7 @@ def validate_network(network):
     net.zone_backends = {}
     for zone, backend in zone_backends.items():
         _zone_name(zone, "network.zone_backends")
-        net.zone_backends[zone] = _backend(backend, "network.zone_backends[%s]" % zone)
+        net.zone_backends[zone] = _backend(backend, "network.zone_backends[%s]" % zone, ZONE_BACKENDS)
 
     mtu = network.get("underlay_mtu")
     net.underlay_mtu = DEFAULT_UNDERLAY_MTU if mtu is None else as_int(
@@ -304,6 +315,7 @@ def validate_network(network):
                              "flannel.<vni>)")
 
     _wireguard(network, net)
+    net.bgp = validate_bgp(network, net)
 
     net.zone_pins = {}
     zones = network.get("zones") or {}

@@ -1,0 +1,374 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: podnet contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""BIRD 2's configuration from the node's slice of the plan: read -> pure plan -> apply."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: podnet_bgp
+short_description: Keep BIRD 2 announcing this node's pod subnet to its rack's routers
+description:
+  - Renders BIRD 2's configuration (O(path)) from the node's slice of the plan (the host
+    view's C(bgp)), with one eBGP session per router of the node's segment, and BFD and
+    graceful restart where the plan asks for them.
+  - The export filter announces exactly the node's own pod subnet; the import filter takes
+    only pod subnets (the node prefix length) inside the blocks of the zones BGP carries, never
+    the node's own. Learned routes go into the kernel's main table with BIRD's route protocol
+    (C(bird), 12) and metric 32, so podnet's own routes (protocols 191 and 193), which podnet
+    purges, never collide with them.
+  - Read, pure plan, apply. The new text is parsed by C(bird -p) before it replaces the old
+    one; C(birdc configure) runs only when the text changed and BIRD is running; BIRD is
+    enabled (it survives a reboot) and started when it is not. A second run changes nothing.
+  - A configuration at O(path) that podnet did not write and that is not the one Debian's
+    bird2 package installed stops the run naming the file; podnet never overwrites it.
+  - Returns the BGP sessions C(birdc show protocols) lists (RV(sessions)), also in check mode.
+  - Keeps the local fact O(fact_path) (the node's ASN), so a later run knows the node still
+    runs podnet's BIRD when its zone stops using BGP.
+  - O(state=absent) stops and disables BIRD, removes podnet's configuration and the fact;
+    BIRD removes the routes it installed when it stops. The package stays.
+options:
+  state:
+    description: V(present) converges; V(absent) removes.
+    type: str
+    choices: [present, absent]
+    default: present
+  config:
+    description:
+      - The host view's C(bgp) (C(asn), C(router_id), C(pod_cidr), C(import_prefixes),
+        C(neighbors), C(bfd), C(graceful_restart)). Required when O(state=present).
+    type: dict
+  path:
+    description: BIRD's configuration file (Debian's bird2 reads this one).
+    type: path
+    default: /etc/bird/bird.conf
+  fact_path:
+    description: The local fact file that records that podnet configured BIRD here.
+    type: path
+    default: /etc/ansible/facts.d/podnet_bgp.fact
+extends_documentation_fragment: [podnet.network.attributes]
+"""
+
+EXAMPLES = r"""
+- name: BGP | converge BIRD from this node's slice
+  podnet.network.podnet_bgp:
+    config: "{{ (podnet_plan_result | podnet.network.podnet_host_view(inventory_hostname)).bgp }}"
+"""
+
+RETURN = r"""
+actions:
+  description: The changes made (or, in check mode, that would be made), in order.
+  returned: always
+  type: list
+  elements: str
+  sample: ["write /etc/bird/bird.conf", "birdc configure"]
+sessions:
+  description: The BGP protocols BIRD runs, as C(birdc show protocols) lists them.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"name": "podnet_tor_0", "state": "up", "info": "Established", "since": "10:00:01.000"}]
+left_alone:
+  description: What podnet found at its paths but did not write, and left as it was.
+  returned: always
+  type: list
+  elements: str
+"""
+
+import hashlib
+import ipaddress
+import json
+import os
+import re
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.podnet.network.plugins.module_utils.podnet_host import (
+    CommandRunner, finish, managed_header, persist_file, podnet_wrote, read_text, read_unit,
+)
+
+UNIT = "bird.service"
+PACKAGE = "bird2"
+SYMBOL = re.compile(r"[^A-Za-z0-9_]")
+
+
+def _network(value, what, errors):
+    try:
+        return ipaddress.IPv4Network(str(value), strict=True)
+    except ValueError:
+        errors.append("podnet_bgp_config.%s=%r is not a network/prefix; pass the host view's bgp" % (what, value))
+        return None
+
+
+def check_config(config):
+    """The error in CONFIG's meaning (the role variable and the fix named), or None."""
+    if not isinstance(config, dict):
+        return "podnet_bgp_config is required with podnet_bgp_state=present: pass the host view's bgp"
+    errors = []
+    for key in ("asn", "router_id", "pod_cidr", "import_prefixes", "neighbors"):
+        if key not in config:
+            errors.append("podnet_bgp_config.%s is missing; pass the host view's bgp (podnet_host.bgp)" % key)
+    if errors:
+        return "; ".join(errors)
+    asn = config["asn"]
+    if isinstance(asn, bool) or not isinstance(asn, int) or not 1 <= asn <= 4294967294:
+        errors.append("podnet_bgp_config.asn=%r is not an ASN" % (asn,))
+    try:
+        ipaddress.IPv4Address(str(config["router_id"]))
+    except ValueError:
+        errors.append("podnet_bgp_config.router_id=%r is not an IPv4 address" % (config["router_id"],))
+    _network(config["pod_cidr"], "pod_cidr", errors)
+    prefixes = config["import_prefixes"]
+    if not isinstance(prefixes, list) or not prefixes:
+        errors.append("podnet_bgp_config.import_prefixes must list the prefix sets to import")
+    else:
+        for item in prefixes:
+            match = re.fullmatch(r"([0-9./]+)\{(\d+),(\d+)\}", str(item))
+            if not match or _network(match.group(1), "import_prefixes", errors) is None:
+                errors.append("podnet_bgp_config.import_prefixes: %r is not NETWORK{LEN,LEN}" % (item,))
+    neighbors = config["neighbors"]
+    if not isinstance(neighbors, list) or not neighbors:
+        errors.append("podnet_bgp_config.neighbors lists no router: the plan names the routers of "
+                      "the node's segment (podnet_plan_bgp_routers)")
+    else:
+        for item in neighbors:
+            try:
+                ipaddress.IPv4Address(str(item.get("address")))
+                if not SYMBOL.sub("", str(item.get("name"))) or not 1 <= int(item.get("asn")) <= 4294967294:
+                    raise ValueError(item)
+            except (ValueError, TypeError, AttributeError):
+                errors.append("podnet_bgp_config.neighbors: %r is not {name, address, asn}" % (item,))
+    return "; ".join(errors) or None
+
+
+def render(config):
+    """BIRD 2's whole configuration for CONFIG (deterministic)."""
+    pod = config["pod_cidr"]
+    bfd = config.get("bfd")
+    graceful = config.get("graceful_restart", True)
+    text = managed_header("podnet_bgp") + (
+        "# podnet: this node's BGP (role podnet_bgp, docs/bgp.md): announce its pod subnet\n"
+        "# %(pod)s as ASN %(asn)d to the routers of its rack; learn the other nodes' subnets.\n"
+        "log syslog all;\n"
+        "router id %(rid)s;\n"
+        "\n"
+        "protocol device {\n"
+        "  scan time 10;\n"
+        "}\n"
+        "\n"
+        "# The pod subnet to announce. Never installed by BIRD: the bridge holds it.\n"
+        "protocol static podnet_pod {\n"
+        "  ipv4;\n"
+        "  route %(pod)s unreachable;\n"
+        "}\n"
+        "\n"
+        "# Only what BGP learned goes into the kernel (route protocol bird, 12; metric 32).\n"
+        "protocol kernel podnet_kernel {\n"
+        "  ipv4 {\n"
+        "    import none;\n"
+        "    export filter { if source = RTS_BGP then accept; reject; };\n"
+        "  };\n"
+        "  metric 32;\n"
+        "  merge paths on;\n"
+        "%(kgr)s"
+        "}\n"
+        "\n"
+    ) % {"pod": pod, "asn": config["asn"], "rid": config["router_id"],
+         "kgr": "  graceful restart on;\n" if graceful else ""}
+    if bfd:
+        text += (
+            "protocol bfd podnet_bfd {\n"
+            "  interface \"*\" {\n"
+            "    min rx interval %(i)d ms;\n"
+            "    min tx interval %(i)d ms;\n"
+            "    multiplier %(m)d;\n"
+            "  };\n"
+            "}\n"
+            "\n" % {"i": int(bfd["interval_ms"]), "m": int(bfd["multiplier"])})
+    text += (
+        "# Exactly this node's own pod subnet, whatever else BIRD knows.\n"
+        "filter podnet_export {\n"
+        "  if net = %(pod)s then accept;\n"
+        "  reject;\n"
+        "}\n"
+        "\n"
+        "# Only other nodes' pod subnets of the zones BGP carries, at the node prefix length.\n"
+        "filter podnet_import {\n"
+        "  if net = %(pod)s then reject;\n"
+        "  if net ~ [ %(imports)s ] then accept;\n"
+        "  reject;\n"
+        "}\n"
+        "\n"
+        "template bgp podnet_router {\n"
+        "  local as %(asn)d;\n"
+        "  connect retry time 5;\n"
+        "  error wait time 1, 30;\n"
+        "%(bfd)s%(gr)s"
+        "  ipv4 {\n"
+        "    import filter podnet_import;\n"
+        "    export filter podnet_export;\n"
+        "  };\n"
+        "}\n"
+    ) % {"pod": pod, "asn": config["asn"], "imports": ", ".join(config["import_prefixes"]),
+         "bfd": "  bfd on;\n" if bfd else "", "gr": "  graceful restart on;\n" if graceful else ""}
+    for name, neighbor in protocol_names(config["neighbors"]):
+        text += (
+            "\n"
+            "protocol bgp %(name)s from podnet_router {\n"
+            "  description \"router %(router)s\";\n"
+            "  neighbor %(address)s as %(asn)d;\n"
+            "}\n" % {"name": name, "router": neighbor["name"], "address": neighbor["address"],
+                     "asn": int(neighbor["asn"])})
+    return text
+
+
+def protocol_names(neighbors):
+    """[(BIRD protocol name, neighbor)]: podnet_<router>_<n>, n counting that router's sessions."""
+    seen = {}
+    result = []
+    for neighbor in neighbors:
+        base = "podnet_" + SYMBOL.sub("_", str(neighbor["name"]))
+        seen[base] = seen.get(base, -1) + 1
+        result.append(("%s_%d" % (base, seen[base]), neighbor))
+    return result
+
+
+def parse_protocols(text):
+    """[{name, proto, state, since, info}] of the BGP protocols in `birdc show protocols`."""
+    sessions = []
+    for line in (text or "").splitlines():
+        words = line.split(None, 5)
+        if len(words) >= 4 and words[1] == "BGP":
+            sessions.append({"name": words[0], "state": words[3],
+                             "since": words[4] if len(words) > 4 else "",
+                             "info": words[5].strip() if len(words) > 5 else ""})
+    return sessions
+
+
+def stock_config(conffiles, path, content):
+    """Whether CONTENT is the configuration Debian's package installed at PATH (its
+    conffile md5 in `dpkg-query -W -f='${Conffiles}' bird2`)."""
+    if content is None:
+        return False
+    digest = hashlib.md5(content.encode()).hexdigest()  # nosec: dpkg's own conffile checksum
+    for line in (conffiles or "").splitlines():
+        words = line.split()
+        if len(words) >= 2 and words[0] == path and words[1] == digest:
+            return True
+    return False
+
+
+def plan(state, current, wanted, owned, unit):
+    """The steps to take (pure): a list of "write", "enable", "start", "configure", "stop",
+    "disable", "remove". UNIT: read_unit's dict of bird.service (None when not installed)."""
+    unit = unit or {}
+    active = unit.get("ActiveState") in ("active", "activating", "reloading")
+    enabled = unit.get("UnitFileState") in ("enabled", "enabled-runtime")
+    steps = []
+    if state == "absent":
+        if not owned or current is None:
+            return steps
+        if active:
+            steps.append("stop")
+        if enabled:
+            steps.append("disable")
+        return steps + ["remove"]
+    changed = current != wanted
+    if changed:
+        steps.append("write")
+    if not enabled:
+        steps.append("enable")
+    if not active:
+        steps.append("start")
+    elif changed:
+        steps.append("configure")
+    return steps
+
+
+def _parse_check(module, runner, path, content):
+    """`bird -p -c` on the new text before it replaces the old one."""
+    bird = runner.bin("bird", required=False)
+    if not bird or module.check_mode:
+        return
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".podnet-check.")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(content)
+        rc, out, err = module.run_command([bird, "-p", "-c", tmp])
+        if rc != 0:
+            module.fail_json(msg="BIRD refuses the configuration podnet rendered (%s); nothing was "
+                             "changed: %s" % (path, (err or out).strip()))
+    finally:
+        os.unlink(tmp)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            state=dict(type="str", default="present", choices=["present", "absent"]),
+            config=dict(type="dict"),
+            path=dict(type="path", default="/etc/bird/bird.conf"),
+            fact_path=dict(type="path", default="/etc/ansible/facts.d/podnet_bgp.fact"),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    state = p["state"]
+    wanted = None
+    if state == "present":
+        error = check_config(p["config"])
+        if error:
+            module.fail_json(msg=error)
+        wanted = render(p["config"])
+    actions, diffs, left_alone = [], [], []
+    runner = CommandRunner(module, actions)
+    current = read_text(module, p["path"])
+    owned = current is None or podnet_wrote(current)
+    if not owned and runner.bin("dpkg-query", required=False):
+        rc, out, dummy = module.run_command(["dpkg-query", "-W", "-f=${Conffiles}\n", PACKAGE])
+        owned = rc == 0 and stock_config(out, p["path"], current)
+    if not owned:
+        message = ("%s is not podnet's (no podnet comment) nor the one Debian's bird2 installed: "
+                   "someone configured BIRD here" % p["path"])
+        if state == "present":
+            module.fail_json(msg=message + "; podnet does not overwrite it. Move it aside (e.g. to "
+                             "%s.orig) or merge it into your routers' side, then run again" % p["path"])
+        left_alone.append(message + "; left as it is")
+        module.warn("podnet_bgp: " + left_alone[-1])
+    unit = read_unit(runner, UNIT) if runner.bin("systemctl", required=False) else {}
+    if state == "present" and unit.get("LoadState") != "loaded" and not module.check_mode:
+        module.fail_json(msg="%s is not installed: install bird2 first (role podnet_bgp's "
+                         "install step, podnet_bgp_packages)" % UNIT)
+    steps = plan(state, current if owned else None, wanted, owned, unit)
+    for step in steps:
+        if step == "write":
+            _parse_check(module, runner, p["path"], wanted)
+            persist_file(module, p["path"], wanted, actions, diffs)
+        elif step == "remove":
+            persist_file(module, p["path"], None, actions, diffs)
+        elif step in ("enable", "start", "stop", "disable"):
+            runner.change("systemctl", [step, UNIT])
+        elif step == "configure":
+            out = runner.change("birdc", ["configure"])
+            if out and "Reconfigured" not in out and "Reconfiguration in progress" not in out:
+                module.fail_json(msg="birdc configure did not reconfigure BIRD: %s" % out.strip(),
+                                 actions=actions)
+    if state == "present":
+        fact = json.dumps({"asn": p["config"]["asn"], "pod_cidr": p["config"]["pod_cidr"]},
+                          sort_keys=True) + "\n"
+        persist_file(module, p["fact_path"], fact, actions, diffs)
+    else:
+        persist_file(module, p["fact_path"], None, actions, diffs)
+    sessions = []
+    if state == "present" and unit.get("ActiveState") == "active" and runner.bin("birdc", required=False):
+        sessions = parse_protocols(runner.read("birdc", ["show", "protocols"], missing=("Unable to connect",)))
+    finish(module, actions, diffs, sessions=sessions, left_alone=left_alone)
+
+
+if __name__ == "__main__":
+    main()
