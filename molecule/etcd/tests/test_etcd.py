@@ -141,6 +141,21 @@ def test_subnet_env_is_flannels(subnets):
         assert host(name).file("/etc/tmpfiles.d/podnet-flannel-env.conf").exists
 
 
+def give_flanneld_certificate(name):
+    """Copy NAME's flanneld client certificate and key from the controller to /root/flanneld.*
+    on NAME (docker cp cannot write into the /tmp tmpfs)."""
+    for suffix in ("crt", "key"):
+        subprocess.run(["docker", "exec", "-i", name, "sh", "-c", f"umask 077; cat > /root/flanneld.{suffix}"],
+                       check=True, input=(CONTROLLER_PKI / f"flanneld-{name}.{suffix}").read_bytes())
+
+
+def as_client(name, cert, args, endpoint="podnet-et-node2"):
+    """etcdctl ARGS on NAME with the certificate CERT(.crt, .key), against ENDPOINT's client port."""
+    return host(name).run(f"ETCDCTL_API=3 etcdctl --dial-timeout=3s --command-timeout=5s "
+                          f"--endpoints=https://{ADDRESSES[endpoint]}:2379 --cacert={PKI}/ca.crt "
+                          f"--cert={cert}.crt --key={cert}.key {args}")
+
+
 def peer_port_answers(name, cert, key, peer="podnet-et-node2"):
     """Whether the peer port of `peer` serves `name` presenting this certificate and key."""
     result = host(name).run(
@@ -162,17 +177,12 @@ def test_peer_port_accepts_only_peer_certificates():
         ok, out = peer_port_answers("podnet-et-node1", f"{PKI}/{cert}.crt", f"{PKI}/{cert}.key")
         assert not ok, f"{cert}.crt was accepted on the peer port: {out}"
     node = host("podnet-et-node1")
-    for suffix in ("crt", "key"):   # (docker cp cannot write into the /tmp tmpfs)
-        subprocess.run(["docker", "exec", "-i", "podnet-et-node1", "sh", "-c",
-                        f"umask 077; cat > /root/flanneld.{suffix}"], check=True,
-                       input=(CONTROLLER_PKI / f"flanneld-podnet-et-node1.{suffix}").read_bytes())
+    give_flanneld_certificate("podnet-et-node1")
     try:
         ok, out = peer_port_answers("podnet-et-node1", "/root/flanneld.crt", "/root/flanneld.key")
         assert not ok, f"a flanneld certificate was accepted on the peer port: {out}"
         # ... while it is a valid client certificate of the same CA
-        assert node.run(f"ETCDCTL_API=3 etcdctl --endpoints=https://{ADDRESSES['podnet-et-node2']}:2379 "
-                        f"--cacert={PKI}/ca.crt --cert=/root/flanneld.crt --key=/root/flanneld.key "
-                        f"get --prefix {PREFIX}/config --keys-only").rc == 0
+        assert as_client("podnet-et-node1", "/root/flanneld", f"get {PREFIX}/config --keys-only").rc == 0
     finally:
         node.run("rm -f /root/flanneld.crt /root/flanneld.key")
     for name in NODES:
@@ -186,6 +196,8 @@ def test_each_flanneld_has_its_own_certificate_and_no_member_holds_it():
             "ca.crt", "client.crt", "client.key", "peer.crt", "peer.key", "server.crt", "server.key"]
     assert common_name(CONTROLLER_PKI / "client.crt") == "podnet"
     assert common_name(CONTROLLER_PKI / "podnet-et-node1-peer.crt") == "podnet-etcd-peer"
+    # no etcd user carries a member certificate's CN, whatever the host is called
+    assert common_name(CONTROLLER_PKI / "podnet-et-node1-server.crt") == "podnet-etcd-server"
 
 
 @pytest.mark.parametrize("src,dst", [("podnet-et-node1", "podnet-et-node2"),
@@ -200,6 +212,110 @@ def test_pod_to_pod_across_hosts(subnets, src, dst):
     finally:
         client.delete()
         server.delete()
+
+
+def lease_key(subnet):
+    return f"{PREFIX}/subnets/{subnet.replace('/', '-')}"
+
+
+def refused(result):
+    return result.rc != 0 and "permission denied" in result.stderr
+
+
+def test_a_flanneld_may_renew_its_own_lease_and_nothing_else(subnets):
+    # before: every certificate of the CA could write, delete and administer everything
+    name = "podnet-et-node2"
+    mine, theirs = lease_key(subnets[name]), lease_key(subnets["podnet-et-node1"])
+    before = registry()
+    value = etcdctl(name, f"get {mine} --print-value-only").strip()
+    give_flanneld_certificate(name)
+    lease = None
+    try:
+        def flanneld(args):
+            return as_client(name, "/root/flanneld", args)
+        # what flanneld does: read the config and the leases, renew its own under a TTL
+        assert flanneld(f"get {PREFIX}/config --print-value-only").rc == 0
+        assert flanneld(f"get --prefix {PREFIX}/subnets/ --keys-only").stdout.count("/subnets/") == len(NODES)
+        grant = flanneld("lease grant 60")
+        assert grant.rc == 0, grant.stderr
+        lease = grant.stdout.split()[1]
+        assert flanneld(f"put --lease={lease} {mine} '{value}'").rc == 0
+        assert flanneld(f"lease keep-alive --once {lease}").rc == 0
+        # what it may not (a bogus member ID: etcd checks the right before the member)
+        for what, args in {
+                "write the ledger": f"put {PREFIX}/podnet/ledger '{{}}'",
+                "read the ledger": f"get {PREFIX}/podnet/ledger",
+                "write the config": f"put {PREFIX}/config '{{}}'",
+                "write another node's lease": f"put {theirs} '{{\"PublicIP\":\"192.0.2.99\"}}'",
+                "delete another node's lease": f"del {theirs}",
+                "remove a member": "member remove 1234abcd",
+                "save a snapshot": "snapshot save /root/stolen.db",
+                "turn auth off": "auth disable"}.items():
+            result = flanneld(args)
+            assert refused(result), f"flanneld could {what}: {result.stdout} {result.stderr}"
+    finally:
+        etcdctl(name, f"put {mine} '{value}'")     # a reservation again (no lease)
+        if lease:
+            etcdctl(name, f"lease revoke {lease}")
+        host(name).run("rm -f /root/flanneld.crt /root/flanneld.key /root/stolen.db")
+    assert registry() == before
+
+
+def test_member_certificates_have_no_right_on_the_client_api():
+    for cert in ("server", "peer"):
+        result = as_client("podnet-et-node1", f"{PKI}/{cert}", f"get {PREFIX}/config")
+        assert refused(result), f"{cert}.crt read the registry: {result.stdout} {result.stderr}"
+
+
+LOOP = """
+end=$(( $(date +%s) + 300 )); ok=0; failed=0
+while [ ! -e /root/loop.stop ] && [ "$(date +%s)" -lt "$end" ]; do
+  if {flanneld} lease keep-alive --once {lease} >/dev/null 2>>/root/loop.err \
+     && {flanneld} get {prefix}/config >/dev/null 2>>/root/loop.err \
+     && {podnet} get {prefix}/podnet/ledger >/dev/null 2>>/root/loop.err; then
+    ok=$((ok + 1)); else failed=$((failed + 1)); fi
+  echo "$ok $failed" > /root/loop.count
+  sleep 0.3
+done
+"""
+
+
+def test_auth_comes_on_under_a_running_cluster_and_no_client_is_refused(subnets):
+    # A cluster of an older podnet: auth off, no users. While flanneld renews its lease and
+    # podnet reads, site.yml turns auth on: users and roles first, `auth enable` last.
+    name = "podnet-et-node2"
+    mine = lease_key(subnets[name])
+    etcdctl(name, "auth disable")
+    for kind in ("user", "role"):
+        for entry in json.loads(etcdctl(name, f"{kind} list -w json")).get(f"{kind}s") or []:
+            etcdctl(name, f"{kind} delete {entry}")
+    assert not refused(as_client(name, f"{PKI}/server", f"get {PREFIX}/config"))   # auth is off
+    value = etcdctl(name, f"get {mine} --print-value-only").strip()
+    give_flanneld_certificate(name)
+    flanneld = (f"etcdctl --dial-timeout=3s --command-timeout=5s --endpoints=https://{ADDRESSES[name]}:2379 "
+                f"--cacert={PKI}/ca.crt --cert=/root/flanneld.crt --key=/root/flanneld.key")
+    lease = sh(host(name), f"ETCDCTL_API=3 {flanneld} lease grant 120").split()[1]
+    sh(host(name), f"ETCDCTL_API=3 {flanneld} put --lease={lease} {mine} '{value}'")
+    script = "export ETCDCTL_API=3; rm -f /root/loop.stop /root/loop.err; " + LOOP.format(
+        flanneld=flanneld, podnet=flanneld.replace("/root/flanneld.", f"{PKI}/client."),
+        lease=lease, prefix=PREFIX)
+    loop = subprocess.Popen(["docker", "exec", name, "sh", "-c", script])
+    try:
+        assert_run_ok(run_playbook("site.yml"))
+    finally:
+        host(name).run("touch /root/loop.stop")
+        loop.wait(timeout=60)
+    try:
+        count = sh(host(name), "cat /root/loop.count").split()
+        errors = host(name).run("cat /root/loop.err").stdout
+        assert int(count[0]) >= 3 and count[1] == "0", f"ok/failed {count}: {errors}"
+        assert refused(as_client(name, f"{PKI}/server", f"get {PREFIX}/config"))    # auth is on
+        users = json.loads(etcdctl(name, "user list -w json"))["users"]
+        assert sorted(users) == sorted(["root", "podnet"] + [f"flanneld-{n}" for n in NODES])
+    finally:
+        etcdctl(name, f"put {mine} '{value}'")
+        etcdctl(name, f"lease revoke {lease}")
+        host(name).run("rm -f /root/flanneld.crt /root/flanneld.key /root/loop.stop /root/loop.err /root/loop.count")
 
 
 def test_check_mode_on_a_converged_fleet_changes_nothing():
