@@ -26,7 +26,9 @@ description:
     one; C(birdc configure) runs only when the text changed and BIRD is running; BIRD is
     enabled (it survives a reboot) and started when it is not. A second run changes nothing.
   - A configuration at O(path) that podnet did not write and that is not the one Debian's
-    bird2 package installed stops the run naming the file; podnet never overwrites it.
+    bird2 package installed (O(stock_path)) stops the run naming the file; podnet never
+    overwrites it. The file keeps the package's owner and mode (bird:bird 0640, its
+    dpkg-statoverride); its directory is left as the package made it.
   - Returns the BGP sessions C(birdc show protocols) lists (RV(sessions)), also in check mode.
   - Keeps the local fact O(fact_path) (the node's ASN), so a later run knows the node still
     runs podnet's BIRD when its zone stops using BGP.
@@ -47,6 +49,10 @@ options:
     description: BIRD's configuration file (Debian's bird2 reads this one).
     type: path
     default: /etc/bird/bird.conf
+  stock_path:
+    description: The configuration Debian's bird2 installs at O(path) (through ucf); podnet takes over that one only.
+    type: path
+    default: /usr/share/bird2/bird.conf
   fact_path:
     description: The local fact file that records that podnet configured BIRD here.
     type: path
@@ -80,10 +86,11 @@ left_alone:
   elements: str
 """
 
-import hashlib
+import grp
 import ipaddress
 import json
 import os
+import pwd
 import re
 import tempfile
 
@@ -93,7 +100,6 @@ from ansible_collections.podnet.network.plugins.module_utils.podnet_host import 
 )
 
 UNIT = "bird.service"
-PACKAGE = "bird2"
 SYMBOL = re.compile(r"[^A-Za-z0-9_]")
 
 
@@ -250,17 +256,64 @@ def parse_protocols(text):
     return sessions
 
 
-def stock_config(conffiles, path, content):
-    """Whether CONTENT is the configuration Debian's package installed at PATH (its
-    conffile md5 in `dpkg-query -W -f='${Conffiles}' bird2`)."""
+def stock_config(stock, content):
+    """Whether CONTENT is the configuration Debian's bird2 installed (ucf copies STOCK, the
+    text of /usr/share/bird2/bird.conf, to /etc/bird/bird.conf)."""
+    return content is not None and stock is not None and content == stock
+
+
+def _ids(user, group):
+    """(uid, gid) of USER/GROUP, root's where they do not exist."""
+    try:
+        uid = pwd.getpwnam(user).pw_uid
+    except KeyError:
+        uid = 0
+    try:
+        gid = grp.getgrnam(group).gr_gid
+    except KeyError:
+        gid = 0
+    return uid, gid
+
+
+def write_config(module, path, content, actions, diffs, current, mode=0o640):
+    """Keep PATH holding CONTENT, owned bird:bird MODE as the package keeps it (its
+    dpkg-statoverride), written atomically beside it; remove it when CONTENT is None. The
+    directory is the package's: never created, never changed. Returns True on change."""
+    uid, gid = _ids("bird", "bird")
     if content is None:
-        return False
-    digest = hashlib.md5(content.encode()).hexdigest()  # nosec: dpkg's own conffile checksum
-    for line in (conffiles or "").splitlines():
-        words = line.split()
-        if len(words) >= 2 and words[0] == path and words[1] == digest:
-            return True
-    return False
+        if current is None:
+            return False
+        actions.append("rm %s" % path)
+        diffs.append(dict(before_header=path, after_header=path, before=current, after=""))
+        if not module.check_mode:
+            os.unlink(path)
+        return True
+    changed = False
+    if current != content:
+        actions.append("write %s" % path)
+        diffs.append(dict(before_header=path, after_header=path, before=current or "", after=content))
+        changed = True
+        if not module.check_mode:
+            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".%s." % os.path.basename(path))
+            try:
+                os.fchmod(fd, mode)
+                os.fchown(fd, uid, gid)
+                with os.fdopen(fd, "w") as handle:
+                    handle.write(content)
+                os.rename(tmp, path)
+            except (IOError, OSError) as exc:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+                module.fail_json(msg="cannot write %s: %s" % (path, exc), actions=actions)
+    if os.path.exists(path):
+        st = os.stat(path)
+        if (st.st_mode & 0o7777, st.st_uid, st.st_gid) != (mode, uid, gid):
+            actions.append("chown %d:%d %s && chmod %o %s" % (uid, gid, path, mode, path))
+            changed = True
+            if not module.check_mode:
+                os.chown(path, uid, gid)
+                os.chmod(path, mode)
+    return changed
 
 
 def plan(state, current, wanted, owned, unit):
@@ -313,6 +366,7 @@ def main():
             state=dict(type="str", default="present", choices=["present", "absent"]),
             config=dict(type="dict"),
             path=dict(type="path", default="/etc/bird/bird.conf"),
+            stock_path=dict(type="path", default="/usr/share/bird2/bird.conf"),
             fact_path=dict(type="path", default="/etc/ansible/facts.d/podnet_bgp.fact"),
         ),
         supports_check_mode=True,
@@ -328,11 +382,10 @@ def main():
     actions, diffs, left_alone = [], [], []
     runner = CommandRunner(module, actions)
     current = read_text(module, p["path"])
-    owned = current is None or podnet_wrote(current)
-    if not owned and runner.bin("dpkg-query", required=False):
-        rc, out, dummy = module.run_command(["dpkg-query", "-W", "-f=${Conffiles}\n", PACKAGE])
-        owned = rc == 0 and stock_config(out, p["path"], current)
-    if not owned:
+    owned = current is None or podnet_wrote(current) or stock_config(read_text(module, p["stock_path"]), current)
+    if state == "absent" and not podnet_wrote(current):
+        owned = False  # the package's own config (or none) on a host podnet never configured: not podnet's BIRD
+    if not owned and current is not None and not stock_config(read_text(module, p["stock_path"]), current):
         message = ("%s is not podnet's (no podnet comment) nor the one Debian's bird2 installed: "
                    "someone configured BIRD here" % p["path"])
         if state == "present":
@@ -345,12 +398,14 @@ def main():
         module.fail_json(msg="%s is not installed: install bird2 first (role podnet_bgp's "
                          "install step, podnet_bgp_packages)" % UNIT)
     steps = plan(state, current if owned else None, wanted, owned, unit)
+    if state == "present" and "write" not in steps:
+        write_config(module, p["path"], wanted, actions, diffs, current)  # owner and mode only
     for step in steps:
         if step == "write":
             _parse_check(module, runner, p["path"], wanted)
-            persist_file(module, p["path"], wanted, actions, diffs)
+            write_config(module, p["path"], wanted, actions, diffs, current)
         elif step == "remove":
-            persist_file(module, p["path"], None, actions, diffs)
+            write_config(module, p["path"], None, actions, diffs, current)
         elif step in ("enable", "start", "stop", "disable"):
             runner.change("systemctl", [step, UNIT])
         elif step == "configure":

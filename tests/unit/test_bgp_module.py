@@ -4,8 +4,6 @@
 steps (configure only on change, enable, start), `birdc show protocols` parsing and the
 ownership of /etc/bird/bird.conf."""
 
-import hashlib
-
 import pytest
 from ansible_collections.podnet.network.plugins.plugin_utils.planner import host_view, plan
 from ansible_collections.podnet.network.tests.unit.role_modules import load_module, run_module
@@ -84,10 +82,9 @@ def test_sessions_are_read_from_birdc_show_protocols():
 
 def test_the_packages_own_config_is_taken_over_and_any_other_is_not():
     stock = "# stock bird.conf\nprotocol device {}\n"
-    conffiles = " /etc/bird/bird.conf %s\n /etc/bird/envvars 0123\n" % hashlib.md5(stock.encode()).hexdigest()
-    assert bgp.stock_config(conffiles, "/etc/bird/bird.conf", stock)
-    assert not bgp.stock_config(conffiles, "/etc/bird/bird.conf", stock + "# mine\n")
-    assert not bgp.stock_config(conffiles, "/etc/bird/bird.conf", None)
+    assert bgp.stock_config(stock, stock)
+    assert not bgp.stock_config(stock, stock + "# mine\n")
+    assert not bgp.stock_config(stock, None) and not bgp.stock_config(None, stock)
 
 
 def _systemctl(tmp_path):
@@ -126,3 +123,23 @@ def test_check_mode_on_a_fresh_node_reports_the_write_and_changes_nothing(tmp_pa
     assert "systemctl start bird.service" in result["actions"]
     assert result["diff"][0]["after"] == bgp.render(CONFIG)
     assert not path.exists() and not fact.exists()
+
+
+def test_reset_leaves_a_bird_podnet_never_configured_running(tmp_path):
+    """absent on a host whose BIRD runs the package's own config: podnet never stops it."""
+    bindir = _systemctl(tmp_path)
+    (bindir / "systemctl").write_text(
+        "#!/bin/sh\nprintf 'LoadState=loaded\\nUnitFileState=enabled\\nActiveState=active\\n'\n")
+    stock = tmp_path / "stock.conf"
+    stock.write_text("# stock\n")
+    path = tmp_path / "bird.conf"
+    path.write_text("# stock\n")
+    result = run_module("podnet_bgp", dict(state="absent", path=str(path), stock_path=str(stock),
+                                           fact_path=str(tmp_path / "podnet_bgp.fact")), path_first=bindir)
+    assert not result.get("failed") and result["actions"] == [], result
+    podnets = tmp_path / "podnets.conf"
+    podnets.write_text(bgp.render(CONFIG))
+    result = run_module("podnet_bgp", dict(state="absent", path=str(podnets), stock_path=str(stock),
+                                           fact_path=str(tmp_path / "podnet_bgp.fact")), path_first=bindir)
+    assert result["actions"] == ["systemctl stop bird.service", "systemctl disable bird.service",
+                                 "rm %s" % podnets], result

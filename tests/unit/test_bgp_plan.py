@@ -204,3 +204,23 @@ def test_node_asns_are_unique_stable_and_never_a_routers(hosts, removed):
     if kept:
         again = plan(kept, dict(NET, zones=result["network"]["zones"]))
         assert all(again["nodes"][h]["bgp_asn"] == result["nodes"][h]["bgp_asn"] for h in kept)
+
+
+def test_verify_fails_when_a_bgp_session_is_down_and_lists_every_session():
+    from ansible_collections.podnet.network.plugins.plugin_utils.planner import (  # pylint: disable=import-outside-toplevel
+        verify_report)
+    result = plan(NODES, NET)
+    up = {"name": "podnet_tor_0", "state": "up", "since": "10:00", "info": "Established"}
+    down = {"name": "podnet_tor_0", "state": "start", "since": "10:01", "info": "Active Socket: Connection refused"}
+    sessions = {"a1": [up], "a2": [up], "b1": [up], "w1": []}
+    plain = plan(NODES, {"cluster_cidr": "10.244.0.0/16"})
+    report = verify_report({}, plain, {}, sessions)
+    assert report["bgp"] == []  # judged on the plan's BGP nodes only
+    report = verify_report({}, result, {}, dict(sessions, b1=[down]))
+    bgp_failures = [f for f in report["failures"] if "BGP" in f]
+    assert bgp_failures == ["b1: BGP session podnet_tor_0 is start (Active Socket: Connection refused): "
+                            "see birdc show protocols all on it"]
+    assert "BGP a1 podnet_tor_0: up Established" in report["lines"]
+    assert [s["ok"] for s in report["bgp"]] == [True, True, False]
+    missing = verify_report({}, result, {}, dict(sessions, a2=[]))
+    assert "a2: no BGP session (is bird running? birdc show protocols)" in missing["failures"]

@@ -5,11 +5,14 @@
 import html
 
 # The matrix's label of each backend (the lab prints it, the page draws it).
-BACKEND_LABELS = {"host-gw": "hg", "vxlan": "vx", "wireguard": "wg"}
+BACKEND_LABELS = {"host-gw": "hg", "vxlan": "vx", "wireguard": "wg", "bgp": "bg"}
 
 
-def verify_report(results, plan, probe_addresses) -> dict:
-    """Judge the probes: ``{failures, lines (the matrix), pairs}`` (filter podnet_verify_report)."""
+def verify_report(results, plan, probe_addresses, bgp_sessions=None) -> dict:
+    """Judge the probes: ``{failures, lines (the matrix), pairs, bgp}`` (filter
+    podnet_verify_report). ``bgp_sessions``: ``{host: [{name, state, info, since}]}`` as
+    module podnet_bgp reads them from ``birdc show protocols``; a session that is not up
+    and Established, or a BGP node without sessions, is a failure."""
     hosts = sorted(plan["nodes"])
     failures = []
     pairs = []
@@ -42,10 +45,34 @@ def verify_report(results, plan, probe_addresses) -> dict:
                 failures.append(f"{src} -> {dst}: {pair['error']}")
             pairs.append(pair)
         lines.append(src.ljust(width) + "  " + "  ".join(cells))
-    return {"failures": failures, "lines": lines, "pairs": pairs}
+    # Judged on the nodes of BGP zones only (a node leaving BGP reports none, rightly).
+    bgp = bgp_report({host: found for host, found in (bgp_sessions or {}).items()
+                      if "bgp_asn" in (plan["nodes"].get(host) or {})})
+    failures += bgp["failures"]
+    lines += bgp["lines"]
+    return {"failures": failures, "lines": lines, "pairs": pairs, "bgp": bgp["sessions"]}
 
 
-PATH_COLOURS = {"host-gw": "#2a9d8f", "vxlan": "#3a6ea5", "wireguard": "#8e44ad"}
+def bgp_report(bgp_sessions) -> dict:
+    """``{sessions: [{host, name, state, info, since, ok}], lines, failures}`` of the BGP nodes."""
+    sessions, lines, failures = [], [], []
+    for host in sorted(bgp_sessions):
+        found = bgp_sessions[host] or []
+        if not found:
+            failures.append(f"{host}: no BGP session (is bird running? birdc show protocols)")
+            lines.append(f"BGP {host}: no session")
+        for item in found:
+            ok = item.get("state") == "up" and str(item.get("info", "")).startswith("Established")
+            sessions.append({"host": host, "name": item.get("name"), "state": item.get("state"),
+                             "info": item.get("info"), "since": item.get("since"), "ok": ok})
+            lines.append(f"BGP {host} {item.get('name')}: {item.get('state')} {item.get('info', '')}".rstrip())
+            if not ok:
+                failures.append(f"{host}: BGP session {item.get('name')} is {item.get('state')} "
+                                f"({item.get('info') or 'no info'}): see birdc show protocols all on it")
+    return {"sessions": sessions, "lines": lines, "failures": failures}
+
+
+PATH_COLOURS = {"host-gw": "#2a9d8f", "vxlan": "#3a6ea5", "wireguard": "#8e44ad", "bgp": "#e76f51"}
 FAIL_COLOUR = "#d62828"
 
 
@@ -79,6 +106,7 @@ def report_document(report, plan, generated, ledger="", bridges=None, certificat
         "generated": str(generated), "ledger": str(ledger or ""),
         "cluster_cidr": network["cluster_cidr"], "zones": zones, "nodes": nodes, "pairs": pairs,
         "held": held, "certificates": [str(line) for line in certificates or []],
+        "bgp": list(report.get("bgp") or []),
         "summary": {"nodes": len(nodes), "pairs": len(pairs), "failed": len(failed),
                     "ok": not failed},
     }
