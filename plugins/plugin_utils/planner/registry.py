@@ -13,7 +13,7 @@ The registry holds, under one prefix (flannel's default ``/coreos.com/network``)
 import json
 
 from .errors import PlanError
-from .flannel import DEFAULT_PREFIX, flannel_config, flannel_leases, flannel_leases_parse
+from .flannel import DEFAULT_PREFIX, flannel_config, flannel_leases, flannel_leases_parse, lease_key
 from .ledger import ledger
 
 LEDGER_KEY = "podnet/ledger"
@@ -118,6 +118,6 @@ def registry_hold(inputs, registry):
     if leased:
         prefix = _prefix(registry.get("prefix") or DEFAULT_PREFIX)
         network["leased"] = {
-            subnet: {"address": address, "key": "%s/subnets/%s" % (prefix, subnet.replace("/", "-"))}
+            subnet: {"address": address, "key": lease_key(prefix, subnet)}
             for subnet, address in sorted(leased.items())}
     return {"nodes": inputs.get("nodes"), "network": network}
