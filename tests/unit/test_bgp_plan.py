@@ -224,3 +224,15 @@ def test_verify_fails_when_a_bgp_session_is_down_and_lists_every_session():
     assert [s["ok"] for s in report["bgp"]] == [True, True, False]
     missing = verify_report({}, result, {}, dict(sessions, a2=[]))
     assert "a2: no BGP session (is bird running? birdc show protocols)" in missing["failures"]
+
+
+def test_preview_names_the_pairs_moving_to_bgp():
+    from ansible_collections.podnet.network.plugins.plugin_utils.planner import (  # pylint: disable=import-outside-toplevel
+        preview)
+    before = plan(NODES, {"cluster_cidr": "10.244.0.0/16"})
+    doc = ledger(before)
+    pinned = {h: dict(n, pod_cidr=before["nodes"][h]["pod_cidr"]) for h, n in NODES.items()}
+    after = plan(pinned, dict(NET, zones=before["network"]["zones"]))
+    lines = preview(doc, after)["lines"]
+    assert "~ a1 <-> a2: host-gw -> bgp" in lines and "~ a1 <-> b1: vxlan -> bgp" in lines, lines
+    assert "~ a1 <-> w1: vxlan -> vxlan" not in lines

@@ -45,6 +45,12 @@ def _previous_plan(entries, network, routing):
         nodes[host] = node
     settings = {key: value for key, value in network.items() if key not in ("released", "leased")}
     settings.update({key: value for key, value in (routing or {}).items() if key in ROUTING_KEYS})
+    # Today's BGP routers, for the zones that used BGP then (a zone moving to BGP had none).
+    bgp = settings.get("bgp")
+    if bgp:
+        then = {zone for zone, backend in (settings.get("zone_backends") or {}).items() if backend == "bgp"}
+        settings["bgp"] = dict(bgp, routers={zone: routers for zone, routers in (bgp.get("routers") or {}).items()
+                                             if zone in then})
     return make_plan(nodes, settings)
 
 
