@@ -12,7 +12,7 @@ bgp = load_module("podnet_bgp")
 
 NET = {"cluster_cidr": "10.244.0.0/16", "zone_backends": {"dc1": "bgp"},
        "bgp": {"routers": {"dc1": [{"name": "tor-1", "asn": 4260000000,
-                                     "address": ["172.30.81.254", "172.30.82.254"]}]}}}
+                                    "address": ["172.30.81.254", "172.30.82.254"]}]}}}
 NODES = {"a1": {"zone": "dc1", "address": "172.30.81.11", "prefix": 24},
          "b1": {"zone": "dc1", "address": "172.30.82.11", "prefix": 24}}
 CONFIG = host_view(plan(NODES, NET), "a1")["bgp"]

@@ -332,10 +332,10 @@ def bird_snippet(name, spec, network):
     cluster = "%s{%d,%d}" % (network["cluster_cidr"], node_len, node_len)
     lines = [_header(name, spec, "#")]
     if bgp.get("bfd", True):
+        interval = bgp.get("bfd_interval_ms", 100)
         lines.append("# Needs a BFD protocol in the router's config, e.g.\n"
                      "#   protocol bfd { interface \"*\" { min rx interval %d ms; min tx interval %d ms; "
-                     "multiplier %d; }; }\n" % (bgp.get("bfd_interval_ms", 100), bgp.get("bfd_interval_ms", 100),
-                                                 bgp.get("bfd_multiplier", 3)))
+                     "multiplier %d; }; }\n" % (interval, interval, bgp.get("bfd_multiplier", 3)))
     for s in spec["sessions"]:
         lines.append(
             "protocol bgp podnet_%(ident)s {\n"
