@@ -220,7 +220,7 @@ def test_verify_fails_when_a_bgp_session_is_down_and_lists_every_session():
     bgp_failures = [f for f in report["failures"] if "BGP" in f]
     assert bgp_failures == ["b1: BGP session podnet_tor_0 is start (Active Socket: Connection refused): "
                             "see birdc show protocols all on it"]
-    assert "BGP a1 podnet_tor_0: up Established" in report["lines"]
+    assert "BGP a1 podnet_tor_0: up Established (since 10:00)" in report["lines"]
     assert [s["ok"] for s in report["bgp"]] == [True, True, False]
     missing = verify_report({}, result, {}, dict(sessions, a2=[]))
     assert "a2: no BGP session (is bird running? birdc show protocols)" in missing["failures"]

@@ -132,8 +132,14 @@ def test_pod_to_pod_path_mtu_is_1500_with_dont_fragment(pods):
     assert not a1.ping(b1.address, count=1, size=1473, dont_fragment=True)
 
 
+def router_journal() -> str:
+    """The router's BIRD log: every session's state changes (debug protocols { states })."""
+    return host(ROUTER).run("journalctl -u bird --no-pager -n 40").stdout
+
+
 def test_verify_shows_every_session_and_passes():
     result = run_playbook("verify.yml")
+    assert result["rc"] == 0, router_journal()
     assert_run_ok(result)
     for name in NODES:
         assert re.search(rf"BGP {name} podnet_tor_0: up Established", result["output"]), result["output"][-3000:]
@@ -190,7 +196,7 @@ def test_a_rogue_node_announcing_anothers_subnet_is_not_installed(subnets):
     wait_for(lambda: kernel_routes(ROUTER).get(subnet) == ADDRESSES[victim], 30, "the victim's route back")
 
 
-def test_a_restarted_node_comes_back_and_a_rerun_changes_nothing(subnets):
+def test_a_restarted_node_comes_back_and_check_mode_and_a_rerun_change_nothing(subnets):
     name = "podnet-bg-b1"
     restart(name)
     wait_for(lambda: established(name, 1), 60, "b1's session after its restart")
@@ -202,6 +208,8 @@ def test_a_restarted_node_comes_back_and_a_rerun_changes_nothing(subnets):
     finally:
         pod_a.delete()
         pod_b.delete()
+    result = run_playbook("site.yml", "--check", "--diff")
+    assert_run_ok(result, changed=0)
     result = run_playbook("site.yml")
     assert_run_ok(result, changed=0)
     assert ledger()["nodes"][name]["pod_cidr"] == subnets[name]

@@ -65,7 +65,8 @@ def bgp_report(bgp_sessions) -> dict:
             ok = item.get("state") == "up" and str(item.get("info", "")).startswith("Established")
             sessions.append({"host": host, "name": item.get("name"), "state": item.get("state"),
                              "info": item.get("info"), "since": item.get("since"), "ok": ok})
-            lines.append(f"BGP {host} {item.get('name')}: {item.get('state')} {item.get('info', '')}".rstrip())
+            lines.append(f"BGP {host} {item.get('name')}: {item.get('state')} {item.get('info', '')}".rstrip()
+                         + (f" (since {item['since']})" if item.get("since") else ""))
             if not ok:
                 failures.append(f"{host}: BGP session {item.get('name')} is {item.get('state')} "
                                 f"({item.get('info') or 'no info'}): see birdc show protocols all on it")
