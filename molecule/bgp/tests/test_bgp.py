@@ -24,7 +24,7 @@ ROUTER_LEGS = {1: "172.30.81.254", 2: "172.30.82.254"}
 ROUTER_ASN = 4260000000
 ASN_BASE = 4200000000         # podnet_plan_bgp_asn_base's default
 BIRD_PROTOCOL = "bird"        # BIRD's kernel route protocol (12)
-BFD_WINDOW = 0.3              # podnet_plan_bgp_bfd_interval_ms x bfd_multiplier (defaults)
+BFD_WINDOW = 0.6              # podnet_plan_bgp_bfd_interval_ms (200, molecule.yml) x bfd_multiplier (3)
 
 
 def birdc(name: str, command: str) -> str:
@@ -72,6 +72,7 @@ def test_every_node_has_one_established_session_to_its_racks_router():
         wait_for(lambda n=name: established(n, 1), 60, f"{name}'s session")
         text = sh(host(name), "cat /etc/bird/bird.conf")
         assert f"neighbor {ROUTER_LEGS[RACKS[name]]} as {ROUTER_ASN};" in text
+        assert "min rx interval 200 ms;" in text  # the inventory's BFD interval reached BIRD
     # the router has exactly one session per node, from podnet's generated blocks
     wait_for(lambda: established(ROUTER, 3), 60, "the router's sessions")
     assert sorted(bgp_sessions(ROUTER)) == ["podnet_node_" + n.replace("-", "_") for n in NODES]
