@@ -164,6 +164,8 @@ def test_router_snippets_accept_from_each_node_only_its_own_subnet():
     assert "ip prefix-list podnet-a1 seq 5 permit %s\n" % result["nodes"]["a1"]["pod_cidr"] in frr
     assert " neighbor 172.30.81.11 maximum-prefix 1\n" in frr
     assert " neighbor 172.30.81.11 remote-as %d\n" % result["nodes"]["a1"]["bgp_asn"] in frr
+    assert " neighbor 172.30.81.11 bfd profile podnet\n" in frr and "  receive-interval 100\n" in frr
+    assert " neighbor 172.30.81.11 route-map podnet-a1-in in\n" in frr
 
 
 def test_a_released_pending_nodes_session_goes_and_its_subnet_stays_reserved():

@@ -369,6 +369,10 @@ def frr_snippet(name, spec, network):
         tag = "podnet-" + s["node"]
         out.append("ip prefix-list %s seq 5 permit %s\nroute-map %s-in permit 10\n match ip address "
                    "prefix-list %s\n!\n" % (tag, s["pod_cidr"], tag, tag))
+    if bgp.get("bfd", True):
+        out.append("bfd\n profile podnet\n  detect-multiplier %d\n  receive-interval %d\n  transmit-interval %d\n"
+                   " exit\n!\n" % (bgp.get("bfd_multiplier", 3), bgp.get("bfd_interval_ms", 100),
+                                  bgp.get("bfd_interval_ms", 100)))
     out.append("router bgp %d\n" % spec["asn"])
     if bgp.get("graceful_restart", True):
         out.append(" bgp graceful-restart\n")
@@ -377,9 +381,7 @@ def frr_snippet(name, spec, network):
             s["address"], s["asn"], s["address"], s["node"]))
         out.append(" neighbor %s timers connect 5\n" % s["address"])
         if bgp.get("bfd", True):
-            out.append(" neighbor %s bfd %d %d %d\n" % (
-                s["address"], bgp.get("bfd_multiplier", 3), bgp.get("bfd_interval_ms", 100),
-                bgp.get("bfd_interval_ms", 100)))
+            out.append(" neighbor %s bfd profile podnet\n" % s["address"])
     out.append(" address-family ipv4 unicast\n")
     for s in spec["sessions"]:
         tag = "podnet-" + s["node"]
