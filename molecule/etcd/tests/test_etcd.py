@@ -551,9 +551,24 @@ def test_restore_from_the_reset_snapshot_gives_every_node_its_old_subnet(subnets
     for name in NODES:
         assert not host(name).file("/var/lib/etcd/podnet").exists, name
 
-    assert_run_ok(restore("-e", f"podnet_etcd_restore_snapshot={saved}"))
+    # A CA near its end is rotated this way (docs/etcd-pki.md, "Rotating a CA near its end"):
+    # the old PKI is retired before the restore, which issues a new CA and every certificate.
+    old_ca = hashlib.sha256((CONTROLLER_PKI / "ca.crt").read_bytes()).hexdigest()
+    retired = CONTROLLER_PKI.with_name(".podnet-pki.retired")
+    shutil.rmtree(retired, ignore_errors=True)
+    CONTROLLER_PKI.rename(retired)
+    try:
+        assert_run_ok(restore("-e", f"podnet_etcd_restore_snapshot={saved}"))
+    finally:
+        shutil.rmtree(retired)
     wait_healthy("podnet-et-node1", 3)
     assert members() == NODES
+    new_ca = hashlib.sha256((CONTROLLER_PKI / "ca.crt").read_bytes()).hexdigest()
+    assert new_ca != old_ca and set(ca_digests().values()) == {new_ca}
+    # etcd auth came back with the data: the same users, for the same CNs of the new CA
+    assert sorted(json.loads(etcdctl("podnet-et-node1", "user list -w json"))["users"]) == sorted(
+        ["root", "podnet"] + [f"flanneld-{n}" for n in NODES])
+    assert refused(as_client("podnet-et-node1", f"{PKI}/server", f"get {PREFIX}/config"))
     # what the emptied cluster holds now came from the snapshot: the ledger and every lease
     assert leases() == {ADDRESSES[n]: subnets[n] for n in NODES}
     restored = registry()[f"{PREFIX}/podnet/ledger"][0]["nodes"]
