@@ -182,6 +182,24 @@ def ensure_directory(module, directory, actions, mode="0755"):
         actions.append("chown root:root %s && chmod %s %s" % (directory, mode, directory))
 
 
+def write_atomically(module, path, content, mode, uid, gid, actions):
+    """Write CONTENT to PATH, owned UID:GID with MODE (an int). The temporary file is born
+    with its final mode and owner, beside its target, and renamed over it: never a moment
+    with a wider mode (atomic_move gives a new file the umask's 0644 first) and never a
+    half-written file. A failure fails the module with ACTIONS so far."""
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or ".", prefix=".%s." % os.path.basename(path))
+    try:
+        os.fchmod(fd, mode)
+        os.fchown(fd, uid, gid)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(content)
+        os.rename(tmp, path)
+    except (IOError, OSError) as exc:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        module.fail_json(msg="cannot write %s: %s" % (path, exc), actions=actions)
+
+
 def persist_file(module, path, content, actions, diffs, mode="0644", secret=False):
     """Keep PATH (root:root MODE, in a root:root 0755 directory) holding CONTENT, or
     remove it when CONTENT is None. Writes atomically and only when the content (or an
@@ -209,20 +227,7 @@ def persist_file(module, path, content, actions, diffs, mode="0644", secret=Fals
         if not secret:
             diffs.append(dict(before_header=path, after_header=path, before=current or "", after=content))
         if not module.check_mode:
-            # The temporary file is born with its final mode, beside its target, and renamed
-            # over it: never a moment with a wider mode (atomic_move gives a new file the
-            # umask's 0644 first) and never a half-written file.
-            fd, tmp = tempfile.mkstemp(dir=directory, prefix=".%s." % os.path.basename(path))
-            try:
-                os.fchmod(fd, int(mode, 8))
-                os.fchown(fd, 0, 0)
-                with os.fdopen(fd, "w") as handle:
-                    handle.write(content)
-                os.rename(tmp, path)
-            except (IOError, OSError) as exc:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
-                module.fail_json(msg="cannot write %s: %s" % (path, exc), actions=actions)
+            write_atomically(module, path, content, int(mode, 8), 0, 0, actions)
     if os.path.exists(path) and module.set_fs_attributes_if_different(_fs_args(module, path, mode), False):
         actions.append("chown root:root %s && chmod %s %s" % (path, mode, path))
     return len(actions) > count

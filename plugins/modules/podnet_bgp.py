@@ -92,11 +92,10 @@ import json
 import os
 import pwd
 import re
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.podnet.network.plugins.module_utils.podnet_host import (
-    CommandRunner, finish, managed_header, persist_file, podnet_wrote, read_text, read_unit,
+    CommandRunner, finish, managed_header, persist_file, podnet_wrote, read_text, read_unit, write_atomically,
 )
 
 UNIT = "bird.service"
@@ -294,17 +293,7 @@ def write_config(module, path, content, actions, diffs, current, mode=0o640):
         diffs.append(dict(before_header=path, after_header=path, before=current or "", after=content))
         changed = True
         if not module.check_mode:
-            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".%s." % os.path.basename(path))
-            try:
-                os.fchmod(fd, mode)
-                os.fchown(fd, uid, gid)
-                with os.fdopen(fd, "w") as handle:
-                    handle.write(content)
-                os.rename(tmp, path)
-            except (IOError, OSError) as exc:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
-                module.fail_json(msg="cannot write %s: %s" % (path, exc), actions=actions)
+            write_atomically(module, path, content, mode, uid, gid, actions)
     if os.path.exists(path):
         st = os.stat(path)
         if (st.st_mode & 0o7777, st.st_uid, st.st_gid) != (mode, uid, gid):
