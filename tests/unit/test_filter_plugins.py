@@ -125,3 +125,13 @@ def test_loading_every_filter_file_imports_no_planner_module_and_no_netaddr():
 def test_a_filter_call_loads_what_it_needs():
     with pytest.raises(AnsibleFilterError, match="podnet_host_view"):
         load("podnet_host_view")({"nodes": {}}, "nobody")
+
+
+def test_a_loaded_submodule_never_hides_the_function_of_its_name():
+    # Before: loading the registry submodule (it imports .ledger) bound planner.ledger to the
+    # submodule, and filter podnet_ledger then called a module in that process.
+    out = python(
+        "from ansible_collections.podnet.network.plugins.plugin_utils.planner import registry, report\n"
+        "from ansible_collections.podnet.network.plugins.plugin_utils import planner\n"
+        "print(sorted(n for n in planner.__all__ if not callable(getattr(planner, n))))\n").stdout
+    assert out.strip() == "[]"

@@ -93,8 +93,10 @@ class Fleet:
                 document, F["podnet_reported_subnets"](hosts, self.hostvars), NETWORK, []), content)
             result = F["podnet_plan"](inputs["nodes"], inputs["network"])
         except AnsibleFilterError as exc:  # the filter's error, as Ansible shows it: the planner's
-            assert isinstance(exc.__cause__, PlanError), exc
-            raise exc.__cause__ from None
+            cause = exc.__cause__
+            if not isinstance(cause, PlanError):
+                raise
+            raise cause from None
         actions = kv.plan(self.kvs, kv.encode(F["podnet_registry_keys"](result, P)),
                           purge=[P + "/subnets/"], expect=expect)
         for key, value in actions["put"].items():

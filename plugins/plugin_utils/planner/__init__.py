@@ -12,6 +12,8 @@ file in each forked worker that templates any filter, once per host and task, so
 """
 
 import importlib
+import sys
+import types
 
 # name -> the module of this package that defines it
 _EXPORTS = {
@@ -33,6 +35,23 @@ _EXPORTS = {
 }
 
 __all__ = sorted(_EXPORTS)
+
+
+class _Package(types.ModuleType):
+    """The package's module type. Python binds each submodule on its package once loaded
+    (``planner.ledger = <module ledger>``); four submodules carry the name of the function
+    they export (plan, ledger, preview, host_view), so loading one (``from .ledger import
+    ...`` in another submodule) would turn ``planner.ledger`` into a module and make the
+    filter ``podnet_ledger`` call a module. Such a binding is not made: the name stays the
+    function's (``from .ledger import x`` finds the submodule in sys.modules regardless)."""
+
+    def __setattr__(self, name, value):
+        if name in _EXPORTS and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name):

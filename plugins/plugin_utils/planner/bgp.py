@@ -370,9 +370,9 @@ def frr_snippet(name, spec, network):
         out.append("ip prefix-list %s seq 5 permit %s\nroute-map %s-in permit 10\n match ip address "
                    "prefix-list %s\n!\n" % (tag, s["pod_cidr"], tag, tag))
     if bgp.get("bfd", True):
+        interval = bgp.get("bfd_interval_ms", 100)
         out.append("bfd\n profile podnet\n  detect-multiplier %d\n  receive-interval %d\n  transmit-interval %d\n"
-                   " exit\n!\n" % (bgp.get("bfd_multiplier", 3), bgp.get("bfd_interval_ms", 100),
-                                  bgp.get("bfd_interval_ms", 100)))
+                   " exit\n!\n" % (bgp.get("bfd_multiplier", 3), interval, interval))
     out.append("router bgp %d\n" % spec["asn"])
     if bgp.get("graceful_restart", True):
         out.append(" bgp graceful-restart\n")
