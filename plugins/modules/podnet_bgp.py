@@ -92,6 +92,7 @@ import json
 import os
 import pwd
 import re
+import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.podnet.network.plugins.module_utils.podnet_host import (

@@ -93,10 +93,9 @@ class Fleet:
                 document, F["podnet_reported_subnets"](hosts, self.hostvars), NETWORK, []), content)
             result = F["podnet_plan"](inputs["nodes"], inputs["network"])
         except AnsibleFilterError as exc:  # the filter's error, as Ansible shows it: the planner's
-            cause = exc.__cause__
-            if not isinstance(cause, PlanError):
+            if not isinstance(exc.__cause__, PlanError):
                 raise
-            raise cause from None
+            raise PlanError(str(exc.__cause__)) from None
         actions = kv.plan(self.kvs, kv.encode(F["podnet_registry_keys"](result, P)),
                           purge=[P + "/subnets/"], expect=expect)
         for key, value in actions["put"].items():
