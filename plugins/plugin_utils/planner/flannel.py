@@ -55,10 +55,11 @@ def _wireguard(network):
             or (network["backend"] == "auto" and network.get("cross_zone_backend") == "wireguard"))
 
 
-def _prefix(prefix):
+def key_prefix(prefix, what="flannel prefix"):
+    """PREFIX without its trailing slash; WHAT names it in the error when it is not absolute."""
     if not isinstance(prefix, str) or not prefix.startswith("/"):
-        raise PlanError("flannel prefix: %r must be an absolute etcd key prefix such as %r" % (
-            prefix, DEFAULT_PREFIX))
+        raise PlanError("%s %r must be an absolute etcd key prefix such as %r" % (
+            what, prefix, DEFAULT_PREFIX))
     return prefix.rstrip("/")
 
 
@@ -70,7 +71,7 @@ def lease_key(prefix, pod_cidr):
 def flannel_leases(plan, prefix=DEFAULT_PREFIX):
     """``{"<prefix>/subnets/10.244.1.0-24": lease}`` for every node."""
     network, nodes = _plan_parts(plan)
-    prefix = _prefix(prefix)
+    prefix = key_prefix(prefix)
     vni = network["vxlan"]["vni"]
     wireguard = _wireguard(network)
     result = {}
@@ -99,7 +100,7 @@ def flannel_leases_parse(kv, prefix=DEFAULT_PREFIX):
     """
     if not isinstance(kv, dict):
         raise PlanError("flannel leases: expected {key: lease}, got %r" % (type(kv).__name__,))
-    marker = _prefix(prefix) + "/subnets/"
+    marker = key_prefix(prefix) + "/subnets/"
     result = {}
     for key in sorted(kv):
         if not isinstance(key, str) or not key.startswith(marker):

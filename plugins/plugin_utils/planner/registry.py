@@ -13,22 +13,16 @@ The registry holds, under one prefix (flannel's default ``/coreos.com/network``)
 import json
 
 from .errors import PlanError
-from .flannel import DEFAULT_PREFIX, flannel_config, flannel_leases, flannel_leases_parse, lease_key
+from .flannel import (DEFAULT_PREFIX, flannel_config, flannel_leases, flannel_leases_parse, key_prefix,
+                      lease_key)
 from .ledger import ledger
 
 LEDGER_KEY = "podnet/ledger"
 
 
-def _prefix(prefix):
-    if not isinstance(prefix, str) or not prefix.startswith("/"):
-        raise PlanError("podnet registry prefix %r must be an absolute etcd key prefix such as %r"
-                        % (prefix, DEFAULT_PREFIX))
-    return prefix.rstrip("/")
-
-
 def registry_keys(plan, prefix=DEFAULT_PREFIX):
     """Every key podnet writes for ``plan``, with its value (keys sorted)."""
-    prefix = _prefix(prefix)
+    prefix = key_prefix(prefix, "podnet registry prefix")
     keys = dict(flannel_leases(plan, prefix))
     keys["%s/config" % prefix] = flannel_config(plan)
     keys["%s/%s" % (prefix, LEDGER_KEY)] = ledger(plan)
@@ -53,7 +47,7 @@ def registry_read(kvs, prefix=DEFAULT_PREFIX):
     Without podnet's own document the ledger is built from flannel's config, so the
     network is never renumbered under a stock flanneld.
     """
-    prefix = _prefix(prefix)
+    prefix = key_prefix(prefix, "podnet registry prefix")
     kvs = kvs or {}
     if not isinstance(kvs, dict):
         raise PlanError("registry read: expected {key: value}, got %r" % type(kvs).__name__)
@@ -116,7 +110,7 @@ def registry_hold(inputs, registry):
     network = dict(inputs["network"])
     network.pop("leased", None)
     if leased:
-        prefix = _prefix(registry.get("prefix") or DEFAULT_PREFIX)
+        prefix = key_prefix(registry.get("prefix") or DEFAULT_PREFIX, "podnet registry prefix")
         network["leased"] = {
             subnet: {"address": address, "key": lease_key(prefix, subnet)}
             for subnet, address in sorted(leased.items())}

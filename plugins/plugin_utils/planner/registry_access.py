@@ -18,7 +18,7 @@ With auth on, etcd takes a client certificate's CN as the user name:
 """
 
 from .errors import PlanError
-from .flannel import DEFAULT_PREFIX, _prefix, lease_key
+from .flannel import DEFAULT_PREFIX, key_prefix, lease_key
 from .names import hostname
 
 ADMIN_USER = "podnet"
@@ -41,7 +41,7 @@ def registry_access(plan, prefix=DEFAULT_PREFIX, flanneld=()):
     "readwrite"}``; users and roles named ``owned...`` are podnet's (one that is not declared
     any more is deleted); no user may be named after a ``nameless`` CN. A flanneld host that
     has no subnet in the plan may read, and write nothing."""
-    prefix = _prefix(prefix)
+    prefix = key_prefix(prefix)
     if not isinstance(flanneld, (list, tuple)):
         raise PlanError("registry access: the flanneld hosts must be a list of inventory "
                         "hostnames (got %r)" % (flanneld,))
