@@ -151,6 +151,23 @@ def plan_auth(access, users, roles, enabled):
     return steps, None
 
 
+def read_auth(ctl, access):
+    """What plan_auth needs of etcd now: every user and role by name, with the roles of the
+    users ACCESS declares and the permissions of the roles podnet owns. (Other owners' users
+    and roles are only listed: podnet neither reads nor changes them.)"""
+    users = {}
+    for user in ctl.call(["user", "list"]).get("users") or []:
+        users[user] = (ctl.call(["user", "get", user]).get("roles") or []) if user in access["users"] else []
+    roles = {}
+    owned = access.get("owned") or None
+    for role in ctl.call(["role", "list"]).get("roles") or []:
+        if role in access["roles"] or (owned and role.startswith(owned)):
+            roles[role] = held_permissions(ctl.call(["role", "get", role]))
+        else:
+            roles[role] = {}
+    return users, roles
+
+
 def auth_enabled(module, env, params):
     """Whether etcd auth is on: a read with a certificate whose CN names no user succeeds
     only while it is off. (etcdctl refuses a --cert flag beside ETCDCTL_CERT: the probe's
@@ -186,16 +203,7 @@ def run_module():
                              "(role podnet_etcd)?" % params["env_file"])
     enabled = auth_enabled(module, env, params)
     ctl = Etcdctl(module, env)
-    users = {}
-    for user in ctl.call(["user", "list"]).get("users") or []:
-        users[user] = ctl.call(["user", "get", user]).get("roles") or []
-    roles = {}
-    owned = access.get("owned") or None
-    for role in ctl.call(["role", "list"]).get("roles") or []:
-        if role in access["roles"] or (owned and role.startswith(owned)):
-            roles[role] = held_permissions(ctl.call(["role", "get", role]))
-        else:
-            roles[role] = {}
+    users, roles = read_auth(ctl, access)
     steps, problem = plan_auth(access, users, roles, enabled)
     if problem:
         module.fail_json(msg="podnet_etcd_auth: " + problem)

@@ -108,3 +108,30 @@ def test_a_user_named_after_a_member_certificate_stops_before_any_change():
     access = registry_access(PLAN, P, ["a"])
     steps, problem = auth.plan_auth(access, {"podnet-etcd-server": []}, {}, enabled=False)
     assert steps == [] and "podnet-etcd-server" in problem and "user delete" in problem
+
+
+class RecordedEtcdctl:
+    """etcdctl's JSON answers by command, and the commands asked."""
+
+    def __init__(self, answers):
+        self.answers, self.asked = answers, []
+
+    def call(self, args):
+        self.asked.append(" ".join(args))
+        return self.answers[" ".join(args)]
+
+
+def test_the_read_asks_only_for_what_podnet_declares_or_owns():
+    access = registry_access(PLAN, P, ["a"])
+    ctl = RecordedEtcdctl({
+        "user list": {"users": ["root", "ops-backup", "flanneld-old"]},
+        "user get root": {"roles": ["root"]},
+        "role list": {"roles": ["root", "backup", "flanneld-old"]},
+        "role get root": {"perm": []},
+        "role get flanneld-old": {"perm": []},
+    })
+    users, roles = auth.read_auth(ctl, access)
+    # An operator's user and role are listed (so podnet never takes their names) but not read.
+    assert "user get ops-backup" not in ctl.asked and "role get backup" not in ctl.asked
+    assert users == {"root": ["root"], "ops-backup": [], "flanneld-old": []}
+    assert roles == {"root": {}, "backup": {}, "flanneld-old": {}}
