@@ -394,6 +394,27 @@ def as_int(value):
     return int(text) if text.isdigit() and text.isascii() else None
 
 
+# What ansible's boolean(strict=True) accepts (module_utils.parsing.convert_bool), so a
+# value means the same to a module and to the node agent, which runs without Ansible.
+BOOLEANS_TRUE = frozenset(("y", "yes", "on", "1", "true", "t", 1, 1.0, True))
+BOOLEANS_FALSE = frozenset(("n", "no", "off", "0", "false", "f", 0, 0.0, False))
+
+
+def as_bool(value):
+    """VALUE as a bool when it is one of the booleans Ansible accepts (case-insensitive
+    text, 1/0, True/False), else None. For checks whose message names the variable."""
+    if isinstance(value, bool):
+        return value
+    key = value.lower().strip() if isinstance(value, str) else value
+    try:
+        if key in BOOLEANS_TRUE:
+            return True
+        if key in BOOLEANS_FALSE:
+            return False
+    except TypeError:  # unhashable (a list, a dict)
+        return None
+    return None
+
 # --- route protocols: which numbers podnet may claim -----------------------------------
 # The kernel's own route protocols (linux/rtnetlink.h): values up to RTPROT_STATIC are
 # interpreted by the kernel or by `ip route` itself ("boot" is what `ip route add` sets

@@ -1,0 +1,264 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: podnet contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The bridge concern of podnet: the pod bridge, its batch file and boot step.
+
+Read -> pure plan -> apply, shared by the module podnet_bridge (which only declares its
+arguments and calls `converge`) and the node agent (podnet_agent), which runs the same
+`converge` in check mode to find drift and, when repair is on, for real. Standard
+library only: the agent imports this file on a node without Ansible."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import ipaddress
+import os
+import re
+
+from ansible_collections.podnet.network.plugins.module_utils.podnet_host import (
+    BOOT_DIR, OWNER_MARK, CommandRunner, as_int, boot_step, boot_step_path, finish, live_diff,
+    managed_header, persist_file, read_text, remove_emptied_directory, retire_unit,
+)
+
+# podnet.service replays the boot steps in name order: the bridge before the overlay.
+BOOT_ORDER = 20
+BOOT_CONCERN = "bridge"
+# The per-concern unit older podnet versions installed; podnet.service replaces it.
+OLD_UNIT = "podnet-bridge.service"
+LINK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,15}$")
+
+
+def check_params(name, state, address=None, mtu=None):
+    """Pure check of the inputs' meaning. Returns (error message or None, the address
+    normalised to host/prefix, the MTU as an int). Messages name the role variable, the
+    culprit and the fix."""
+    if not isinstance(name, str) or not LINK_NAME.match(name):
+        return ("podnet_bridge_name=%r is not a valid link name: use 1-15 characters from "
+                "A-Z a-z 0-9 _ . - (default cbr0)" % (name,)), None, None
+    if state != "present":
+        return None, None, None
+    try:
+        iface = ipaddress.IPv4Interface(address or "")
+    except ValueError:
+        iface = None
+    if iface is None or "/" not in (address or ""):
+        return ("podnet_bridge_address=%r is not an IPv4 host/prefix: set it to the pod "
+                "subnet's gateway such as 10.244.1.1/24 (the plan's `bridge_address` for this "
+                "host)" % (address,)), None, None
+    net = iface.network
+    if net.prefixlen < 31 and iface.ip in (net.network_address, net.broadcast_address):
+        return ("podnet_bridge_address=%s is the network or broadcast address of %s, not a "
+                "host address: use the pod subnet's gateway such as %s/%d"
+                % (address, net, net.network_address + 1, net.prefixlen)), None, None
+    number = as_int(mtu)
+    if number is None or not 68 <= number <= 65535:
+        return ("podnet_bridge_mtu=%r must be an integer between 68 and 65535 (the plan's "
+                "`mtu` for this host)" % (mtu,)), None, None
+    return None, "%s/%d" % (iface.ip, net.prefixlen), number
+
+
+def parse_bridge(links, addrs):
+    """The live state of a link from `ip -json -details link show dev NAME` (LINKS) and
+    `ip -json -4 addr show dev NAME` (ADDRS), or None when there is no such link."""
+    if not links:
+        return None
+    link = links[0]
+    info = link.get("linkinfo", {})
+    addresses = []
+    for entry in addrs or []:
+        for addr in entry.get("addr_info", []):
+            if addr.get("family") == "inet":
+                addresses.append("%s/%s" % (addr["local"], addr["prefixlen"]))
+    return {
+        "kind": info.get("info_kind"),
+        "mtu": link.get("mtu"),
+        "up": "UP" in link.get("flags", []),
+        "forward_delay": info.get("info_data", {}).get("forward_delay"),
+        "addresses": addresses,
+        "alias": link.get("ifalias", ""),
+    }
+
+
+def read_bridge(runner, name):
+    links = runner.read("ip", ["-details", "link", "show", "dev", name], json_flag="-json")
+    if not links:
+        return None
+    addrs = runner.read("ip", ["-4", "addr", "show", "dev", name], json_flag="-json")
+    return parse_bridge(links, addrs)
+
+
+def recorded_address(batch_text, name):
+    """The address podnet's batch file (any podnet version) gives link NAME, or None."""
+    for line in (batch_text or "").splitlines():
+        words = line.split()
+        if words[:2] == ["addr", "replace"] and words[3:5] == ["dev", name]:
+            return words[2]
+    return None
+
+
+def bridge_owner(before, recorded):
+    """Who the existing link BEFORE belongs to: 'podnet' (a bridge with podnet's mark),
+    'legacy' (an unmarked bridge made by a podnet version older than the mark: podnet's
+    own batch file records exactly the one address it carries) or 'foreign'."""
+    if before.get("kind") != "bridge":
+        return "foreign"
+    if before.get("alias") == OWNER_MARK:
+        return "podnet"
+    if recorded is not None and before.get("addresses") == [recorded]:
+        return "legacy"
+    return "foreign"
+
+
+def refusal(name, before):
+    """The message of a refused take-over: names the link and every fix."""
+    if before.get("kind") != "bridge":
+        return (
+            "link %s exists but is a %s, not a bridge: podnet will not take it over and left "
+            "it unmodified; delete it or set podnet_bridge_name to another name" % (name, before.get("kind"))
+        )
+    return (
+        "link %s exists but podnet did not create it (its alias is %r, not %r, and podnet's "
+        "batch file does not record its addresses %s): podnet left it unmodified. Remove it "
+        "(ip link del %s), give podnet's bridge another name (podnet_bridge_name), or set "
+        "podnet_bridge_adopt: true to let podnet take it over and mark it as its own"
+        % (name, before.get("alias", ""), OWNER_MARK, before.get("addresses"), name)
+    )
+
+
+def plan_bridge(name, before, state, address=None, mtu=None, adopt=False, recorded=None):
+    """Pure plan: what to do with link NAME found as BEFORE (None: no such link).
+
+    Returns a dict: owner (none|podnet|legacy|adopted|foreign), commands (ip argument
+    lists, in order), error (a message when the module must fail before any change) and
+    left_alone (names of links that are not podnet's and stay untouched)."""
+    plan = dict(owner="none", commands=[], error=None, left_alone=[])
+    if before is not None:
+        plan["owner"] = bridge_owner(before, recorded)
+    if state == "absent":
+        if before is None:
+            return plan
+        if plan["owner"] == "foreign":
+            plan["left_alone"] = [name]
+        else:
+            plan["commands"].append(["link", "del", "dev", name])
+        return plan
+
+    commands = plan["commands"]
+    if before is None:
+        commands.append(["link", "add", name, "type", "bridge", "forward_delay", "0"])
+        commands.append(["link", "set", "dev", name, "alias", OWNER_MARK])
+        commands.append(["link", "set", "dev", name, "mtu", str(mtu)])
+        commands.append(["addr", "add", address, "dev", name])
+        commands.append(["link", "set", "dev", name, "up"])
+        return plan
+    if before.get("kind") != "bridge" or (plan["owner"] == "foreign" and not adopt):
+        plan["error"] = refusal(name, before)
+        return plan
+    if plan["owner"] == "foreign":
+        plan["owner"] = "adopted"
+    if before.get("alias") != OWNER_MARK:
+        commands.append(["link", "set", "dev", name, "alias", OWNER_MARK])
+    if before["forward_delay"] != 0:
+        commands.append(["link", "set", "dev", name, "type", "bridge", "forward_delay", "0"])
+    if before["mtu"] != mtu:
+        commands.append(["link", "set", "dev", name, "mtu", str(mtu)])
+    # Remove stale IPv4 addresses first (e.g. the old gateway after a subnet change),
+    # so the kernel never holds two pod subnets on the bridge at once.
+    for stale in before["addresses"]:
+        if stale != address:
+            commands.append(["addr", "del", stale, "dev", name])
+    if address not in before["addresses"]:
+        commands.append(["addr", "add", address, "dev", name])
+    if not before["up"]:
+        commands.append(["link", "set", "dev", name, "up"])
+    return plan
+
+
+def batch_content(name, address, mtu):
+    """The boot-time batch file for the declared bridge (deterministic)."""
+    return managed_header("podnet_bridge") + (
+        "# Applied at boot with `ip -force -batch` by podnet.service's bridge step, which\n"
+        "# creates the link first when it is missing and refuses a {n} that lacks podnet's\n"
+        "# mark (alias {o}): every line here is idempotent and touches only podnet's\n"
+        "# bridge.\n"
+        "link set dev {n} alias {o}\n"
+        "link set dev {n} type bridge forward_delay 0\n"
+        "link set dev {n} mtu {m}\n"
+        "addr replace {a} dev {n}\n"
+        "link set dev {n} up\n"
+    ).format(n=name, m=mtu, a=address, o=OWNER_MARK)
+
+
+def boot_script(name, batch_path):
+    """The bridge's boot step (run by podnet.service with /bin/sh -e): create the marked
+    bridge when it is missing, refuse a link of that name without the mark (the step
+    fails and the link is left untouched), then apply the batch file."""
+    return (
+        "# Bridge {n}: create it (marked {o}) when missing; a {n} without the mark is not\n"
+        "# podnet's: fail and leave it untouched. Then apply {b}.\n"
+        "if ip link show dev {n} >/dev/null 2>&1; then\n"
+        "  grep -qsx {o} /sys/class/net/{n}/ifalias || {{\n"
+        "    echo \"podnet: link {n} exists without the alias {o}: not podnet-made, left alone\" >&2\n"
+        "    exit 1\n"
+        "  }}\n"
+        "else\n"
+        "  ip link add {n} type bridge forward_delay 0\n"
+        "  ip link set dev {n} alias {o}\n"
+        "fi\n"
+        "ip -force -batch {b}\n"
+    ).format(n=name, o=OWNER_MARK, b=batch_path)
+
+
+# The module's arguments (AnsibleModule's argument_spec; the agent fills defaults from it).
+ARGUMENT_SPEC = dict(
+    name=dict(type="str", default="cbr0"),
+    address=dict(type="str"),
+    # Checked (and converted) by check_params, whose message names the role variable.
+    mtu=dict(type="raw", default=1500),
+    adopt=dict(type="bool", default=False),
+    persist_path=dict(type="path", default="/etc/podnet/bridge.batch"),
+    state=dict(type="str", default="present", choices=["present", "absent"]),
+)
+
+
+def converge(module):
+    """Read, plan (pure) and apply with MODULE (an AnsibleModule, or the agent's stand-in
+    with the same surface); ends in module.exit_json (finish) or module.fail_json."""
+    params = module.params
+    name, state, persist_path = params["name"], params["state"], params["persist_path"]
+    error, address, mtu = check_params(name, state, params["address"], params["mtu"])
+    if error:
+        module.fail_json(msg=error, actions=[])
+
+    # Read, plan (pure), then apply: a refusal fails before anything is changed.
+    runner = CommandRunner(module)
+    actions, diffs = runner.actions, []
+    before = read_bridge(runner, name)
+    recorded = recorded_address(read_text(module, persist_path), name)
+    plan = plan_bridge(name, before, state, address, mtu, params["adopt"], recorded)
+    if plan["error"]:
+        module.fail_json(msg=plan["error"], before=before, owner=plan["owner"], actions=[])
+    for name_left in plan["left_alone"]:
+        module.warn("podnet_bridge: link %s is not podnet's (no alias %s): left alone" % (name_left, OWNER_MARK))
+    for args in plan["commands"]:
+        runner.change("ip", args)
+
+    if state == "present":
+        if actions:
+            after = dict(kind="bridge", mtu=mtu, up=True, forward_delay=0, addresses=[address], alias=OWNER_MARK)
+            live_diff(diffs, name, before, after)
+        persist_file(module, persist_path, batch_content(name, address, mtu), actions, diffs)
+        boot_step(module, BOOT_ORDER, BOOT_CONCERN, boot_script(name, persist_path), actions, diffs)
+    else:
+        persist_file(module, persist_path, None, actions, diffs)
+        boot_step(module, BOOT_ORDER, BOOT_CONCERN, None, actions, diffs)
+        # /etc/podnet goes once nothing is left in it (another role's or the operator's
+        # file keeps it); in check mode the files removed above are still there.
+        gone = set([persist_path, boot_step_path(BOOT_ORDER, BOOT_CONCERN)])
+        if not os.path.isdir(BOOT_DIR) or "rmdir %s" % BOOT_DIR in actions:
+            gone.add(BOOT_DIR)
+        remove_emptied_directory(module, os.path.dirname(persist_path), actions, gone)
+    retire_unit(module, OLD_UNIT, actions, diffs)
+    finish(module, actions, diffs, before=before, owner=plan["owner"], left_alone=plan["left_alone"])

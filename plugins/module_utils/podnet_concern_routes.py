@@ -1,0 +1,272 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: podnet contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The routes concern of podnet: podnet's routes (its route protocol), their files and boot step.
+
+Read -> pure plan -> apply, shared by the module podnet_routes (which only declares its
+arguments and calls `converge`) and the node agent (podnet_agent), which runs the same
+`converge` in check mode to find drift and, when repair is on, for real. Standard
+library only: the agent imports this file on a node without Ansible."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import ipaddress
+import re
+
+from ansible_collections.podnet.network.plugins.module_utils.podnet_host import (
+    CommandRunner,
+    boot_step,
+    check_route_protocol,
+    finish,
+    live_diff,
+    managed_header,
+    persist_file,
+    read_named_protocols,
+    retire_unit,
+)
+
+ROUTES_BATCH = "/etc/podnet/routes.batch"
+PROTO_NAME = "podnet"
+PROTO_FILE = "/etc/iproute2/rt_protos.d/podnet.conf"
+BOOT_ORDER = 40
+BOOT_CONCERN = "routes"
+OLD_UNIT = "podnet-routes.service"
+LINK_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,15}$")
+
+
+# --- validation (pure) ---------------------------------------------------------------
+def check_protocol(protocol, named=None):
+    """The error for a route protocol podnet must not claim, or None (podnet_host's
+    check_protocol, naming this role's variable)."""
+    return check_route_protocol(protocol, named, "podnet_routes_protocol", 191)
+
+
+def norm_dst(dst):
+    if dst == "default":
+        return "0.0.0.0/0"
+    return str(ipaddress.IPv4Network(dst, strict=True))
+
+
+def check_wanted(state, routes, vxlan_device):
+    """Check the declared routes and normalise them (pure). Returns (want, error): WANT
+    maps destinations to {via, dev (None: underlay), onlink} in declared order (empty
+    when state is absent); ERROR names the role variable, the culprit and the fix."""
+    want = {}
+    if state != "present":
+        return want, None
+    if not isinstance(routes, list):
+        return None, "podnet_routes_routes=%r is not a list of routes: give the host view's routes." % (routes,)
+    uses_vxlan = any(isinstance(r, dict) and r.get("dev") == "vxlan" for r in routes)
+    if uses_vxlan and not (isinstance(vxlan_device, str) and LINK_NAME_RE.match(vxlan_device)):
+        return None, (
+            "podnet_routes_vxlan_device=%r is not a valid link name: set it to the VXLAN device "
+            "name given to podnet_vxlan (the plan's network.vxlan.device, default flannel.1)."
+            % (vxlan_device,)
+        )
+    for i, route in enumerate(routes):
+        if not isinstance(route, dict) or not route.get("dest") or not route.get("via"):
+            return None, (
+                "podnet_routes_routes[%d]=%r is not {\"dest\": CIDR, \"via\": IPv4, \"dev\": "
+                "\"underlay\" or \"vxlan\", \"onlink\": bool}: fix that entry (the host view's "
+                "routes)." % (i, route)
+            )
+        try:
+            dest = norm_dst(str(route["dest"]).strip())
+        except ValueError as exc:
+            return None, (
+                "podnet_routes_routes[%d].dest=%r is not an IPv4 network (%s): give the peer's "
+                "pod subnet, e.g. 10.244.2.0/24." % (i, route["dest"], exc)
+            )
+        try:
+            via = str(ipaddress.IPv4Address(str(route["via"]).strip()))
+        except ValueError:
+            return None, (
+                "podnet_routes_routes[%d].via=%r (%s) is not an IPv4 address: give the peer's "
+                "underlay address (underlay) or VTEP address (vxlan)." % (i, route["via"], dest)
+            )
+        dev = route.get("dev", "underlay")
+        if dev not in ("underlay", "vxlan"):
+            return None, (
+                "podnet_routes_routes[%d].dev=%r (%s) must be underlay (the kernel resolves the "
+                "device from via) or vxlan (over podnet_routes_vxlan_device)." % (i, dev, dest)
+            )
+        onlink = route.get("onlink", False)
+        if not isinstance(onlink, bool):
+            return None, "podnet_routes_routes[%d].onlink=%r (%s) must be true or false." % (i, onlink, dest)
+        if onlink and dev != "vxlan":
+            return None, (
+                "podnet_routes_routes[%d] (%s): onlink needs a device; an underlay route lets the "
+                "kernel resolve its device from via, so set onlink false or dev vxlan." % (i, dest)
+            )
+        if dest in want:
+            return None, (
+                "podnet_routes_routes declares destination %s twice (entry %d): one route per "
+                "peer pod subnet; remove the duplicate." % (dest, i)
+            )
+        vxlan = dev == "vxlan"
+        want[dest] = dict(via=via, dev=vxlan_device if vxlan else None, onlink=vxlan or onlink)
+    return want, None
+
+
+# --- the plan (pure) -----------------------------------------------------------------
+def parse_routes(live, protocol):
+    """Split ``ip -json -Numeric -4 route show table main`` into podnet's routes
+    ({dest: [{via, dev, onlink, metric, type}]}) and other protocols' routes at metric 0
+    ({dest: [route]})."""
+    ours, others = {}, {}
+    for route in live or []:
+        dest = norm_dst(route["dst"])
+        entry = dict(
+            via=route.get("gateway"),
+            dev=route.get("dev"),
+            onlink="onlink" in route.get("flags", []),
+            metric=route.get("metric", 0),
+            type=route.get("type", "unicast"),
+        )
+        if str(route.get("protocol")) == str(protocol):
+            ours.setdefault(dest, []).append(entry)
+        elif entry["metric"] == 0:
+            others.setdefault(dest, []).append(route)
+    return ours, others
+
+
+def batch_content(protocol, want):
+    """The boot-time batch file for the declared routes (declared order)."""
+    text = managed_header("podnet_routes") + (
+        "# Applied at boot by podnet.service (step 40-routes) with `ip -force -batch`. Every\n"
+        "# route carries protocol %d (podnet), by number so it works without rt_protos.d.\n" % protocol
+    )
+    for dest, w in want.items():
+        text += "route replace %s via %s%s proto %d\n" % (
+            dest, w["via"], " dev %s onlink" % w["dev"] if w["dev"] else "", protocol
+        )
+    return text
+
+
+def proto_name_content(protocol):
+    """/etc/iproute2/rt_protos.d/podnet.conf: `ip route show proto podnet` works."""
+    return managed_header("podnet_routes") + (
+        "# Route protocol that tags podnet's routes (`ip route show proto podnet`).\n"
+        "%d %s\n" % (protocol, PROTO_NAME)
+    )
+
+
+def boot_script():
+    return (
+        "# Replayed by podnet.service at boot, after the bridge and the VXLAN device exist.\n"
+        "ip -force -batch %s\n" % ROUTES_BATCH
+    )
+
+
+def plan(live, want, protocol, state="present"):
+    """From LIVE routes (``ip -json -Numeric -4 route show table main``) and WANT
+    (check_wanted) to the ordered ip commands, the files ({path: content or None}), the
+    boot step script (or None), and what the run reports. Pure: no host, no Ansible."""
+    ours, others = parse_routes(live, protocol)
+    proto = str(protocol)
+    summary = dict(add=0, replace=0, delete=0)
+    before = dict(
+        (d, [dict((k, v) for k, v in e.items() if k != "type") for e in entries])
+        for d, entries in sorted(ours.items())
+    )
+    result = dict(error=None, conflicts={}, commands=[], files={}, boot=None, summary=summary,
+                  before=before, after=None)
+    conflicts = sorted(d for d in want if d in others)
+    if conflicts:
+        result["conflicts"] = dict((d, others[d]) for d in conflicts)
+        result["error"] = (
+            "podnet_routes_routes collide with routes podnet does not own (another protocol at "
+            "metric 0): %s; remove those routes or fix the plan, podnet will not overwrite "
+            "them" % ", ".join(conflicts)
+        )
+        return result
+
+    def spec(dest, w):
+        args = [dest, "via", w["via"]]
+        if w["dev"]:
+            args += ["dev", w["dev"]]
+        if w["onlink"]:
+            args.append("onlink")
+        return args + ["proto", proto]
+
+    cmds = result["commands"]
+    # Deletions first: undeclared podnet routes, and podnet duplicates of a declared
+    # destination at another metric (the declared one lives at metric 0).
+    for dest in sorted(ours, key=ipaddress.IPv4Network):
+        for entry in ours[dest]:
+            if dest in want and entry["metric"] == 0:
+                continue
+            args = ["ip", "route", "del", dest, "proto", proto, "table", "main", "metric", str(entry["metric"])]
+            if entry["type"] != "unicast":
+                args[3:3] = [entry["type"]]
+            summary["delete"] += 1
+            cmds.append(args)
+
+    for dest in sorted(want, key=ipaddress.IPv4Network):
+        w = want[dest]
+        live0 = [e for e in ours.get(dest, []) if e["metric"] == 0]
+        if live0:
+            e = live0[0]
+            if (e["type"] == "unicast" and e["via"] == w["via"] and e["onlink"] == w["onlink"]
+                    and (w["dev"] is None or e["dev"] == w["dev"])):
+                continue
+            summary["replace"] += 1
+            cmds.append(["ip", "route", "replace"] + spec(dest, w))
+        else:
+            summary["add"] += 1
+            cmds.append(["ip", "route", "add"] + spec(dest, w))
+
+    result["after"] = dict(
+        (d, [dict(via=w["via"], dev=w["dev"] or "(underlay)", onlink=w["onlink"], metric=0)])
+        for d, w in sorted(want.items())
+    )
+    present = state == "present"
+    result["files"] = {
+        ROUTES_BATCH: batch_content(protocol, want) if present else None,
+        PROTO_FILE: proto_name_content(protocol) if present else None,
+    }
+    result["boot"] = boot_script() if present else None
+    return result
+
+
+# --- apply ---------------------------------------------------------------------------
+
+
+# The module's arguments (AnsibleModule's argument_spec; the agent fills defaults from it).
+ARGUMENT_SPEC = dict(
+    routes=dict(type="list", elements="dict", default=[]),
+    vxlan_device=dict(type="str", default="flannel.1"),
+    protocol=dict(type="int", default=191),
+    state=dict(type="str", default="present", choices=["present", "absent"]),
+)
+
+
+def converge(module):
+    """Read, plan (pure) and apply with MODULE (an AnsibleModule, or the agent's stand-in
+    with the same surface); ends in module.exit_json (finish) or module.fail_json."""
+    p = module.params
+    protocol = p["protocol"]
+    error = check_protocol(protocol, read_named_protocols(module, PROTO_FILE))
+    want, error = (None, error) if error else check_wanted(p["state"], p["routes"], p["vxlan_device"])
+    if error:
+        module.fail_json(msg=error, actions=[])
+
+    runner = CommandRunner(module)
+    live = runner.read("ip", ["-Numeric", "-4", "route", "show", "table", "main"], "-json")
+    result = plan(live, want, protocol, p["state"])
+    if result["error"]:
+        module.fail_json(msg=result["error"], conflicts=result["conflicts"], actions=[])
+
+    diffs = []
+    for command in result["commands"]:
+        runner.change(command[0], command[1:])
+    if runner.actions:
+        live_diff(diffs, "podnet routes", result["before"], result["after"])
+    for path in (ROUTES_BATCH, PROTO_FILE):
+        persist_file(module, path, result["files"][path], runner.actions, diffs)
+    boot_step(module, BOOT_ORDER, BOOT_CONCERN, result["boot"], runner.actions, diffs)
+    retire_unit(module, OLD_UNIT, runner.actions, diffs)
+    finish(module, runner.actions, diffs, before=result["before"], summary=result["summary"])
