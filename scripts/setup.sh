@@ -34,6 +34,8 @@ command -v iptables >/dev/null 2>&1 || need_apt+=(iptables)
 command -v ssh >/dev/null 2>&1 || need_apt+=(openssh-client)
 # Headless Chromium renders verify.yml's fleet report in the tests, as a person sees it.
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+# promtool (Debian's prometheus) checks and unit-tests podnet's alert rules (docs/agent.md).
+command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
 if [ "${#need_apt[@]}" -gt 0 ]; then
   log "installing Debian packages: ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive
