@@ -10,6 +10,7 @@ nothing here runs on a managed host. Documentation: ../modules/podnet_plan_ledge
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -18,6 +19,7 @@ import tempfile
 import yaml
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
+from ansible_collections.podnet.network.plugins.plugin_utils.planner import ledger_commit
 from ansible_collections.podnet.network.plugins.plugin_utils.planner.errors import PlanError
 from ansible_collections.podnet.network.plugins.plugin_utils.planner.ledger_reader import (
     ledger_registry_read, read_ledger_text)
@@ -188,12 +190,100 @@ def write_ledger(path, document, check_mode=False):
     return True, before, after
 
 
+def _read_text(path):
+    """A file's text, or None when it does not exist; errors name the file."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LedgerError("cannot read %s: %s; fix its permissions or restore it from version "
+                          "control" % (path, exc)) from exc
+
+
+def write_plan(path, document, check_mode=False):
+    """Write the committed plan atomically when its content differs; returns changed."""
+    after = json.dumps(document, indent=1, sort_keys=True) + "\n"
+    if _read_text(path) == after:
+        return False
+    if not check_mode:
+        directory = os.path.dirname(path) or "."
+        fd, tmp = tempfile.mkstemp(prefix=".podnet-plan.", suffix=".tmp", dir=directory)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(after)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+    return True
+
+
+def read_committed(ledger_file):
+    """(the committed plan document, the ledger's text) of an apply-only run: no lock."""
+    path = ledger_commit.plan_path(ledger_file)
+    text = _read_text(path)
+    if text is None:
+        raise LedgerError(
+            "apply-only run: there is no committed plan %s for the ledger %s. Nothing was changed. "
+            "Plan first (ansible-playbook playbooks/plan.yml, or site.yml without --limit), then "
+            "apply again" % (path, ledger_file))
+    try:
+        document = json.loads(text)
+    except ValueError as exc:
+        raise LedgerError("the committed plan %s is not valid JSON (%s); restore it from version "
+                          "control or plan again (ansible-playbook playbooks/plan.yml)" % (path, exc)) from None
+    return path, document, _read_text(ledger_file)
+
+
 class ActionModule(ActionBase):
     """podnet_plan_ledger: locate + lock + read, or write, the ledger file; or check the
     ledger read from the etcd registry."""
 
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(("path", "sources", "content", "lock", "registry_kvs", "registry_prefix"))
+    _VALID_ARGS = frozenset(("path", "sources", "content", "lock", "registry_kvs", "registry_prefix",
+                             "plan", "hosts", "network", "apply", "sliced", "rolling",
+                             "max_fail_percentage", "reported"))
+
+    @staticmethod
+    def _declared(args, task_vars):
+        """What the inventory declares for the plan (planner.ledger_commit.declared)."""
+        hostvars = task_vars.get("hostvars") or {}
+        hosts = [str(host) for host in args.get("hosts") or []]
+        names = [name for name, dummy in ledger_commit.DECLARED]
+        host_vars = {host: {name: hostvars[host].get(name) for name in names} for host in hosts}
+        return ledger_commit.declared(hosts, host_vars, args.get("network") or {})
+
+    def _apply(self, args, task_vars, result):
+        """Apply-only: the committed plan, checked against this inventory, as facts."""
+        if (args.get("network") or {}).get("registry") == "etcd":
+            raise LedgerError(
+                "apply-only runs read the plan committed beside a ledger file; in etcd mode "
+                "(podnet_plan_registry: etcd) run site.yml on the whole fleet, or pass "
+                "-e podnet_apply_only=false to plan in this run")
+        ledger_file = ledger_path(args.get("path"), args.get("sources") or [])
+        path, document, ledger_text = read_committed(ledger_file)
+        try:
+            plan = ledger_commit.check_committed(document, self._declared(args, task_vars), ledger_text,
+                                                 path, ledger_file, bool(args.get("sliced")))
+            facts = {"podnet_plan_result": plan, "podnet_plan_ask": [],
+                     "podnet_plan_network": plan.get("network") or {},
+                     "podnet_plan_wireguard": ledger_commit.wireguard_used(plan),
+                     "podnet_plan_ledger_file": ledger_file, "podnet_plan_apply_only": True,
+                     "podnet_plan_committed_file": path}
+            if args.get("rolling") not in (None, ""):
+                in_run = [h for h in task_vars.get("ansible_play_hosts_all") or []]
+                facts["podnet_plan_roll"] = ledger_commit.roll(
+                    plan, in_run, args["rolling"], args.get("max_fail_percentage", 0))
+        except PlanError as exc:
+            raise LedgerError(str(exc)) from None
+        result.update(changed=False, path=ledger_file, plan_path=path, ansible_facts=facts)
+        return result
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
@@ -208,6 +298,14 @@ class ActionModule(ActionBase):
             result["changed"] = False
             return result
         try:
+            if args.get("reported") is not None:
+                # Apply-only, after the facts step: what the nodes hold, against the plan.
+                plan = (task_vars.get("hostvars") or {})["localhost"]["podnet_plan_result"]
+                ledger_commit.check_reported(plan, args["reported"])
+                result["changed"] = False
+                return result
+            if args.get("apply"):
+                return self._apply(args, task_vars, result)
             path = ledger_path(args.get("path"), args.get("sources") or [])
             if args.get("lock", True):
                 # Workers are forked by ansible-playbook itself: our parent is the run.
@@ -218,6 +316,13 @@ class ActionModule(ActionBase):
                 result["changed"] = False
                 return result
             changed, before, after = write_ledger(path, args["content"], self._task.check_mode)
+            if args.get("plan") is not None:
+                # The plan beside the ledger it was made with: apply-only runs read it.
+                document = ledger_commit.committed(args["plan"], self._declared(args, task_vars), after)
+                result["plan_path"] = ledger_commit.plan_path(path)
+                changed = write_plan(result["plan_path"], document, self._task.check_mode) or changed
+        except PlanError as exc:
+            raise AnsibleActionFail("podnet: %s" % exc) from None
         except LedgerError as exc:
             raise AnsibleActionFail("podnet ledger: %s" % exc) from None
         result["changed"] = changed

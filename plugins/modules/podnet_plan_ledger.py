@@ -33,6 +33,17 @@ description:
     would hand out the subnets of the nodes it cannot reach."
   - With O(registry_kvs) (etcd mode) it neither locates nor locks a file; it reads what the
     etcd registry holds through the same checks, errors naming the etcd key.
+  - "Committed plan: with O(content) and O(plan) it also writes the plan beside the ledger,
+    C(<ledger without .yml>.plan.json), with what the inventory declared for it (each node's
+    C(podnet_zone), C(podnet_address), C(podnet_underlay_prefix), C(podnet_pod_cidr) of
+    O(hosts), and O(network)) and the ledger's SHA-256."
+  - "With O(apply) (apply-only runs) it neither locks nor writes: it reads the committed plan,
+    checks that the ledger and the inventory are still what it was made from (a node added,
+    removed, in another zone, with another address or pin, a changed setting stop the run
+    naming it and saying to run plan.yml first), and returns the plan as facts
+    (C(podnet_plan_result), C(podnet_plan_apply_only), and C(podnet_plan_roll) with O(rolling))."
+  - With O(reported) it checks what the nodes reported holding against the committed plan
+    (C(hostvars.localhost.podnet_plan_result)).
 options:
   path:
     description: The ledger file; null derives it from O(sources).
@@ -58,6 +69,35 @@ options:
     description: The etcd registry's key prefix (with O(registry_kvs)).
     type: str
     default: /coreos.com/network
+  plan:
+    description: The plan to commit beside the ledger (with O(content)).
+    type: dict
+  hosts:
+    description: The inventory's podnet nodes (with O(plan) or O(apply)).
+    type: list
+    elements: str
+    default: []
+  network:
+    description: The network settings the plan is made from (with O(plan) or O(apply)).
+    type: dict
+  apply:
+    description: Read the committed plan for an apply-only run (no lock, nothing written).
+    type: bool
+    default: false
+  sliced:
+    description: With O(apply), the inventory holds only a slice of the fleet (AWX job slicing).
+    type: bool
+    default: false
+  rolling:
+    description: With O(apply), the batches of a rolling run (C(zone), a number or a percentage).
+    type: raw
+  max_fail_percentage:
+    description: With O(rolling), the failed nodes a batch may have before the roll stops (percent).
+    type: int
+    default: 0
+  reported:
+    description: What each node reported holding (C(podnet_reported_subnets)), checked against the plan.
+    type: dict
 extends_documentation_fragment: [podnet.network.attributes]
 """
 
@@ -88,6 +128,10 @@ ledger:
   description: The parsed and checked ledger ({} when it does not exist yet).
   type: dict
   returned: when reading the file
+plan_path:
+  description: The committed plan file.
+  type: str
+  returned: with O(plan) or O(apply)
 content:
   description: What the etcd registry holds, C({ledger, leases}), its ledger checked.
   type: dict
