@@ -17,11 +17,14 @@ import json
 import os
 import resource
 import shutil
+import sys
 import tempfile
 import time
 import tracemalloc
 
-from ansible_collections.podnet.network.plugins.module_utils import podnet_agent as agent
+sys.dont_write_bytecode = True  # no __pycache__ in the checkout (the agent role copies module_utils)
+
+from ansible_collections.podnet.network.plugins.module_utils import podnet_agent as agent  # noqa: E402 pylint: disable=wrong-import-position
 
 
 def synthetic_slice(peers, zones):
