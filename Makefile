@@ -14,13 +14,18 @@ setup:
 
 # make lab LAB_CROSS_ZONE=wireguard: WireGuard between the zones (docs/wireguard.md).
 # make lab LAB_RELEASES="bookworm trixie": zone a on Debian 12, zone b on Debian 13.
+# make lab LAB_BGP=1: zone a routed by BGP, the lab router its top-of-rack router running
+# BIRD 2 with podnet's generated neighbour blocks; zone b and the pairs across as usual
+# (docs/bgp.md). Rebuild the lab (make lab-down) when switching it on or off.
 LAB_CROSS_ZONE ?= vxlan
 LAB_RELEASES ?= bookworm
+LAB_BGP ?= 0
 lab: setup
 	$(LAB_ENV) $(VENV)/ansible-playbook playbooks/lab/up.yml -e podnet_lab_cross_zone_backend=$(LAB_CROSS_ZONE) \
-	  -e "podnet_lab_releases='$(LAB_RELEASES)'"
+	  -e "podnet_lab_releases='$(LAB_RELEASES)'"$(if $(filter 1,$(LAB_BGP)), -e podnet_lab_bgp=true)
 	$(VENV)/ansible-playbook -i inventories/lab playbooks/lab/prepare.yml
 	$(VENV)/ansible-playbook -i inventories/lab playbooks/site.yml
+	$(if $(filter 1,$(LAB_BGP)),$(VENV)/ansible-playbook -i inventories/lab playbooks/lab/bgp-router-config.yml)
 	$(VENV)/ansible-playbook -i inventories/lab playbooks/verify.yml
 
 lab-down: setup

@@ -11,6 +11,8 @@ podnet involved). The path a pair takes is read from the node's routes, so one r
              `make lab LAB_CROSS_ZONE=wireguard` lab)
   wireguard  WireGuard across zones (`make lab LAB_CROSS_ZONE=wireguard`), encrypted,
              run by wireguard-go in user space: this kernel has no WireGuard module
+  bgp        zone a routed by BGP (`make lab LAB_BGP=1`): routes BIRD learned from the lab
+             router (BIRD 2 as zone a's top-of-rack router), no tunnel
 
 Needs the lab (`make lab`). Pods are network namespaces on each node's cbr0, made and
 removed by this script. Every measurement is bounded: ping -c 50 at 20 ms intervals,
@@ -31,7 +33,7 @@ from pathlib import Path
 import yaml
 
 LEDGER = Path(__file__).resolve().parents[1] / "inventories" / "lab" / ".podnet-ledger.yml"
-PAIRS = [("podnet-lab-a1", "podnet-lab-a2"),   # zone a
+PAIRS = [("podnet-lab-a1", "podnet-lab-a2"),   # zone a (BGP with LAB_BGP=1)
          ("podnet-lab-b1", "podnet-lab-b2"),   # zone b
          ("podnet-lab-a1", "podnet-lab-b1")]   # across the zones, through the lab router
 DEVICES = {"flannel-wg": "wireguard", "flannel.1": "vxlan"}
@@ -81,10 +83,15 @@ def measure(src: str, dst: str, address: str, in_pod: bool, seconds: int) -> dic
 
 
 def backend(src: str, address: str) -> str:
-    """The path src's routes give to a pod address: host-gw, vxlan or wireguard."""
+    """The path src's routes give to a pod address: host-gw, vxlan, wireguard or bgp (a
+    route BIRD installed: proto bird)."""
     route = sh(src, f"ip -4 route get {address}").split()
     dev = route[route.index("dev") + 1]
-    return DEVICES.get(dev, "host-gw")
+    if dev in DEVICES:
+        return DEVICES[dev]
+    bird = sh(src, "ip -4 route show proto bird").split("\n")
+    learned = [ipaddress.ip_network(line.split()[0]) for line in bird if line.strip()]
+    return "bgp" if any(ipaddress.ip_address(address) in net for net in learned) else "host-gw"
 
 
 def main() -> int:
