@@ -238,3 +238,39 @@ def test_preview_names_the_pairs_moving_to_bgp():
     lines = preview(doc, after)["lines"]
     assert "~ a1 <-> a2: host-gw -> bgp" in lines and "~ a1 <-> b1: vxlan -> bgp" in lines, lines
     assert "~ a1 <-> w1: vxlan -> vxlan" not in lines
+    asn = after["nodes"]["a1"]["bgp_asn"]
+    assert ("~ a1: starts BGP as AS %d: its BIRD announces %s, the routers carry its zone's pairs"
+            % (asn, after["nodes"]["a1"]["pod_cidr"])) in lines, lines
+    assert "~ router tor: sessions + a1, a2, b1 (include its regenerated .podnet-bgp/tor.*.conf)" in lines
+    assert not any(line.startswith(("~ w1:", "?")) for line in lines), lines
+    # MTU: a1's narrowest path is still w1's VXLAN, so no MTU line
+    assert not preview(doc, after)["mtu_changes"]
+
+
+def test_preview_names_the_pairs_moving_away_from_bgp():
+    """The ledger keeps no routers: a zone leaving BGP (podnet_plan_bgp_routers no longer
+    names it) is still compared pair by pair, not '? pair backends not compared'."""
+    from ansible_collections.podnet.network.plugins.plugin_utils.planner import (  # pylint: disable=import-outside-toplevel
+        preview)
+    # a node on .254 of rack 1: the stand-in router of the old plan must take another address
+    nodes = dict(NODES, a9={"zone": "dc1", "address": "172.30.81.254", "prefix": 24})
+    routers = {"dc1": [{"name": "tor", "asn": 4260000000, "address": ["172.30.81.253", "172.30.82.254"]}]}
+    before = plan(nodes, dict(NET, bgp={"routers": routers}))
+    doc = ledger(before)
+    pinned = {h: dict(n, pod_cidr=before["nodes"][h]["pod_cidr"]) for h, n in nodes.items()}
+    after = plan(pinned, {"cluster_cidr": "10.244.0.0/16", "zones": before["network"]["zones"]})
+    result = preview(doc, after)
+    lines = result["lines"]
+    assert not any(line.startswith("?") for line in lines), lines
+    assert "~ a1 <-> a2: bgp -> host-gw" in lines and "~ a1 <-> b1: bgp -> vxlan" in lines, lines
+    assert "~ a1 <-> w1: vxlan -> vxlan" not in lines and not any("w1:" in line for line in lines)
+    assert [n["host"] for n in result["bgp_nodes"]] == ["a1", "a2", "a9", "b1"]
+    assert ("~ b1: stops BGP (AS %d): its BIRD is stopped, podnet's own paths carry its pairs; remove "
+            "its sessions from the routers" % before["nodes"]["b1"]["bgp_asn"]) in lines
+    assert result["bgp_routers"] == []  # the routers are no longer in the plan: none is shown
+    # inside the zone only, BGP kept the full MTU and VXLAN to b1 now costs 50 bytes
+    alone = {h: n for h, n in pinned.items() if h != "w1"}
+    doc = ledger(plan({h: n for h, n in nodes.items() if h != "w1"}, dict(NET, bgp={"routers": routers})))
+    moved = preview(doc, plan(alone, {"cluster_cidr": "10.244.0.0/16", "zones": before["network"]["zones"]}))
+    assert {"host": "a1", "before": 1500, "after": 1450} in moved["mtu_changes"], moved["lines"]
+    assert "~ a1: MTU 1500 -> 1450" in moved["lines"]

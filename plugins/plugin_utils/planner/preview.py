@@ -5,9 +5,13 @@
 Terraform's "plan before apply" for pod subnets: nodes added (and the subnet each
 gets), nodes leaving (released-pending, their routes purged from every peer), subnets
 freed, nodes moved (a moved subnet breaks every pod on that node: it must always be
-none), the backend of every pair whose path changes, and MTU changes.
+none), the backend of every pair whose path changes, MTU changes, and for a zone moving
+to or from BGP the nodes that start or stop speaking it and the routers' sessions.
 """
 
+import ipaddress
+
+from .bgp import router_sessions
 from .errors import PlanError
 from .host_view import host_view
 from .ledger import ALLOCATED, ROUTING_KEYS, _check_ledger
@@ -46,12 +50,60 @@ def _previous_plan(entries, network, routing):
     settings = {key: value for key, value in network.items() if key not in ("released", "leased")}
     settings.update({key: value for key, value in (routing or {}).items() if key in ROUTING_KEYS})
     # Today's BGP routers, for the zones that used BGP then (a zone moving to BGP had none).
-    bgp = settings.get("bgp")
-    if bgp:
-        then = {zone for zone, backend in (settings.get("zone_backends") or {}).items() if backend == "bgp"}
-        settings["bgp"] = dict(bgp, routers={zone: routers for zone, routers in (bgp.get("routers") or {}).items()
-                                             if zone in then})
+    # The ledger keeps no routers: a zone that used BGP then and names none today (it moves
+    # away from BGP) gets a stand-in router on each of its nodes' segments, which decides
+    # nothing but lets the old plan be made (pairs and MTU do not depend on the routers).
+    then = {zone for zone, backend in (settings.get("zone_backends") or {}).items() if backend == "bgp"}
+    bgp = dict(settings.get("bgp") or {})
+    routers = {zone: found for zone, found in (bgp.get("routers") or {}).items() if zone in then}
+    for zone in sorted(then - set(routers)):
+        legs = _stand_in_legs([node for node in nodes.values() if node["zone"] == zone],
+                              [node["address"] for node in nodes.values()])
+        if legs:
+            routers[zone] = [{"name": STAND_IN + zone.replace(".", "_")[:30], "asn": STAND_IN_ASN,
+                              "address": legs}]
+    if then or bgp:
+        settings["bgp"] = dict(bgp, routers=routers)
     return make_plan(nodes, settings)
+
+
+# The stand-in router of a zone that used BGP then (see _previous_plan); never shown.
+STAND_IN, STAND_IN_ASN = "previous_", 64512
+
+
+def _stand_in_legs(zone_nodes, taken):
+    """One address per segment of ``zone_nodes`` that no node holds (the segment's highest
+    free host), or [] when a node's address or prefix is unknown (the old plan then fails
+    with the planner's own message)."""
+    legs = []
+    for node in zone_nodes:
+        if node.get("address") is None or node.get("prefix") is None:
+            return []
+        segment = ipaddress.ip_network("%s/%s" % (node["address"], node["prefix"]), strict=False)
+        if any(ipaddress.ip_address(leg) in segment for leg in legs):
+            continue
+        for candidate in (segment.broadcast_address - step for step in range(1, min(segment.num_addresses - 1, 64))):
+            if str(candidate) not in taken:
+                legs.append(str(candidate))
+                break
+    return legs
+
+
+def _bgp_changes(old, new, staying):
+    """The nodes starting or stopping BGP (staying nodes only), and per router of today's
+    plan the sessions it gains or loses (a router of a zone new to BGP gains them all)."""
+    nodes = [{"host": h, "before": old["nodes"][h].get("bgp_asn"), "after": new["nodes"][h].get("bgp_asn")}
+             for h in sorted(staying)
+             if ("bgp_asn" in old["nodes"][h]) != ("bgp_asn" in new["nodes"][h])]
+    before = {name: {s["node"] for s in spec["sessions"]} for name, spec in router_sessions(old).items()
+              if not name.startswith(STAND_IN)}
+    routers = []
+    for name, spec in sorted(router_sessions(new).items()):
+        now = {s["node"] for s in spec["sessions"]}
+        gained, lost = sorted(now - before.get(name, set())), sorted(before.get(name, set()) - now)
+        if gained or lost:
+            routers.append({"router": name, "added": gained, "removed": lost})
+    return nodes, routers
 
 
 def preview(ledger, plan):
@@ -78,7 +130,7 @@ def preview(ledger, plan):
              for h in sorted(now) if h in allocated and allocated[h]["pod_cidr"] != now[h]["pod_cidr"]]
 
     staying = {h for h in now if h in allocated}
-    backend_changes, mtu_changes, note = [], [], None
+    backend_changes, mtu_changes, bgp_nodes, bgp_routers, note = [], [], [], [], None
     if staying and not moved:
         try:
             old = _previous_plan({h: allocated[h] for h in staying}, network, before.get("routing"))
@@ -92,6 +144,7 @@ def preview(ledger, plan):
                                for (a, b) in sorted(old_pairs) if old_pairs[(a, b)] != new_pairs[(a, b)]]
             mtu_changes = [{"host": h, "before": old["nodes"][h]["mtu"], "after": now[h]["mtu"]}
                            for h in sorted(staying) if old["nodes"][h]["mtu"] != now[h]["mtu"]]
+            bgp_nodes, bgp_routers = _bgp_changes(old, plan, staying)
 
     peers = sorted(now)
     lines = []
@@ -113,6 +166,19 @@ def preview(ledger, plan):
         lines.append("~ %s <-> %s: %s -> %s" % (item["a"], item["b"], item["before"], item["after"]))
     for item in mtu_changes:
         lines.append("~ %s: MTU %s -> %s" % (item["host"], item["before"], item["after"]))
+    for item in bgp_nodes:
+        if item["after"] is not None:
+            lines.append("~ %s: starts BGP as AS %d: its BIRD announces %s, the routers carry its "
+                         "zone's pairs" % (item["host"], item["after"], now[item["host"]]["pod_cidr"]))
+        else:
+            lines.append("~ %s: stops BGP (AS %d): its BIRD is stopped, podnet's own paths carry "
+                         "its pairs; remove its sessions from the routers" % (item["host"], item["before"]))
+    for item in bgp_routers:
+        lines.append("~ router %s: sessions %s (include its regenerated .podnet-bgp/%s.*.conf)" % (
+            item["router"], "; ".join(part for part in (
+                "+ " + ", ".join(item["added"]) if item["added"] else "",
+                "- " + ", ".join(item["removed"]) if item["removed"] else "") if part),
+            item["router"]))
     if note:
         lines.append("? " + note)
     if not lines:
@@ -124,4 +190,5 @@ def preview(ledger, plan):
         item["pod_cidr"], item["address"], item["holder"]) for item in held]
     return {"added": added, "leaving": leaving, "freed": freed, "moved": moved,
             "backend_changes": backend_changes, "mtu_changes": mtu_changes, "held": held,
+            "bgp_nodes": bgp_nodes, "bgp_routers": bgp_routers,
             "lines": lines}
