@@ -440,8 +440,8 @@ def check_once(turn, repairs, slice_path=SLICE_PATH, log=log_line, ping=ping_all
     probes = [(p, rtts.get(gateway_of(p))) for p in targets]
     for peer, rtt in probes:
         if rtt is None:
-            log("podnet-agent: peer %s (zone %s) did not answer at %s" % (peer["hostname"], peer.get("zone"),
-                                                                            gateway_of(peer)))
+            log("podnet-agent: peer %s (zone %s) did not answer at %s"
+                % (peer["hostname"], peer.get("zone"), gateway_of(peer)))
     text = render_metrics(document, results, probes, repairs, time.time(), time.monotonic() - started, settings)
     write_metrics(settings["metrics_dir"], text)
     return settings
