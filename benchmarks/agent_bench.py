@@ -17,6 +17,7 @@ import json
 import os
 import resource
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -59,6 +60,8 @@ def main():
     parser.add_argument("--sample", type=int, default=16)
     args = parser.parse_args()
     checks = max(1, min(args.checks, 20))
+    # A SIGTERM (a timeout, CI's stop) ends the run through the cleanup below too.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))
     workdir = tempfile.mkdtemp(prefix="podnet-agent-bench.")
     try:
         slice_path = os.path.join(workdir, "slice.json")
