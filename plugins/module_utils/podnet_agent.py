@@ -421,7 +421,8 @@ def write_metrics(directory, text):
 
 def log_line(message):
     """One line to the journal (the service's standard output)."""
-    print(message, flush=True)
+    sys.stdout.write(message + "\n")
+    sys.stdout.flush()
 
 
 def check_once(turn, repairs, slice_path=SLICE_PATH, log=log_line, ping=ping_all):
@@ -470,4 +471,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

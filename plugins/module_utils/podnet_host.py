@@ -415,6 +415,7 @@ def as_bool(value):
         return None
     return None
 
+
 # --- route protocols: which numbers podnet may claim -----------------------------------
 # The kernel's own route protocols (linux/rtnetlink.h): values up to RTPROT_STATIC are
 # interpreted by the kernel or by `ip route` itself ("boot" is what `ip route add` sets
