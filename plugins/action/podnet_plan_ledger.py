@@ -18,6 +18,7 @@ import tempfile
 
 import yaml
 from ansible.errors import AnsibleActionFail
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 from ansible_collections.podnet.network.plugins.plugin_utils.planner import ledger_commit
 from ansible_collections.podnet.network.plugins.plugin_utils.planner.errors import PlanError
@@ -270,7 +271,7 @@ class ActionModule(ActionBase):
         path, document, ledger_text = read_committed(ledger_file)
         try:
             plan = ledger_commit.check_committed(document, self._declared(args, task_vars), ledger_text,
-                                                 path, ledger_file, bool(args.get("sliced")))
+                                                 path, ledger_file, boolean(args.get("sliced") or False))
             facts = {"podnet_plan_result": plan, "podnet_plan_ask": [],
                      "podnet_plan_network": plan.get("network") or {},
                      "podnet_plan_wireguard": ledger_commit.wireguard_used(plan),
@@ -304,7 +305,7 @@ class ActionModule(ActionBase):
                 ledger_commit.check_reported(plan, args["reported"])
                 result["changed"] = False
                 return result
-            if args.get("apply"):
+            if boolean(args.get("apply") or False):
                 return self._apply(args, task_vars, result)
             path = ledger_path(args.get("path"), args.get("sources") or [])
             if args.get("lock", True):
