@@ -101,9 +101,10 @@ def test_the_image_has_what_podnet_asks_of_every_node():
 
 
 def test_test_tools_never_come_with_the_image():
-    tools = yaml.safe_load(open(os.path.join(ROOT, "playbooks", "lab", "vars", "test-tools.yml"),
-                                encoding="utf-8"))["podnet_lab_test_tools"]
-    assert tools and not set(tools) & image_packages()
+    lists = yaml.safe_load(open(os.path.join(ROOT, "playbooks", "lab", "vars", "test-tools.yml"),
+                                encoding="utf-8"))
+    tools = lists["podnet_lab_test_tools"] + lists["podnet_lab_scenario_tools"]
+    assert "frr" in tools and not set(tools) & image_packages()
 
 
 def test_the_wireguard_key_step_installs_wg_before_it_runs_it():

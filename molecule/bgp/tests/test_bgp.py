@@ -12,8 +12,9 @@ import ipaddress
 import re
 import subprocess
 import time
+from pathlib import Path
 
-from podnet_testlib import Pod, assert_run_ok, host, ledger, restart, run_playbook, sh
+from podnet_testlib import INVENTORY, Pod, assert_run_ok, host, ledger, restart, run_playbook, sh
 from podnet_fixtures import pods, subnets  # noqa: F401 (fixtures: pytest finds them here)
 
 RACKS = {"podnet-bg-a1": 1, "podnet-bg-a2": 1, "podnet-bg-b1": 2}
@@ -131,6 +132,27 @@ def test_pod_to_pod_path_mtu_is_1500_with_dont_fragment(pods):
     assert sh(host("podnet-bg-a1"), "cat /sys/class/net/cbr0/mtu").strip() == "1500"
     assert a1.ping(b1.address, count=2, size=1472, dont_fragment=True)   # 1500 bytes on the wire
     assert not a1.ping(b1.address, count=1, size=1473, dont_fragment=True)
+
+
+def test_frr_parses_the_generated_frr_blocks():
+    """The FRR 8.4 snippet site.yml wrote beside the ledger passes FRR's own parser
+    (vtysh --dryrun: every line through FRR's command tree, arguments' ranges included, no
+    daemon needed), and a copy with one unknown command does not (the check can fail; a
+    shortened keyword would not do: FRR accepts unambiguous abbreviations)."""
+    snippet = Path(INVENTORY).parent / ".podnet-bgp" / "tor.frr.conf"
+    text = snippet.read_text()
+    assert "router bgp %d" % ROUTER_ASN in text and text.count("maximum-prefix 1") == len(NODES)
+    mangled = text.replace(" maximum-prefix 1", " maximum-prefixes 1")
+    assert mangled != text
+    router = host(ROUTER)
+    for name, content in (("good", text), ("mangled", mangled)):
+        subprocess.run(["docker", "exec", "-i", ROUTER, "sh", "-c", f"cat > /tmp/podnet-{name}.frr.conf"],
+                       input=content, text=True, check=True, timeout=30)
+    good = router.run("vtysh --dryrun -f /tmp/podnet-good.frr.conf")
+    assert good.rc == 0 and "Unknown" not in good.stdout + good.stderr, good.stdout + good.stderr
+    bad = router.run("vtysh --dryrun -f /tmp/podnet-mangled.frr.conf")
+    assert bad.rc != 0 and "Unknown command" in bad.stdout + bad.stderr, (bad.rc, bad.stdout + bad.stderr)
+    assert "maximum-prefixes 1" in bad.stdout + bad.stderr
 
 
 def router_journal() -> str:
