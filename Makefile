@@ -57,7 +57,7 @@ bench:
 	$(VENV)/python benchmarks/plan_bench.py
 
 # RTT and TCP throughput: underlay vs host-gw vs VXLAN (vs WireGuard with
-# `make lab LAB_CROSS_ZONE=wireguard`); needs the lab; bounded.
+# `make lab LAB_CROSS_ZONE=wireguard`, vs BGP with `make lab LAB_BGP=1`); needs the lab; bounded.
 lab-bench:
 	$(VENV)/python benchmarks/overlay_bench.py
 
