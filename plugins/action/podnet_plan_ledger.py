@@ -278,7 +278,7 @@ class ActionModule(ActionBase):
                      "podnet_plan_ledger_file": ledger_file, "podnet_plan_apply_only": True,
                      "podnet_plan_committed_file": path}
             if args.get("rolling") not in (None, ""):
-                in_run = [h for h in task_vars.get("ansible_play_hosts_all") or []]
+                in_run = list(task_vars.get("ansible_play_hosts_all") or [])
                 facts["podnet_plan_roll"] = ledger_commit.roll(
                     plan, in_run, args["rolling"], args.get("max_fail_percentage", 0))
         except PlanError as exc:

@@ -23,7 +23,7 @@ def _declared(host_vars=None, network=None):
 
 def _document():
     nodes = {host: {"zone": v["podnet_zone"], "address": v["podnet_address"],
-                     "prefix": v["podnet_underlay_prefix"]} for host, v in HOST_VARS.items()}
+                    "prefix": v["podnet_underlay_prefix"]} for host, v in HOST_VARS.items()}
     return commit.committed(plan(nodes, NETWORK), _declared(), LEDGER_TEXT)
 
 
