@@ -257,7 +257,10 @@ class ActionModule(ActionBase):
         hostvars = task_vars.get("hostvars") or {}
         hosts = [str(host) for host in args.get("hosts") or []]
         names = [name for name, dummy in ledger_commit.DECLARED]
-        host_vars = {host: {name: hostvars[host].get(name) for name in names} for host in hosts}
+        host_vars = {}
+        for host in hosts:
+            hvars = hostvars[host]  # each lookup gathers the host's variables: once per host
+            host_vars[host] = {name: hvars.get(name) for name in names}
         return ledger_commit.declared(hosts, host_vars, args.get("network") or {})
 
     def _apply(self, args, task_vars, result):
