@@ -26,17 +26,35 @@ def _facts(hvars) -> dict:
     return facts if isinstance(facts, dict) else {}
 
 
-def _prefix(host, value, source):
+def _prefix(host, value, source, bits=32):
     """An underlay prefix length from the inventory or the ledger, or an error naming it."""
     if isinstance(value, bool):
         value = None
     elif isinstance(value, str) and value.strip().isdigit():
         value = int(value.strip())
-    if not isinstance(value, int) or not 0 <= value <= 32:
+    if not isinstance(value, int) or not 0 <= value <= bits:
         raise PlanError(
             f"host {host!r}: {source} is {value!r}, not a prefix length; give the "
-            "underlay network's prefix length as a number between 0 and 32, e.g. 24")
+            f"underlay network's prefix length as a number between 0 and {bits}, e.g. "
+            f"{24 if bits == 32 else 64}")
     return value
+
+
+def _ipv6_underlay(host, hvars, recorded, record):
+    """A node's IPv6 underlay (dual stack): what the inventory sets (podnet_address_ipv6,
+    podnet_underlay_prefix_ipv6), else what the ledger recorded. Hosts are not asked for
+    it yet: an IPv6 underlay is given in the inventory."""
+    address = hvars.get("podnet_address_ipv6") or recorded.get("address_ipv6")
+    if not address:
+        return
+    record["address_ipv6"] = str(address)
+    prefix = hvars.get("podnet_underlay_prefix_ipv6")
+    source = "podnet_underlay_prefix_ipv6"
+    if prefix is None and recorded.get("prefix_ipv6") is not None \
+            and recorded.get("address_ipv6") == record["address_ipv6"]:
+        prefix, source = recorded.get("prefix_ipv6"), "its ledger entry's prefix_ipv6"
+    if prefix is not None:
+        record["prefix_ipv6"] = _prefix(host, prefix, source, 128)
 
 
 def inventory_nodes(hosts, hostvars, ledger=None, partial=False) -> dict:
@@ -70,7 +88,8 @@ def inventory_nodes(hosts, hostvars, ledger=None, partial=False) -> dict:
         # asked (partial) it may be a tunnel's 127.0.0.1 while the facts tell the truth.
         if not address and not partial and _is_ipv4(hvars.get("ansible_host")):
             address = hvars.get("ansible_host")
-        if not address and not partial:
+        _ipv6_underlay(host, hvars, recorded, record)
+        if not address and not partial and not record.get("address_ipv6"):
             raise PlanError(
                 f"cannot tell the underlay address of host {host!r}: it was not "
                 "reachable for facts and the ledger has no record of it; set podnet_address "
@@ -87,6 +106,8 @@ def inventory_nodes(hosts, hostvars, ledger=None, partial=False) -> dict:
             record["prefix"] = _prefix(host, prefix, source)
         if hvars.get("podnet_pod_cidr"):
             record["pod_cidr"] = str(hvars.get("podnet_pod_cidr"))
+        if hvars.get("podnet_pod_cidr_ipv6"):
+            record["pod_cidr_ipv6"] = str(hvars.get("podnet_pod_cidr_ipv6"))
         key = reported_wireguard_key(hvars)
         if key:
             record["wireguard_key"] = key
@@ -131,11 +152,14 @@ def reported_subnets(hosts, hostvars) -> dict:
 
 
 def allocation_table(plan) -> list:
-    """Return aligned human-readable lines: host, zone, address, pod subnet, MTU."""
-    rows = [("HOST", "ZONE", "ADDRESS", "POD SUBNET", "MTU")]
+    """Return aligned human-readable lines: host, zone, address, pod subnet, MTU (and the
+    IPv6 pod prefix of a dual-stack plan)."""
+    dual = bool((plan.get("network") or {}).get("cluster_cidr_ipv6"))
+    rows = [("HOST", "ZONE", "ADDRESS", "POD SUBNET", "MTU") + (("POD PREFIX IPV6",) if dual else ())]
     for host in sorted(plan["nodes"]):
         node = plan["nodes"][host]
-        rows.append((host, node["zone"], node["address"], node["pod_cidr"], str(node["mtu"])))
+        rows.append((host, node["zone"], node["address"] or node.get("address_ipv6") or "",
+                     node["pod_cidr"], str(node["mtu"])) + ((node["pod_cidr_ipv6"],) if dual else ()))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip()
             for row in rows] + held_lines(plan)

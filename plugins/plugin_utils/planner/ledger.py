@@ -25,7 +25,7 @@ A released-pending node that comes back into the inventory takes its subnet back
 """
 
 from .errors import PlanError
-from .ipv4 import parse_cidr
+from .addresses import IPV6, parse_cidr
 from .validate import validate_network
 
 LEDGER_VERSION = 2
@@ -35,6 +35,8 @@ RELEASED_PENDING = "released-pending"
 STATES = (ALLOCATED, RELEASED_PENDING)
 ROUTING_KEYS = ("backend", "underlay_mtu", "vxlan", "zone_backends", "cross_zone_backend",
                 "wireguard")
+# A node's IPv6 fields (dual stack), recorded beside the IPv4 ones when the plan has them.
+IPV6_NODE_KEYS = ("address_ipv6", "pod_cidr_ipv6", "prefix_ipv6")
 
 
 def _check_ledger(ledger):
@@ -109,6 +111,7 @@ def released_nodes(inventory_hosts, ledger, forget=None):
             continue  # free: nothing of podnet is left on it
         released[host] = {"zone": entry["zone"], "address": entry.get("address"),
                           "prefix": entry.get("prefix"), "pod_cidr": entry["pod_cidr"]}
+        released[host].update({key: entry[key] for key in IPV6_NODE_KEYS if entry.get(key) is not None})
     return released
 
 
@@ -165,7 +168,8 @@ def merge_nodes(inventory_nodes, ledger, reported):
         spec = inventory_nodes[host]
         if not isinstance(spec, dict):
             raise PlanError("host %s: expected a dict with 'zone' and 'address', got %r" % (host, spec))
-        node = {key: spec[key] for key in ("zone", "address", "prefix") if spec.get(key) is not None}
+        node = {key: spec[key] for key in ("zone", "address", "prefix", "address_ipv6", "prefix_ipv6")
+                if spec.get(key) is not None}
         entry = held.get(host) or {}
         from_ledger = entry.get("pod_cidr") or None
         from_host = reported.get(host) or None
@@ -185,6 +189,9 @@ def merge_nodes(inventory_nodes, ledger, reported):
         pod_cidr = held_cidr or pinned
         if pod_cidr:
             node["pod_cidr"] = pod_cidr
+        pod_cidr6 = _held_ipv6(host, spec, entry)
+        if pod_cidr6:
+            node["pod_cidr_ipv6"] = pod_cidr6
         # The host's own report (a new or rotated key) wins; an unreachable host keeps
         # the key the ledger recorded, so its peers' view of it does not change.
         key = spec.get("wireguard_key") or entry.get("wireguard_key")
@@ -192,6 +199,48 @@ def merge_nodes(inventory_nodes, ledger, reported):
             node["wireguard_key"] = key
         result[host] = node
     return result
+
+
+def _held_ipv6(host, spec, entry):
+    """A node's IPv6 pod prefix: the ledger's, else the inventory's pin (they must agree).
+    Hosts do not report IPv6 prefixes yet (they do not carry them)."""
+    recorded, pinned = entry.get("pod_cidr_ipv6") or None, spec.get("pod_cidr_ipv6") or None
+    if recorded and pinned and IPV6.parse_cidr(recorded, "host %s pod_cidr_ipv6 %s" % (
+            host, recorded)) != IPV6.parse_cidr(pinned, "host %s pod_cidr_ipv6 %s" % (host, pinned)):
+        raise PlanError("host %s: the inventory pins pod_cidr_ipv6 %s but the ledger holds %s for it; "
+                        "a host never moves by itself. Remove the inventory pin, or reset the host and "
+                        "drop its ledger entry to move it" % (host, pinned, recorded))
+    return recorded or pinned
+
+
+def _ledger_ipv6(network, ledger, result):
+    """The IPv6 half of ``ledger_network``: the ledger's IPv6 cluster CIDR, prefixes and zone
+    blocks hold once written. An IPv4-only ledger takes IPv6 on its first dual-stack plan
+    (nothing of IPv4 moves); a dual-stack ledger refuses to drop or change IPv6."""
+    recorded = ledger.get("cluster_cidr_ipv6")
+    if recorded is None:
+        return {}
+    given = network.get("cluster_cidr_ipv6")
+    if given in (None, ""):
+        raise PlanError("network.cluster_cidr_ipv6: unset, but the ledger holds IPv6 pod prefixes "
+                        "of %s; dropping it would take every node's IPv6 prefix away. Set "
+                        "podnet_plan_cluster_cidr_ipv6: %s (and podnet_plan_ipv6_planner_only: true)"
+                        % (recorded, recorded))
+    if IPV6.parse_cidr(given, "network.cluster_cidr_ipv6") != IPV6.parse_cidr(
+            recorded, "ledger cluster_cidr_ipv6"):
+        raise PlanError("network.cluster_cidr_ipv6: %s differs from the ledger's %s; changing it "
+                        "would renumber every host's IPv6 pods. Restore %s, or reset the cluster and "
+                        "delete the ledger to start over" % (given, recorded, recorded))
+    for key in ("node_prefix_ipv6", "zone_prefix_ipv6"):
+        mine, theirs = network.get(key), ledger.get(key)
+        if mine in (None, ""):
+            if theirs is not None:
+                result[key] = theirs
+        elif theirs is not None and int(mine) != theirs:
+            raise PlanError("network.%s: /%s differs from the ledger's /%s; changing it would move "
+                            "every host's IPv6 prefix. Restore podnet_plan_%s: %s" % (
+                                key, mine, theirs, key, theirs))
+    return {zone: block for zone, block in (ledger.get("zones_ipv6") or {}).items()}
 
 
 def ledger_network(network, ledger):
@@ -235,6 +284,8 @@ def ledger_network(network, ledger):
             raise PlanError("network.zones[%s]: block %s differs from the ledger's %s; zone blocks "
                             "never move, drop the override" % (zone, mine, block))
         zones[zone] = {"block": block}
+    for zone, block in sorted(_ledger_ipv6(network, ledger, result).items()):
+        zones[zone] = dict(zones.get(zone) or {}, block_ipv6=block)
     result["zones"] = dict(sorted(zones.items()))
     return result
 
@@ -256,15 +307,18 @@ def ledger(plan):
     for host, node in nodes.items():
         entries[host] = {"address": node["address"], "pod_cidr": node["pod_cidr"],
                          "zone": node["zone"], "state": ALLOCATED}
+        if node["address"] is None:  # only an IPv6 underlay (address_ipv6)
+            del entries[host]["address"]
         if node.get("prefix") is not None:
             entries[host]["prefix"] = node["prefix"]
         if node.get("wireguard_key"):
             entries[host]["wireguard_key"] = node["wireguard_key"]
+        entries[host].update({key: node[key] for key in IPV6_NODE_KEYS if node.get(key) is not None})
     for host, node in (network.get("released") or {}).items():
-        entries[host] = {key: node[key] for key in ("address", "pod_cidr", "prefix", "zone")
+        entries[host] = {key: node[key] for key in ("address", "pod_cidr", "prefix", "zone") + IPV6_NODE_KEYS
                          if node.get(key) is not None}
         entries[host]["state"] = RELEASED_PENDING
-    return {
+    result = {
         "cluster_cidr": network["cluster_cidr"],
         "node_prefix": network["node_prefix"],
         "nodes": {host: entries[host] for host in sorted(entries)},
@@ -274,6 +328,12 @@ def ledger(plan):
         "zone_prefix": network["zone_prefix"],
         "zones": {zone: zones[zone]["block"] for zone in sorted(zones)},
     }
+    if network.get("cluster_cidr_ipv6"):  # dual stack: the IPv6 half beside the IPv4 one
+        result.update({key: network[key] for key in ("cluster_cidr_ipv6", "node_prefix_ipv6",
+                                                     "zone_prefix_ipv6")})
+        result["zones_ipv6"] = {zone: zones[zone]["block_ipv6"] for zone in sorted(zones)
+                                if zones[zone].get("block_ipv6")}
+    return dict(sorted(result.items()))
 
 
 __all__ = ["merge_nodes", "ledger_network", "ledger", "ledger_inputs", "released_nodes",

@@ -17,18 +17,28 @@ prefix, state or reset mark)::
     zones: {zone: block}                 # or {zone: {block: block}}
     nodes: {host: {zone, pod_cidr, address?, prefix?, state?, reset?, wireguard_key?}}
     routing: {backend?, underlay_mtu?, vxlan?, zone_backends?, cross_zone_backend?, wireguard?}
+
+and, once a plan was dual stack, the IPv6 half beside it (each node record then holds
+``pod_cidr_ipv6`` and, where known, ``address_ipv6``/``prefix_ipv6``)::
+
+    cluster_cidr_ipv6: fd00:10:244::/56
+    node_prefix_ipv6: 64
+    zone_prefix_ipv6: 60
+    zones_ipv6: {zone: block}
 """
 
 import yaml
 
 from .errors import PlanError
-from .ipv4 import mask, parse_address, parse_cidr
+from .addresses import IPV4, IPV6
 
 READABLE_VERSIONS = (1, 2)
 STATES = ("allocated", "released-pending")
 TOP_KEYS = ("cluster_cidr", "node_prefix", "nodes", "podnet_ledger", "routing", "zone_prefix",
             "zones")
+IPV6_TOP_KEYS = ("cluster_cidr_ipv6", "node_prefix_ipv6", "zone_prefix_ipv6", "zones_ipv6")
 NODE_KEYS = ("address", "pod_cidr", "prefix", "reset", "state", "wireguard_key", "zone")
+IPV6_NODE_KEYS = ("address_ipv6", "pod_cidr_ipv6", "prefix_ipv6")
 ROUTING_NAMES = ("backend", "cross_zone_backend")
 ROUTING_NUMBERS = ("underlay_mtu",)
 ROUTING_MAPPINGS = {"vxlan": ("vni", "port", "device"),
@@ -79,50 +89,50 @@ def _int(where, path, value, low, high, what):
     return value
 
 
-def _cidr(where, path, value):
-    """(int network, prefix length) of a strict IPv4 CIDR, or an error naming PATH."""
+def _cidr(where, path, value, fam=IPV4):
+    """(int network, prefix length) of a strict CIDR of ``fam``, or an error naming PATH."""
     try:
-        return parse_cidr(value, "%s: %s" % (where.name, path))
+        return fam.parse_cidr(value, "%s: %s" % (where.name, path))
     except PlanError as exc:
         raise PlanError("%s; %s" % (exc, where.fix)) from None
 
 
-def _inside(net, plen, outer):
+def _inside(net, plen, outer, fam=IPV4):
     onet, olen = outer
-    return plen >= olen and net & mask(olen) == onet
+    return plen >= olen and net & fam.mask(olen) == onet
 
 
-def _check_zones(where, zones, cluster):
+def _check_zones(where, zones, cluster, fam=IPV4, key="zones"):
     blocks = {}
-    for zone, block in sorted(_mapping(where, "zones", zones, " of zone to block").items()):
-        path = "zones.%s" % zone
+    for zone, block in sorted(_mapping(where, key, zones, " of zone to block").items()):
+        path = "%s.%s" % (key, zone)
         if isinstance(block, dict):
             extra = sorted(str(key) for key in block if key != "block")
             if extra:
                 raise where.error("%s.%s" % (path, extra[0]),
                                   "unknown key (a zone holds only 'block')")
             block, path = block.get("block"), path + ".block"
-        net, plen = _cidr(where, path, block)
-        if not _inside(net, plen, cluster):
-            raise where.error(path, "%s lies outside cluster_cidr %s" % (block, _text(cluster)))
+        net, plen = _cidr(where, path, block, fam)
+        if not _inside(net, plen, cluster, fam):
+            raise where.error(path, "%s lies outside cluster_cidr%s %s" % (
+                block, "" if fam is IPV4 else "_ipv6", fam.cidr(*cluster)))
         blocks[zone] = (net, plen, path, block)
     _no_overlap(where, sorted(blocks.values()), "overlaps %s %s: zone blocks never share "
-                                                "addresses")
+                                                "addresses", fam.bits)
     return blocks
 
 
 def _text(network):
-    net, plen = network
-    return "%d.%d.%d.%d/%d" % (net >> 24, (net >> 16) & 255, (net >> 8) & 255, net & 255, plen)
+    return IPV4.cidr(*network)
 
 
-def _no_overlap(where, spans, problem):
+def _no_overlap(where, spans, problem, bits=32):
     """spans: sorted (net, plen, path, text); two that share an address are an error."""
     last = None
     for net, plen, path, text in spans:
-        if last is not None and net <= last[0] + (1 << (32 - last[1])) - 1:
+        if last is not None and net <= last[0] + (1 << (bits - last[1])) - 1:
             raise where.error(path, "%s %s" % (text, problem % (last[2], last[3])))
-        if last is None or net + (1 << (32 - plen)) > last[0] + (1 << (32 - last[1])):
+        if last is None or net + (1 << (bits - plen)) > last[0] + (1 << (bits - last[1])):
             last = (net, plen, path, text)
 
 
@@ -131,9 +141,9 @@ def _check_node(where, host, entry, cluster, node_prefix, blocks):
     if not isinstance(entry, dict):
         raise where.error(path, "expected a mapping of the node's fields, got %s" % _kind(entry))
     for key in entry:
-        if key not in NODE_KEYS:
+        if key not in NODE_KEYS + IPV6_NODE_KEYS:
             raise where.error("%s.%s" % (path, key), "unknown field (a node record holds %s)" % (
-                ", ".join(NODE_KEYS)))
+                ", ".join(NODE_KEYS + IPV6_NODE_KEYS)))
     zone = entry.get("zone", Ellipsis)
     if zone is Ellipsis:
         raise where.error(path + ".zone", "missing (every record names its zone)")
@@ -157,7 +167,7 @@ def _check_node(where, host, entry, cluster, node_prefix, blocks):
             cidr, zone, blocks[zone][3]))
     if entry.get("address") is not None:
         try:
-            parse_address(entry["address"], "%s: %s.address" % (where.name, path))
+            IPV4.parse_address(entry["address"], "%s: %s.address" % (where.name, path))
         except PlanError as exc:
             raise PlanError("%s; %s" % (exc, where.fix)) from None
     if entry.get("prefix") is not None:
@@ -172,6 +182,55 @@ def _check_node(where, host, entry, cluster, node_prefix, blocks):
     if key is not None and (not isinstance(key, str) or not key):
         raise where.error(path + ".wireguard_key", "%r is not a WireGuard public key" % (key,))
     return (net, plen, path + ".pod_cidr", cidr)
+
+
+def _check_ipv6(where, document, nodes):
+    """The IPv6 half of a dual-stack ledger: its cluster CIDR, prefixes, zone blocks and each
+    node's IPv6 fields, as the IPv4 half is checked. An IPv4-only ledger has none of them."""
+    if document.get("cluster_cidr_ipv6") is None:
+        for key in IPV6_TOP_KEYS:
+            if document.get(key) is not None:
+                raise where.error(key, "given without cluster_cidr_ipv6 (the IPv6 keys go together)")
+        for host, entry in nodes.items():
+            for key in IPV6_NODE_KEYS:
+                if isinstance(entry, dict) and entry.get(key) is not None:
+                    raise where.error("nodes.%s.%s" % (host, key),
+                                      "an IPv6 field, but the ledger has no cluster_cidr_ipv6")
+        return
+    cluster = _cidr(where, "cluster_cidr_ipv6", document["cluster_cidr_ipv6"], IPV6)
+    node_prefix = _int(where, "node_prefix_ipv6", document.get("node_prefix_ipv6"), cluster[1] + 1,
+                       128, "a prefix length longer than the IPv6 cluster CIDR's /%d" % cluster[1])
+    zone_prefix = document.get("zone_prefix_ipv6")
+    if zone_prefix is not None:
+        _int(where, "zone_prefix_ipv6", zone_prefix, cluster[1], node_prefix,
+             "a prefix length between the IPv6 cluster CIDR's /%d and node_prefix_ipv6 /%d" % (
+                 cluster[1], node_prefix))
+    blocks = _check_zones(where, document.get("zones_ipv6"), cluster, IPV6, "zones_ipv6")
+    held = []
+    for host, entry in sorted(nodes.items()):
+        path = "nodes.%s" % host
+        if entry.get("address_ipv6") is not None:
+            try:
+                IPV6.parse_address(entry["address_ipv6"], "%s: %s.address_ipv6" % (where.name, path))
+            except PlanError as exc:
+                raise PlanError("%s; %s" % (exc, where.fix)) from None
+        if entry.get("prefix_ipv6") is not None:
+            _int(where, path + ".prefix_ipv6", entry["prefix_ipv6"], 0, 128,
+                 "a prefix length (0 to 128)")
+        text = entry.get("pod_cidr_ipv6")
+        if text is None:
+            continue  # released before the ledger went dual stack: it holds no IPv6 prefix
+        net, plen = _cidr(where, path + ".pod_cidr_ipv6", text, IPV6)
+        if plen != node_prefix:
+            raise where.error(path + ".pod_cidr_ipv6", "%s is not a /%d, the ledger's "
+                                                       "node_prefix_ipv6" % (text, node_prefix))
+        block = blocks.get(entry.get("zone"))
+        if block is None or not _inside(net, plen, block[:2], IPV6):
+            raise where.error(path + ".pod_cidr_ipv6", "%s lies outside its zone %s's IPv6 block %s" % (
+                text, entry.get("zone"), block[3] if block else "(none in zones_ipv6)"))
+        held.append((net, plen, path + ".pod_cidr_ipv6", text))
+    _no_overlap(where, sorted(held), "is also held by %s (%s): a prefix has one holder, one of "
+                                     "the two records is wrong", 128)
 
 
 def _check_routing(where, routing):
@@ -210,8 +269,8 @@ def _check(document, where):
                         "top); %s, or point podnet_plan_ledger_path at the right file" % (
                             where.name, where.fix))
     for key in document:
-        if key not in TOP_KEYS:
-            raise where.error(key, "unknown key (a ledger holds %s)" % ", ".join(TOP_KEYS))
+        if key not in TOP_KEYS + IPV6_TOP_KEYS:
+            raise where.error(key, "unknown key (a ledger holds %s)" % ", ".join(TOP_KEYS + IPV6_TOP_KEYS))
     version = document["podnet_ledger"]
     if version not in READABLE_VERSIONS:
         raise where.error("podnet_ledger", "%r is not a ledger format this podnet reads (%s); is "
@@ -244,6 +303,7 @@ def _check(document, where):
                   for host, entry in nodes.items())
     _no_overlap(where, held, "is also held by %s (%s): a subnet has one holder, one of the two "
                              "records is wrong")
+    _check_ipv6(where, document, nodes)
     _check_routing(where, document.get("routing"))
     return document
 

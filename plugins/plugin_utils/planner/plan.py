@@ -2,14 +2,13 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """``plan(nodes, network)``: the one contract every role reads."""
 
+from .addresses import IPV6, cidr, fast_cidr, ntoa
 from .allocate import allocate_nodes, allocate_zones
-from .ipv4 import cidr, ntoa
 from .bgp import check_nodes as check_bgp_nodes, check_routers_present, node_asn
-from .segments import check_host_gw, tunnel_peer_counts
+from .segments import check_host_gw, check_underlay_families, tunnel_peer_counts
 from .errors import PlanError
-from .ipv4 import fast_cidr
-from .validate import (VXLAN_OVERHEAD, WIREGUARD_OVERHEAD, Node, uses_wireguard, validate_network,
-                       validate_nodes)
+from .validate import (MIN_POD_MTU_IPV6, VXLAN_OVERHEAD, VXLAN_OVERHEAD_IPV6, WIREGUARD_OVERHEAD, Node,
+                       Node6, fast6, uses_wireguard, validate_network, validate_nodes)
 
 
 def vtep_mac(subnet):
@@ -27,9 +26,40 @@ def _check_zone_backends(net, by_zone):
                                 zone, zone, ", ".join(sorted(by_zone)) or "none"))
 
 
+def _check_ipv4_underlay(net, records):
+    """The BGP backend peers over IPv4: a node of a bgp zone needs an IPv4 underlay."""
+    if net.ipv6 is None:
+        return
+    for node in records:
+        if node.address is None and net.zone_backends.get(node.zone) == "bgp":
+            raise PlanError("host %s: zone %s uses the bgp backend, which peers with its routers "
+                            "over IPv4, but the host has only an IPv6 underlay address; give it "
+                            "an IPv4 one (podnet_address) or choose another backend for zone %s "
+                            "(podnet_plan_zone_backends)" % (node.name, node.zone, node.zone))
+
+
+def _allocate_ipv6(net, by_zone):
+    """({zone: IPv6 block}, {host: IPv6 subnet}) of a dual-stack network, else None.
+
+    Released-pending nodes hold their IPv6 subnet when the ledger recorded one (a node
+    released before the cluster went dual stack holds none, and gets none)."""
+    six = net.ipv6
+    if six is None:
+        return None
+    holders = {zone: list(members) for zone, members in by_zone.items()}
+    for host, spec in net.released.items():
+        if spec.get("pod_cidr_ipv6") is not None:
+            holders.setdefault(spec["zone"], []).append(
+                Node6(host, spec["zone"], None, None, None, pin6=fast6(spec["pod_cidr_ipv6"])))
+    for members in holders.values():
+        members.sort(key=lambda node: node.name)
+    blocks = allocate_zones(six, holders)
+    return blocks, allocate_nodes(six, holders, blocks)
+
+
 def _allocate(net, records):
     """Group, check and allocate: ({zone: [Node]}, {zone: block}, {host: subnet},
-    {subnet: lease} of the live leases held outside the plan).
+    {subnet: lease} of the live leases held outside the plan, the IPv6 allocation or None).
 
     Released-pending nodes (``network.released``) take part in the allocation as
     pinned holders, so no newcomer is ever given their subnet, but they are not
@@ -50,7 +80,17 @@ def _allocate(net, records):
     blocks = allocate_zones(net, holders)
     subnets = allocate_nodes(net, holders, blocks, {
         subnet: "%s (%s)" % (spec["address"], spec["holder"]) for subnet, spec in held.items()})
-    return by_zone, blocks, subnets, held
+    return by_zone, blocks, subnets, held, _allocate_ipv6(net, by_zone)
+
+
+def _zones(net, blocks, six):
+    """The plan's zones: {zone: {"block", "block_ipv6" (dual stack)}}."""
+    zones = {zone: {"block": cidr(blocks[zone], net.zone_len)} for zone in sorted(blocks)}
+    if six is not None:
+        for zone, block in six[0].items():
+            zones.setdefault(zone, {})["block_ipv6"] = IPV6.cidr(block, net.ipv6.zone_len)
+        zones = dict(sorted(zones.items()))
+    return zones
 
 
 def _held_leases(net, holders):
@@ -91,6 +131,22 @@ def _held_leases(net, holders):
     return held
 
 
+def _ipv6_fields(net, node, subnet6, out):
+    """A dual-stack node's IPv6 pod prefix, gateway (its bridge's address) and underlay."""
+    if out["mtu"] < MIN_POD_MTU_IPV6:
+        raise PlanError("host %s: its pods get MTU %d (underlay_mtu %d less the tunnel's overhead), "
+                        "below IPv6's minimum of %d; raise podnet_plan_underlay_mtu to at least %d, "
+                        "or leave podnet_plan_cluster_cidr_ipv6 unset" % (
+                            node.name, out["mtu"], net.underlay_mtu, MIN_POD_MTU_IPV6,
+                            net.underlay_mtu - out["mtu"] + MIN_POD_MTU_IPV6))
+    out["pod_cidr_ipv6"] = IPV6.cidr(subnet6, net.ipv6.node_len)
+    out["gateway_ipv6"] = IPV6.ntoa(subnet6 + 1)
+    if node.address6 is not None:
+        out["address_ipv6"] = IPV6.ntoa(node.address6)
+        if node.prefix6 is not None:
+            out["prefix_ipv6"] = node.prefix6
+
+
 def preflight(nodes, network):
     """Everything ``plan`` checks that can be checked before any host is asked.
 
@@ -105,18 +161,19 @@ def preflight(nodes, network):
     """
     net = validate_network(network)
     records = validate_nodes(nodes, net, partial=True)
-    by_zone, blocks, dummy, dummy = _allocate(net, records)
+    by_zone, blocks, dummy, dummy, six = _allocate(net, records)
     ask = [node.name for node in records if node.address is None or node.prefix is None]
     # Segment checks on the nodes fully described already; the rest after the facts step.
     known = [node for node in records if node.prefix is not None]
     known_by_zone = {}
     for node in known:
         known_by_zone.setdefault(node.zone, []).append(node)
+    check_underlay_families(net, known)
     check_host_gw(net, known, known_by_zone)
     check_routers_present(net, by_zone)
     check_bgp_nodes(net, known)
-    zones = {zone: {"block": cidr(blocks[zone], net.zone_len)} for zone in sorted(blocks)}
-    return {"ask": ask, "network": net.as_dict(zones), "wireguard": uses_wireguard(net)}
+    return {"ask": ask, "network": net.as_dict(_zones(net, blocks, six)),
+            "wireguard": uses_wireguard(net)}
 
 
 def plan(nodes, network):
@@ -131,7 +188,9 @@ def plan(nodes, network):
     """
     net = validate_network(network)
     records = validate_nodes(nodes, net)
-    by_zone, blocks, subnets, held = _allocate(net, records)
+    by_zone, blocks, subnets, held, six = _allocate(net, records)
+    check_underlay_families(net, records)
+    _check_ipv4_underlay(net, records)
     check_host_gw(net, records, by_zone)
     check_routers_present(net, by_zone)
     check_bgp_nodes(net, records)
@@ -141,15 +200,20 @@ def plan(nodes, network):
     mtu_plain = net.underlay_mtu
     mtu_vxlan = net.underlay_mtu - VXLAN_OVERHEAD
     mtu_wireguard = net.underlay_mtu - WIREGUARD_OVERHEAD
+    # VXLAN over an IPv6 underlay (70 bytes): where some node has no IPv4 underlay, every
+    # node's VXLAN peers may include it, so its pods get the narrower MTU (conservative).
+    only6 = net.ipv6 is not None and any(node.address is None for node in records)
     out_nodes = {}
     for node in records:
         subnet = subnets[node.name]
         vxlan_peers, wireguard_peers = tunnel_peers[node.name]
         # Pods get the MTU of the narrowest path they may take.
         mtu = mtu_wireguard if wireguard_peers else mtu_vxlan if vxlan_peers else mtu_plain
+        if only6 and vxlan_peers and not wireguard_peers:
+            mtu = net.underlay_mtu - VXLAN_OVERHEAD_IPV6
         out_nodes[node.name] = {
             "zone": node.zone,
-            "address": ntoa(node.address),
+            "address": None if node.address is None else ntoa(node.address),
             "prefix": node.prefix,
             "pod_cidr": cidr(subnet, node_len),
             "gateway": ntoa(subnet + 1),
@@ -162,7 +226,9 @@ def plan(nodes, network):
         if net.zone_backends.get(node.zone) == "bgp":
             # One private ASN per node: asn_base + its pod subnet's index (bgp.py).
             out_nodes[node.name]["bgp_asn"] = node_asn(net, subnet)
-    zones = {zone: {"block": cidr(blocks[zone], net.zone_len)} for zone in sorted(blocks)}
+        if six is not None:
+            _ipv6_fields(net, node, six[1][node.name], out_nodes[node.name])
+    zones = _zones(net, blocks, six)
     network = net.as_dict({zone: dict(spec) for zone, spec in zones.items()})
     # Only the leases that hold a subnet no node of the plan holds (not the nodes' own): each
     # named with its PublicIP; never written to the ledger, re-read on every run.

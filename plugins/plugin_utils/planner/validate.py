@@ -11,7 +11,7 @@ hostname, so nothing downstream depends on dict order.
 import base64
 
 from .errors import PlanError
-from .ipv4 import cidr, mask, overlaps, parse_address, parse_cidr
+from .addresses import IPV4, IPV6, cidr, family_of, mask, overlaps, parse_address, parse_cidr
 from .bgp import validate_bgp
 from .names import cluster_range, device_name, hostname
 
@@ -39,13 +39,29 @@ MIN_MTU = 576
 MAX_MTU = 9216
 # A pod subnet needs a network address (VTEP), a gateway and at least one pod.
 MAX_NODE_PREFIX = 30
+# IPv6: Kubernetes' default node-cidr-mask-size-ipv6; the same four addresses at least.
+DEFAULT_NODE_PREFIX_IPV6 = 64
+MAX_NODE_PREFIX_IPV6 = 126
+# An IPv6 cluster CIDR: ULA (fc00::/7) or global unicast (2000::/3), a /32 or longer.
+IPV6_CLUSTER_RANGES = ((0xFC << 120, 7, "ULA"), (0x2 << 125, 3, "global unicast"))
+MIN_CLUSTER_PREFIX_IPV6 = 32
+# IPv6's minimum link MTU: a pod MTU below it breaks IPv6 pods.
+MIN_POD_MTU_IPV6 = 1280
+# VXLAN over an IPv6 underlay: the outer IPv6 header is 20 bytes longer than IPv4's.
+VXLAN_OVERHEAD_IPV6 = 70
 
+# IPv6 (dual stack, docs/inputs.md): the IPv6 pod network beside the IPv4 one, planned and
+# recorded only while the host roles do not act on it (ipv6_planner_only must say so).
+IPV6_KEYS = ("cluster_cidr_ipv6", "node_prefix_ipv6", "zone_prefix_ipv6", "service_cidr_ipv6",
+             "ipv6_planner_only")
 NETWORK_KEYS = frozenset((
     "cluster_cidr", "node_prefix", "zone_prefix", "zones", "zone_backends", "service_cidr",
     "reserved", "backend", "underlay_mtu", "vxlan", "released", "registry", "registry_members",
     "registry_member", "cross_zone_backend", "wireguard", "leased", "bgp",
-))
-RELEASED_KEYS = frozenset(("zone", "address", "prefix", "pod_cidr"))
+) + IPV6_KEYS)
+IPV6_NODE_KEYS = ("address_ipv6", "prefix_ipv6", "pod_cidr_ipv6")
+RELEASED_KEYS = frozenset(("zone", "address", "prefix", "pod_cidr", "address_ipv6", "prefix_ipv6",
+                           "pod_cidr_ipv6"))
 LEASED_KEYS = frozenset(("address", "key", "holder"))
 # How the plan names a subnet that a live lease holds and no node of the plan does.
 LEASED_OUTSIDE = "leased outside the inventory"
@@ -57,6 +73,13 @@ UNUSABLE_UNDERLAY = (
     (0x7F000000, 8, "a loopback address (127.0.0.0/8)"),
     (0xE0000000, 4, "a multicast address (224.0.0.0/4)"),
     (0xF0000000, 4, "a reserved/broadcast address (240.0.0.0/4)"),
+)
+UNUSABLE_UNDERLAY_IPV6 = (
+    (0, 128, "the unspecified address (::)"),
+    (1, 128, "the loopback address (::1)"),
+    (0xFFFF << 32, 96, "an IPv4-mapped address (::ffff:0:0/96)"),
+    (0xFE80 << 112, 10, "a link-local address (fe80::/10)"),
+    (0xFF << 120, 8, "a multicast address (ff00::/8)"),
 )
 VXLAN_KEYS = frozenset(("vni", "port", "device"))
 WIREGUARD_KEYS = frozenset(("port", "device", "persistent_keepalive"))
@@ -85,12 +108,21 @@ def as_int(value, what, low, high, fix):
 
 
 class Network:
-    """Parsed network settings (ints) plus the normalised dict (``as_dict``)."""
+    """Parsed network settings (ints) plus the normalised dict (``as_dict``).
+
+    The IPv4 pod network's numbers are its own attributes; ``ipv6`` is the IPv6 one (a
+    ``Space`` with the same attribute names, so the allocator takes either) or None."""
 
     __slots__ = ("cluster_net", "cluster_len", "node_len", "zone_len", "service", "reserved",
                  "backend", "zone_backends", "underlay_mtu", "vni", "port", "device",
                  "zone_pins", "released", "registry", "registry_member", "cross_zone",
-                 "wg_port", "wg_device", "wg_keepalive", "leased", "bgp")
+                 "wg_port", "wg_device", "wg_keepalive", "leased", "bgp", "ipv6", "reserved6")
+    family = IPV4
+    suffix = ""  # of the input keys that name this family's values (pod_cidr, node_prefix)
+
+    def spaces(self):
+        """The pod networks to allocate: the IPv4 one, and the IPv6 one when dual stack."""
+        return (self,) if self.ipv6 is None else (self, self.ipv6)
 
     def as_dict(self, zones=None):
         result = {
@@ -100,7 +132,8 @@ class Network:
             "zones": {} if zones is None else zones,
             "zone_backends": dict(sorted(self.zone_backends.items())),
             "service_cidr": None if self.service is None else cidr(*self.service),
-            "reserved": [cidr(n, p) for n, p in self.reserved],
+            "reserved": [cidr(n, p) for n, p in self.reserved] + [
+                IPV6.cidr(n, p) for n, p in self.reserved6],
             "backend": self.backend,
             "underlay_mtu": self.underlay_mtu,
             "vxlan": {"vni": self.vni, "port": self.port, "device": self.device},
@@ -111,6 +144,8 @@ class Network:
             "registry": self.registry,
             "registry_member": self.registry_member,
         }
+        if self.ipv6 is not None:
+            result.update(self.ipv6.as_dict())
         # Only where some zone uses the bgp backend (docs/bgp.md).
         if "bgp" in self.zone_backends.values():
             result["bgp"] = self.bgp.as_dict()
@@ -120,8 +155,28 @@ class Network:
         return result
 
 
+class Space:
+    """The IPv6 pod network: the attributes the allocator reads on a ``Network``."""
+
+    __slots__ = ("cluster_net", "cluster_len", "node_len", "zone_len", "zone_pins", "service")
+    family = IPV6
+    suffix = "_ipv6"
+
+    def as_dict(self):
+        return {
+            "cluster_cidr_ipv6": IPV6.cidr(self.cluster_net, self.cluster_len),
+            "ipv6_planner_only": True,
+            "node_prefix_ipv6": self.node_len,
+            "service_cidr_ipv6": None if self.service is None else IPV6.cidr(*self.service),
+            "zone_prefix_ipv6": self.zone_len,
+        }
+
+
 class Node:
-    """One validated node; ``pin`` is the integer network of its pod_cidr or None."""
+    """One validated node; ``pin`` is the integer network of its pod_cidr or None.
+
+    ``address`` (IPv4 underlay) is None for a node with only an IPv6 underlay (a
+    ``Node6``: the nodes of a dual-stack network)."""
 
     __slots__ = ("name", "zone", "address", "prefix", "underlay", "pin", "wg_key")
 
@@ -133,6 +188,22 @@ class Node:
         self.prefix = prefix
         self.underlay = None if prefix is None else address & mask(prefix)
         self.pin = pin
+
+
+class Node6(Node):
+    """A node of a dual-stack network: also its IPv6 underlay address, prefix and network,
+    and the integer network of its pod_cidr_ipv6 (pin6) or None. (IPv4-only networks keep
+    the plain ``Node``: the 10,000-node plan makes one per node.)"""
+
+    __slots__ = ("address6", "prefix6", "underlay6", "pin6")
+
+    def __init__(self, name, zone, address, prefix, pin, wg_key=None, address6=None, prefix6=None,
+                 pin6=None):
+        Node.__init__(self, name, zone, address, prefix, pin, wg_key)
+        self.address6 = address6
+        self.prefix6 = prefix6
+        self.underlay6 = None if prefix6 is None else address6 & IPV6.mask(prefix6)
+        self.pin6 = pin6
 
 
 def _backend(value, what, allowed=BACKENDS):
@@ -152,14 +223,6 @@ def _zone_name(value, what):
     return value
 
 
-def check_underlay_address(address, text, what):
-    """Reject underlay addresses no peer could reach (loopback, multicast, ...)."""
-    for net, plen, kind in UNUSABLE_UNDERLAY:
-        if address & mask(plen) == net:
-            raise PlanError("%s: %s is %s, which no peer can route or tunnel to; set the host's "
-                            "real underlay address (podnet_address)" % (what, text, kind))
-
-
 def _released(value, net):
     """{host: {zone, address, prefix, pod_cidr}} of nodes that left the inventory but whose
     subnet is still held (released-pending, from the ledger)."""
@@ -169,7 +232,7 @@ def _released(value, net):
         raise PlanError("network.released: expected {host: {zone, pod_cidr, ...}} (from the "
                         "ledger), got %r" % (value,))
     result = {}
-    owner = {}
+    owner, owner6 = {}, {}
     for host in sorted(value):
         spec = value[host]
         what = "network.released[%s]" % host
@@ -189,7 +252,35 @@ def _released(value, net):
         owner[pnet] = host
         result[host] = {"zone": zone, "address": spec.get("address"), "prefix": spec.get("prefix"),
                         "pod_cidr": cidr(pnet, plen)}
+        if spec.get("pod_cidr_ipv6") is not None:
+            result[host].update(_released_ipv6(spec, what, net, owner6))
+            owner6[fast6(result[host]["pod_cidr_ipv6"])] = host
     return result
+
+
+def fast6(text):
+    """The integer network of an IPv6 CIDR the planner wrote."""
+    return IPV6.fast_cidr(text)[0]
+
+
+def _released_ipv6(spec, what, net, owner6):
+    """The IPv6 part of a released-pending node's entry (the ledger recorded it)."""
+    six = net.ipv6
+    if six is None:
+        raise PlanError("%s.pod_cidr_ipv6: %s, but the network has no cluster_cidr_ipv6; the ledger "
+                        "holds IPv6 prefixes, set podnet_plan_cluster_cidr_ipv6 to its "
+                        "cluster_cidr_ipv6" % (what, spec.get("pod_cidr_ipv6")))
+    pnet, plen = IPV6.parse_cidr(spec.get("pod_cidr_ipv6"), what + ".pod_cidr_ipv6")
+    if plen != six.node_len or pnet & IPV6.mask(six.cluster_len) != six.cluster_net:
+        raise PlanError("%s.pod_cidr_ipv6: %s is not a /%d subnet of the IPv6 cluster CIDR %s; the "
+                        "ledger belongs to another network, restore it" % (
+                            what, spec.get("pod_cidr_ipv6"), six.node_len,
+                            IPV6.cidr(six.cluster_net, six.cluster_len)))
+    if pnet in owner6:
+        raise PlanError("%s.pod_cidr_ipv6: %s is also held by released node %s; fix the ledger" % (
+            what, spec.get("pod_cidr_ipv6"), owner6[pnet]))
+    return {"address_ipv6": spec.get("address_ipv6"), "prefix_ipv6": spec.get("prefix_ipv6"),
+            "pod_cidr_ipv6": IPV6.cidr(pnet, plen)}
 
 
 def _leased(value, net):
@@ -235,7 +326,11 @@ def validate_network(network):
     net = Network()
     if network.get("cluster_cidr") is None:
         raise PlanError("network.cluster_cidr: missing; give the pod network, e.g. '10.244.0.0/16'")
-    net.cluster_net, net.cluster_len = parse_cidr(network["cluster_cidr"], "network.cluster_cidr")
+    net.cluster_net, net.cluster_len = parse_cidr(
+        network["cluster_cidr"], "network.cluster_cidr",
+        elsewhere="cluster_cidr is the IPv4 pod network (podnet needs one); give an IPv6 one as "
+        "cluster_cidr_ipv6 (podnet_plan_cluster_cidr_ipv6), beside an IPv4 cluster_cidr such as "
+        "'10.244.0.0/16'")
     cluster_range(net.cluster_net, net.cluster_len, network["cluster_cidr"])
 
     node_len = network.get("node_prefix")
@@ -263,7 +358,8 @@ def validate_network(network):
     service = network.get("service_cidr")
     net.service = None
     if service is not None:
-        net.service = parse_cidr(service, "network.service_cidr")
+        net.service = parse_cidr(service, "network.service_cidr", elsewhere="give an IPv6 "
+                                 "service range as service_cidr_ipv6 (podnet_plan_service_cidr_ipv6)")
         if overlaps(net.cluster_net, net.cluster_len, *net.service):
             raise PlanError("network.service_cidr: %s overlaps the cluster CIDR %s; choose "
                             "disjoint ranges (e.g. 10.96.0.0/12 next to 10.244.0.0/16)" % (
@@ -272,8 +368,17 @@ def validate_network(network):
     reserved = network.get("reserved") or []
     if isinstance(reserved, str) or not isinstance(reserved, (list, tuple)):
         raise PlanError("network.reserved: expected a list of CIDRs, got %r" % (reserved,))
-    parsed = set()
+    parsed, parsed6 = set(), set()
+    _ipv6(network, net)
     for item in reserved:
+        if family_of(item) is IPV6 and net.ipv6 is not None:
+            rnet = IPV6.parse_cidr(item, "network.reserved")
+            if IPV6.overlaps(net.ipv6.cluster_net, net.ipv6.cluster_len, *rnet):
+                raise PlanError("network.reserved: %s overlaps the IPv6 cluster CIDR %s; pods would "
+                                "shadow that range, choose a cluster CIDR disjoint from it" % (
+                                    item, network["cluster_cidr_ipv6"]))
+            parsed6.add(rnet)
+            continue
         rnet = parse_cidr(item, "network.reserved")
         if overlaps(net.cluster_net, net.cluster_len, *rnet):
             raise PlanError("network.reserved: %s overlaps the cluster CIDR %s; pods would shadow "
@@ -281,6 +386,7 @@ def validate_network(network):
                                 item, network["cluster_cidr"]))
         parsed.add(rnet)
     net.reserved = sorted(parsed)
+    net.reserved6 = sorted(parsed6)
 
     net.backend = _backend(network.get("backend") or "auto", "network.backend")
     zone_backends = network.get("zone_backends") or {}
@@ -321,29 +427,115 @@ def validate_network(network):
     zones = network.get("zones") or {}
     if not isinstance(zones, dict):
         raise PlanError("network.zones: expected {zone: {'block': cidr}} (from the ledger), got %r" % (zones,))
+    for space in net.spaces():
+        space.zone_pins = {}
     block_owner = {}
     for zone in sorted(zones):
         _zone_name(zone, "network.zones")
         spec = zones[zone]
-        block = spec.get("block") if isinstance(spec, dict) else spec
-        what = "network.zones[%s].block" % zone
-        bnet, blen = parse_cidr(block, what)
-        if blen != net.zone_len:
-            raise PlanError("%s: %s is a /%d but zone blocks are /%d (zone_prefix); keep the "
-                            "zone_prefix the ledger was written with" % (what, block, blen, net.zone_len))
-        if not overlaps(bnet, blen, net.cluster_net, net.cluster_len) or blen < net.cluster_len:
-            raise PlanError("%s: %s lies outside the cluster CIDR %s; the ledger belongs to "
-                            "another cluster CIDR, restore the original cluster_cidr" % (
-                                what, block, cidr(net.cluster_net, net.cluster_len)))
-        if bnet in block_owner:
-            raise PlanError("%s: block %s is also pinned for zone %r; each zone needs its own "
-                            "block, fix the ledger" % (what, block, block_owner[bnet]))
-        block_owner[bnet] = zone
-        net.zone_pins[zone] = bnet
+        _zone_pin(net, zone, spec.get("block") if isinstance(spec, dict) else spec, block_owner)
+        block6 = spec.get("block_ipv6") if isinstance(spec, dict) else None
+        if block6 is not None:
+            if net.ipv6 is None:
+                raise PlanError("network.zones[%s].block_ipv6: %s, but the network has no "
+                                "cluster_cidr_ipv6; set podnet_plan_cluster_cidr_ipv6 to the one the "
+                                "ledger was written with" % (zone, block6))
+            _zone_pin(net.ipv6, zone, block6, block_owner)
     net.released = _released(network.get("released"), net)
     net.leased = _leased(network.get("leased"), net)
     net.registry, net.registry_member = _registry(network)
     return net
+
+
+def _zone_pin(space, zone, block, block_owner):
+    """Pin ``zone``'s block of ``space`` (the IPv4 network or the IPv6 one)."""
+    fam, key = space.family, "block" + space.suffix
+    what = "network.zones[%s].%s" % (zone, key)
+    bnet, blen = fam.parse_cidr(block, what)
+    if blen != space.zone_len:
+        raise PlanError("%s: %s is a /%d but zone blocks are /%d (zone_prefix%s); keep the "
+                        "zone_prefix%s the ledger was written with" % (
+                            what, block, blen, space.zone_len, space.suffix, space.suffix))
+    if not fam.overlaps(bnet, blen, space.cluster_net, space.cluster_len) or blen < space.cluster_len:
+        raise PlanError("%s: %s lies outside the %scluster CIDR %s; the ledger belongs to "
+                        "another cluster CIDR, restore the original cluster_cidr%s" % (
+                            what, block, "IPv6 " if space.suffix else "",
+                            fam.cidr(space.cluster_net, space.cluster_len), space.suffix))
+    if (fam, bnet) in block_owner:
+        raise PlanError("%s: block %s is also pinned for zone %r; each zone needs its own "
+                        "block, fix the ledger" % (what, block, block_owner[(fam, bnet)]))
+    block_owner[(fam, bnet)] = zone
+    space.zone_pins[zone] = bnet
+
+
+def _ipv6(network, net):
+    """The IPv6 pod network (``net.ipv6``), or None when no cluster_cidr_ipv6 is given.
+
+    Host roles do not configure IPv6 yet: every IPv6 input is refused unless
+    ``ipv6_planner_only`` says the operator knows the hosts stay IPv4-only (the plan and
+    the ledger then hold the IPv6 prefixes, ready for when they do)."""
+    net.ipv6 = None
+    text = network.get("cluster_cidr_ipv6")
+    if text is None:
+        for key in ("zone_prefix_ipv6", "service_cidr_ipv6"):
+            if network.get(key) is not None:
+                raise PlanError("network.%s: %r, but no cluster_cidr_ipv6 is given; set "
+                                "podnet_plan_cluster_cidr_ipv6 (dual stack) or leave %s unset" % (
+                                    key, network[key], key))
+        return
+    if network.get("ipv6_planner_only") is not True:
+        raise PlanError("network.cluster_cidr_ipv6: %s, but podnet's host roles do not configure "
+                        "IPv6 yet: the planner would allocate and record IPv6 pod prefixes that no "
+                        "host carries. To plan and record them ahead of that, set "
+                        "podnet_plan_ipv6_planner_only: true (network.ipv6_planner_only); otherwise "
+                        "leave podnet_plan_cluster_cidr_ipv6 unset (docs/inputs.md)" % (text,))
+    if network.get("registry") == "etcd":
+        raise PlanError("network.cluster_cidr_ipv6: the etcd registry does not hold IPv6 prefixes "
+                        "yet (flannel's IPv6 keys); use podnet_plan_registry: ledger for dual stack, "
+                        "or leave podnet_plan_cluster_cidr_ipv6 unset")
+    six = net.ipv6 = Space()
+    six.cluster_net, six.cluster_len = IPV6.parse_cidr(
+        text, "network.cluster_cidr_ipv6", "cluster_cidr_ipv6 is the IPv6 pod network; give the IPv4 "
+        "one as cluster_cidr")
+    if not any(six.cluster_len >= blen and six.cluster_net & IPV6.mask(blen) == base
+               for base, blen, dummy in IPV6_CLUSTER_RANGES):
+        raise PlanError("network.cluster_cidr_ipv6: %s is neither a ULA (fc00::/7) nor a global "
+                        "unicast (2000::/3) prefix; give a ULA such as 'fd00:10:244::/56' or a "
+                        "global prefix routed to you" % text)
+    if six.cluster_len < MIN_CLUSTER_PREFIX_IPV6:
+        raise PlanError("network.cluster_cidr_ipv6: %s is a /%d; an IPv6 cluster CIDR must be a /%d "
+                        "or longer (every node forwards to and from the whole cluster CIDR); give "
+                        "e.g. 'fd00:10:244::/56'" % (text, six.cluster_len, MIN_CLUSTER_PREFIX_IPV6))
+    node_len = network.get("node_prefix_ipv6")
+    six.node_len = DEFAULT_NODE_PREFIX_IPV6 if node_len is None else as_int(
+        node_len, "network.node_prefix_ipv6", 1, 128,
+        "give the IPv6 pod prefix per host, e.g. 64 (Kubernetes' node-cidr-mask-size-ipv6)")
+    if six.node_len <= six.cluster_len:
+        raise PlanError("network.node_prefix_ipv6: /%d is not longer than the IPv6 cluster CIDR %s; "
+                        "the node prefix must be longer (e.g. cluster /56, nodes /64)" % (
+                            six.node_len, text))
+    if six.node_len > MAX_NODE_PREFIX_IPV6:
+        raise PlanError("network.node_prefix_ipv6: /%d leaves no room for a gateway and pods; use "
+                        "/%d or shorter" % (six.node_len, MAX_NODE_PREFIX_IPV6))
+    zone_len = network.get("zone_prefix_ipv6")
+    if zone_len is None:
+        six.zone_len = default_zone_prefix(six.cluster_len, six.node_len)
+    else:
+        six.zone_len = as_int(zone_len, "network.zone_prefix_ipv6", 0, 128,
+                              "give the IPv6 zone block size, between the cluster and node prefixes")
+        if not six.cluster_len <= six.zone_len <= six.node_len:
+            raise PlanError("network.zone_prefix_ipv6: /%d is not between the IPv6 cluster prefix "
+                            "/%d and the node prefix /%d; choose a value in that range" % (
+                                six.zone_len, six.cluster_len, six.node_len))
+    service = network.get("service_cidr_ipv6")
+    six.service = None
+    if service is not None:
+        six.service = IPV6.parse_cidr(service, "network.service_cidr_ipv6",
+                                      "give the IPv4 service range as service_cidr")
+        if IPV6.overlaps(six.cluster_net, six.cluster_len, *six.service):
+            raise PlanError("network.service_cidr_ipv6: %s overlaps the IPv6 cluster CIDR %s; "
+                            "choose disjoint ranges (e.g. fd00:10:96::/112 next to "
+                            "fd00:10:244::/56)" % (service, text))
 
 
 def uses_wireguard(net):
@@ -461,18 +653,21 @@ def validate_nodes(nodes, net, partial=False):
     """Check ``nodes`` against ``net``; returns Node records sorted by hostname.
 
     With ``partial`` a node may lack its address (not known before the hosts are
-    asked): everything else about it is still checked.
+    asked): everything else about it is still checked. A node may give an IPv4
+    underlay ``address``, an IPv6 one (``address_ipv6``, dual stack only) or both.
     """
     if not isinstance(nodes, dict):
         raise PlanError("nodes: expected {hostname: {'zone', 'address', ...}}, got %r" % (nodes,))
     result = []
-    by_address = {}
-    by_pin = {}
+    seen = ({}, {}, {}, {})  # by IPv4 address, IPv6 address, IPv4 pin, IPv6 pin
     held = {}
     for host, spec in net.released.items():
-        held[parse_cidr(spec["pod_cidr"], "released")[0]] = host
-    cnet, clen = net.cluster_net, net.cluster_len
-    cmask = mask(clen)
+        held[(IPV4, parse_cidr(spec["pod_cidr"], "released")[0])] = host
+        if spec.get("pod_cidr_ipv6") is not None:
+            held[(IPV6, fast6(spec["pod_cidr_ipv6"]))] = host
+    six = net.ipv6
+    underlay = _underlay_check(net)
+    underlay6 = None if six is None else _underlay_check(six)
     for name in sorted(nodes):
         spec = nodes[name]
         hostname(name, "inventory host")
@@ -482,60 +677,110 @@ def validate_nodes(nodes, net, partial=False):
         if name in net.released:
             raise PlanError("host %s: it is both a node and a released node of the ledger; a "
                             "returning node takes its entry back, fix the ledger" % name)
-        if partial and spec.get("address") is None:
+        if six is None:
+            for key in () if spec.keys().isdisjoint(IPV6_NODE_KEYS) else IPV6_NODE_KEYS:
+                if spec.get(key) is not None and spec.get(key) != "":
+                    raise PlanError("host %s %s: %r, but the network has no cluster_cidr_ipv6; "
+                                    "IPv6 is planned only for a dual-stack cluster: set "
+                                    "podnet_plan_cluster_cidr_ipv6 (docs/inputs.md) or remove "
+                                    "podnet_%s from the host" % (
+                                        name, key, spec[key], key if key != "prefix_ipv6"
+                                        else "underlay_prefix_ipv6"))
+            address6 = prefix6 = None
+        elif spec.get("address_ipv6") is None:
+            address6 = prefix6 = None
+        else:
+            address6, prefix6 = underlay6(spec, name, seen[1])
+        if spec.get("address") is None and (partial or address6 is not None):
+            # Not known before the hosts are asked, or a node with only an IPv6 underlay.
             prefix = spec.get("prefix")
             if prefix is not None:
                 as_int(prefix, "host %s prefix" % name, 0, 32,
                        "give the underlay prefix length, e.g. 24, or leave it out")
-            result.append(Node(name, zone, None, None, _pin(spec, name, net, by_pin, held),
-                               wireguard_key(spec.get("wireguard_key"), "host %s wireguard_key" % name)))
-            continue
-        address = parse_address(spec.get("address"), "host %s address" % name)
-        check_underlay_address(address, spec.get("address"), "host %s address" % name)
-        if address in by_address:
-            raise PlanError("host %s: address %s is also the address of host %s; every node "
-                            "needs its own underlay address" % (name, spec["address"], by_address[address]))
-        by_address[address] = name
-        prefix = spec.get("prefix")
-        if prefix is not None:
-            prefix = as_int(prefix, "host %s prefix" % name, 0, 32,
-                            "give the underlay prefix length, e.g. 24, or leave it out")
-            if overlaps(address, prefix, cnet, clen):
-                raise PlanError("host %s: its underlay network %s overlaps the cluster CIDR %s; "
-                                "choose a cluster CIDR disjoint from the hosts' networks" % (
-                                    name, cidr(address & mask(prefix), prefix), cidr(cnet, clen)))
-        elif address & cmask == cnet:
-            raise PlanError("host %s: its address %s lies inside the cluster CIDR %s; choose a "
-                            "cluster CIDR disjoint from the hosts' networks" % (
-                                name, spec["address"], cidr(cnet, clen)))
-        result.append(Node(name, zone, address, prefix, _pin(spec, name, net, by_pin, held),
-                           wireguard_key(spec.get("wireguard_key"), "host %s wireguard_key" % name)))
+            address = prefix = None
+        else:
+            address, prefix = underlay(spec, name, seen[0])
+        pin = _pin(spec, name, net, seen[2], held)
+        key = wireguard_key(spec.get("wireguard_key"), "host %s wireguard_key" % name)
+        if six is None:
+            result.append(Node(name, zone, address, prefix, pin, key))
+        else:
+            result.append(Node6(name, zone, address, prefix, pin, key, address6, prefix6,
+                                _pin(spec, name, six, seen[3], held)))
     return result
 
 
-def _pin(spec, name, net, by_pin, held):
-    """The integer network of a node's pod_cidr (pin or held subnet), or None."""
-    pin = spec.get("pod_cidr")
+def _underlay_check(space):
+    """The check of a node's underlay in ``space``'s family: a function (spec, name,
+    by_address) -> (address int, prefix or None). Built once per ``validate_nodes`` call
+    with the family's constants bound (the 10,000-node plan calls it per node)."""
+    fam, suffix = space.family, space.suffix
+    akey, pkey = "address" + suffix, "prefix" + suffix
+    pton, fmask = fam.pton, fam.mask
+    cnet, clen = space.cluster_net, space.cluster_len
+    cmask = fmask(clen)
+    unusable = [(net, fmask(plen), kind)
+                for net, plen, kind in (UNUSABLE_UNDERLAY if fam is IPV4 else UNUSABLE_UNDERLAY_IPV6)]
+    family_text = "IPv6 " if suffix else ""
+    elsewhere = "give it as the host's %s (podnet_%s)" % ((akey[:-5],) * 2 if suffix else (akey + "_ipv6",) * 2)
+
+    def check(spec, name, by_address):
+        text = spec.get(akey)
+        address = pton(text) if isinstance(text, str) else None
+        if address is None:  # netaddr decides, and names the culprit
+            address = fam.parse_address(text, "host %s %s" % (name, akey), elsewhere)
+        for net, netmask, kind in unusable:
+            if address & netmask == net:
+                raise PlanError("host %s %s: %s is %s, which no peer can route or tunnel to; set "
+                                "the host's real underlay address (podnet_%s)" % (
+                                    name, akey, text, kind, akey))
+        if address in by_address:
+            raise PlanError("host %s: %s %s is also the %s of host %s; every node needs its own "
+                            "underlay address" % (name, akey, text, akey, by_address[address]))
+        by_address[address] = name
+        prefix = spec.get(pkey)
+        if prefix is not None:
+            prefix = as_int(prefix, "host %s %s" % (name, pkey), 0, fam.bits,
+                            "give the %sunderlay prefix length, e.g. %d, or leave it out" % (
+                                family_text, 64 if suffix else 24))
+            if (address ^ cnet) & fmask(min(prefix, clen)) == 0:
+                raise PlanError("host %s: its %sunderlay network %s overlaps the %scluster CIDR %s; "
+                                "choose a cluster CIDR disjoint from the hosts' networks" % (
+                                    name, family_text, fam.cidr(address & fmask(prefix), prefix),
+                                    family_text, fam.cidr(cnet, clen)))
+        elif address & cmask == cnet:
+            raise PlanError("host %s: its %saddress %s lies inside the %scluster CIDR %s; choose a "
+                            "cluster CIDR disjoint from the hosts' networks" % (
+                                name, family_text, text, family_text, fam.cidr(cnet, clen)))
+        return address, prefix
+    return check
+
+
+def _pin(spec, name, space, by_pin, held):
+    """The integer network of a node's pod_cidr (pin or held subnet) in ``space``'s family
+    (pod_cidr, or pod_cidr_ipv6 of the IPv6 network), or None."""
+    fam, suffix = space.family, space.suffix
+    pin = spec.get("pod_cidr" + suffix)
     if pin is None or pin == "":
         return None
-    cnet, clen = net.cluster_net, net.cluster_len
-    nlen = net.node_len
-    what = "host %s pod_cidr" % name
-    pnet, plen = parse_cidr(pin, what)
+    cnet, clen = space.cluster_net, space.cluster_len
+    nlen = space.node_len
+    what = "host %s pod_cidr%s" % (name, suffix)
+    pnet, plen = fam.parse_cidr(pin, what)
     if plen != nlen:
-        raise PlanError("%s: %s is a /%d but node_prefix is /%d; pin a /%d subnet of %s "
-                        "or remove the pin" % (what, pin, plen, nlen, nlen, cidr(cnet, clen)))
-    if pnet & mask(clen) != cnet:
-        raise PlanError("%s: %s lies outside the cluster CIDR %s; pin a subnet inside it "
-                        "or remove the pin" % (what, pin, cidr(cnet, clen)))
+        raise PlanError("%s: %s is a /%d but node_prefix%s is /%d; pin a /%d subnet of %s "
+                        "or remove the pin" % (what, pin, plen, suffix, nlen, nlen, fam.cidr(cnet, clen)))
+    if pnet & fam.mask(clen) != cnet:
+        raise PlanError("%s: %s lies outside the %scluster CIDR %s; pin a subnet inside it "
+                        "or remove the pin" % (what, pin, "IPv6 " if suffix else "", fam.cidr(cnet, clen)))
     if pnet in by_pin:
         raise PlanError("%s: %s is also pinned by host %s; two hosts can never share a pod "
                         "subnet, remove one pin (or reset that host)" % (what, pin, by_pin[pnet]))
-    if pnet in held:
+    holder = held.get((fam, pnet))
+    if holder is not None:
         raise PlanError("%s: %s is still held by host %s, which left the inventory but has not "
                         "been reset (released-pending); reset it (playbooks/reset.yml while it is "
                         "still listed) or, if it is gone for good, forget it with "
-                        "-e podnet_forget=%s; or pin another subnet" % (
-                            what, pin, held[pnet], held[pnet]))
+                        "-e podnet_forget=%s; or pin another subnet" % (what, pin, holder, holder))
     by_pin[pnet] = name
     return pnet
