@@ -13,7 +13,7 @@ import subprocess
 import time
 
 import pytest
-from podnet_testlib import host, podnet_routes, sh
+from podnet_testlib import assert_run_ok, host, podnet_routes, run_playbook, sh
 from podnet_fixtures import pods, subnets  # noqa: F401 (fixtures: pytest finds them here)
 
 NODES = ["podnet-ag-node1", "podnet-ag-node2", "podnet-ag-node3"]
@@ -78,6 +78,10 @@ def test_agent_runs_enabled_and_reports_no_drift():
         assert peer_up(name) == {p: 1.0 for p in NODES if p != name}, name
         generation = metrics(name)[("podnet_agent_slice_generation", frozenset())]
         assert generation == document["generation"]
+
+
+def test_check_mode_on_the_converged_fleet_changes_nothing():
+    assert_run_ok(run_playbook("site.yml", "--check"), changed=0)
 
 
 def test_node_exporter_serves_the_agent_metrics():
