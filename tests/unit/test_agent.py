@@ -7,6 +7,7 @@ import json
 import os
 
 import pytest
+import yaml
 from ansible_collections.podnet.network.tests.unit.role_modules import load_module, load_module_utils
 
 agent = load_module_utils("podnet_agent")
@@ -140,3 +141,22 @@ def test_metrics_are_written_atomically(tmp_path):
     agent.write_metrics(str(tmp_path), "podnet_agent_drift 0\n")
     assert (tmp_path / agent.METRICS_FILE).read_text() == "podnet_agent_drift 0\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == [agent.METRICS_FILE]
+
+
+def test_the_agent_gets_every_argument_the_node_play_gives_each_module():
+    """site.yml's agent play lists each concern's module arguments again (the node play
+    passes them to the roles): the same names as each role's converge task, so a new
+    argument cannot be forgotten by the agent."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    with open(os.path.join(root, "playbooks", "site.yml")) as handle:
+        plays = yaml.safe_load(handle)
+    play = next(p for p in plays if "podnet_agent" in [r if isinstance(r, str) else r.get("role")
+                                                       for r in p.get("roles") or []])
+    concerns = play["vars"]["__podnet_site_agent_concerns"]
+    assert sorted(concerns) == sorted(agent.CONCERNS)
+    for concern, arguments in concerns.items():
+        with open(os.path.join(root, "roles", "podnet_" + concern, "tasks", "converge.yml")) as handle:
+            task = yaml.safe_load(handle)[0]
+        module_args = task["podnet.network.podnet_" + concern]
+        assert sorted(arguments) == sorted(module_args), concern
+        assert set(arguments) <= set(load_module_utils("podnet_concern_" + concern).ARGUMENT_SPEC), concern
