@@ -8,6 +8,7 @@ a run before any host is touched; a rolling run (-e podnet_rolling=zone) with a 
 zone a stops after zone a and never reaches zone b.
 """
 
+import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -31,6 +32,14 @@ def _flat(output: str) -> str:
 
 def _committed() -> tuple:
     return LEDGER.read_bytes(), PLAN.read_bytes()
+
+
+EVALUATED = re.compile(r"^(?P<host>\S+)\s+:\s+ok=(?P<ok>\d+)\s.*?skipped=(?P<skipped>\d+)", re.M)
+
+
+def _evaluated(output: str) -> dict:
+    """{host: ok + skipped} from a run's recap: the tasks each node evaluated."""
+    return {m["host"]: int(m["ok"]) + int(m["skipped"]) for m in EVALUATED.finditer(output)}
 
 
 def _drift(name: str, peer_subnet: str) -> None:
@@ -59,6 +68,9 @@ def test_two_zone_slices_apply_in_parallel_from_one_plan(planned, subnets, pods)
         assert "ledger lock" not in output
         # each run touched its own zone's nodes only
         assert set(result["recap"]) == {n for n, z in ZONES.items() if z == zone}, result["recap"]
+        # the node budget (12 evaluated tasks) plus the two run-once checks of the run
+        evaluated = _evaluated(output)
+        assert sum(evaluated.values()) <= 12 * len(evaluated) + 2, evaluated
     # the drift was repaired by the slice of each node
     assert subnets["podnet-mz-b1"] in podnet_routes(host("podnet-mz-a1"))
     assert subnets["podnet-mz-a2"] in podnet_routes(host("podnet-mz-b2"))
