@@ -146,8 +146,8 @@ def test_pins_stability_and_capacity_per_zone():
 
 
 @pytest.mark.parametrize("change, needles", [
-    ({"cluster_cidr_ipv6": "fd00::/56", "ipv6_planner_only": None}, ["network.cluster_cidr_ipv6",
-                                                                    "podnet_plan_ipv6_planner_only"]),
+    ({"cluster_cidr_ipv6": "fd00::/56", "ipv6_planner_only": None},
+     ["network.cluster_cidr_ipv6", "podnet_plan_ipv6_planner_only"]),
     ({"cluster_cidr_ipv6": "fe80::/64"}, ["network.cluster_cidr_ipv6", "fe80::/64", "ULA"]),
     ({"cluster_cidr_ipv6": "fd00::/24"}, ["network.cluster_cidr_ipv6", "/32 or longer"]),
     ({"cluster_cidr_ipv6": "10.245.0.0/16"}, ["network.cluster_cidr_ipv6", "is IPv4"]),
@@ -249,10 +249,6 @@ def test_preflight_checks_what_is_known_and_shows_the_ipv6_blocks():
 
 
 # --- The ledger ----------------------------------------------------------------------------
-
-def _inventory():
-    return {h: {k: v for k, v in s.items()} for h, s in fleet().items()}
-
 
 def test_ipv4_ledger_gains_ipv6_without_moving_an_ipv4_subnet():
     v4_nodes = {h: node(s["zone"], s.get("address") or "192.168.3.11") for h, s in fleet().items()}

@@ -240,7 +240,7 @@ def _ledger_ipv6(network, ledger, result):
             raise PlanError("network.%s: /%s differs from the ledger's /%s; changing it would move "
                             "every host's IPv6 prefix. Restore podnet_plan_%s: %s" % (
                                 key, mine, theirs, key, theirs))
-    return {zone: block for zone, block in (ledger.get("zones_ipv6") or {}).items()}
+    return dict(ledger.get("zones_ipv6") or {})
 
 
 def ledger_network(network, ledger):
