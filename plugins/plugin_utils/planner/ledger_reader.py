@@ -136,6 +136,18 @@ def _no_overlap(where, spans, problem, bits=32):
             last = (net, plen, path, text)
 
 
+def _underlay(where, path, entry, fam, suffix):
+    """A node record's underlay address and prefix of ``fam`` (address/prefix + suffix)."""
+    if entry.get("address" + suffix) is not None:
+        try:
+            fam.parse_address(entry["address" + suffix], "%s: %s.address%s" % (where.name, path, suffix))
+        except PlanError as exc:
+            raise PlanError("%s; %s" % (exc, where.fix)) from None
+    if entry.get("prefix" + suffix) is not None:
+        _int(where, "%s.prefix%s" % (path, suffix), entry["prefix" + suffix], 0, fam.bits,
+             "a prefix length (0 to %d)" % fam.bits)
+
+
 def _check_node(where, host, entry, cluster, node_prefix, blocks):
     path = "nodes.%s" % host
     if not isinstance(entry, dict):
@@ -165,13 +177,7 @@ def _check_node(where, host, entry, cluster, node_prefix, blocks):
     if not _inside(net, plen, blocks[zone][:2]):
         raise where.error(path + ".pod_cidr", "%s lies outside its zone %s's block %s" % (
             cidr, zone, blocks[zone][3]))
-    if entry.get("address") is not None:
-        try:
-            IPV4.parse_address(entry["address"], "%s: %s.address" % (where.name, path))
-        except PlanError as exc:
-            raise PlanError("%s; %s" % (exc, where.fix)) from None
-    if entry.get("prefix") is not None:
-        _int(where, path + ".prefix", entry["prefix"], 0, 32, "a prefix length (0 to 32)")
+    _underlay(where, path, entry, IPV4, "")
     state = entry.get("state", STATES[0])
     if state not in STATES:
         raise where.error(path + ".state", "%r is not a state podnet knows (%s)" % (
@@ -209,14 +215,7 @@ def _check_ipv6(where, document, nodes):
     held = []
     for host, entry in sorted(nodes.items()):
         path = "nodes.%s" % host
-        if entry.get("address_ipv6") is not None:
-            try:
-                IPV6.parse_address(entry["address_ipv6"], "%s: %s.address_ipv6" % (where.name, path))
-            except PlanError as exc:
-                raise PlanError("%s; %s" % (exc, where.fix)) from None
-        if entry.get("prefix_ipv6") is not None:
-            _int(where, path + ".prefix_ipv6", entry["prefix_ipv6"], 0, 128,
-                 "a prefix length (0 to 128)")
+        _underlay(where, path, entry, IPV6, "_ipv6")
         text = entry.get("pod_cidr_ipv6")
         if text is None:
             continue  # released before the ledger went dual stack: it holds no IPv6 prefix

@@ -332,28 +332,7 @@ def validate_network(network):
         "cluster_cidr_ipv6 (podnet_plan_cluster_cidr_ipv6), beside an IPv4 cluster_cidr such as "
         "'10.244.0.0/16'")
     cluster_range(net.cluster_net, net.cluster_len, network["cluster_cidr"])
-
-    node_len = network.get("node_prefix")
-    net.node_len = DEFAULT_NODE_PREFIX if node_len is None else as_int(
-        node_len, "network.node_prefix", 1, 32, "give the pod subnet size per host, e.g. 24")
-    if net.node_len <= net.cluster_len:
-        raise PlanError("network.node_prefix: /%d is not longer than the cluster CIDR %s; the "
-                        "node prefix must be longer (e.g. cluster /16, nodes /24)" % (
-                            net.node_len, network["cluster_cidr"]))
-    if net.node_len > MAX_NODE_PREFIX:
-        raise PlanError("network.node_prefix: /%d leaves no room for a gateway and pods; use "
-                        "/%d or shorter" % (net.node_len, MAX_NODE_PREFIX))
-
-    zone_len = network.get("zone_prefix")
-    if zone_len is None:
-        net.zone_len = default_zone_prefix(net.cluster_len, net.node_len)
-    else:
-        net.zone_len = as_int(zone_len, "network.zone_prefix", 0, 32,
-                              "give the zone block size, between the cluster and node prefixes")
-        if not net.cluster_len <= net.zone_len <= net.node_len:
-            raise PlanError("network.zone_prefix: /%d is not between the cluster prefix /%d and "
-                            "the node prefix /%d; choose a value in that range" % (
-                                net.zone_len, net.cluster_len, net.node_len))
+    _prefixes(network, net, network["cluster_cidr"])
 
     service = network.get("service_cidr")
     net.service = None
@@ -447,6 +426,44 @@ def validate_network(network):
     return net
 
 
+# Per family: the default and the longest node prefix, and what its errors suggest.
+PREFIX_RULES = {
+    IPV4: (DEFAULT_NODE_PREFIX, MAX_NODE_PREFIX, "the pod subnet size per host, e.g. 24",
+           "cluster /16, nodes /24"),
+    IPV6: (DEFAULT_NODE_PREFIX_IPV6, MAX_NODE_PREFIX_IPV6,
+           "the IPv6 pod prefix per host, e.g. 64 (Kubernetes' node-cidr-mask-size-ipv6)",
+           "cluster /56, nodes /64"),
+}
+
+
+def _prefixes(network, space, text):
+    """``space.node_len`` and ``space.zone_len`` (the IPv4 network or the IPv6 one) from the
+    network's node_prefix and zone_prefix (``_ipv6`` keys for IPv6); ``text``: its cluster CIDR."""
+    sfx, fam = space.suffix, space.family
+    family_text = "IPv6 " if sfx else ""
+    default, longest, fix, example = PREFIX_RULES[fam]
+    key = "network.node_prefix" + sfx
+    node_len = network.get("node_prefix" + sfx)
+    space.node_len = default if node_len is None else as_int(node_len, key, 1, fam.bits, "give " + fix)
+    if space.node_len <= space.cluster_len:
+        raise PlanError("%s: /%d is not longer than the %scluster CIDR %s; the node prefix must be "
+                        "longer (e.g. %s)" % (key, space.node_len, family_text, text, example))
+    if space.node_len > longest:
+        raise PlanError("%s: /%d leaves no room for a gateway and pods; use /%d or shorter" % (
+            key, space.node_len, longest))
+    key = "network.zone_prefix" + sfx
+    zone_len = network.get("zone_prefix" + sfx)
+    if zone_len is None:
+        space.zone_len = default_zone_prefix(space.cluster_len, space.node_len)
+    else:
+        space.zone_len = as_int(zone_len, key, 0, fam.bits, "give the %szone block size, between "
+                                "the cluster and node prefixes" % family_text)
+        if not space.cluster_len <= space.zone_len <= space.node_len:
+            raise PlanError("%s: /%d is not between the %scluster prefix /%d and the node prefix "
+                            "/%d; choose a value in that range" % (
+                                key, space.zone_len, family_text, space.cluster_len, space.node_len))
+
+
 def _zone_pin(space, zone, block, block_owner):
     """Pin ``zone``'s block of ``space`` (the IPv4 network or the IPv6 one)."""
     fam, key = space.family, "block" + space.suffix
@@ -506,27 +523,7 @@ def _ipv6(network, net):
         raise PlanError("network.cluster_cidr_ipv6: %s is a /%d; an IPv6 cluster CIDR must be a /%d "
                         "or longer (every node forwards to and from the whole cluster CIDR); give "
                         "e.g. 'fd00:10:244::/56'" % (text, six.cluster_len, MIN_CLUSTER_PREFIX_IPV6))
-    node_len = network.get("node_prefix_ipv6")
-    six.node_len = DEFAULT_NODE_PREFIX_IPV6 if node_len is None else as_int(
-        node_len, "network.node_prefix_ipv6", 1, 128,
-        "give the IPv6 pod prefix per host, e.g. 64 (Kubernetes' node-cidr-mask-size-ipv6)")
-    if six.node_len <= six.cluster_len:
-        raise PlanError("network.node_prefix_ipv6: /%d is not longer than the IPv6 cluster CIDR %s; "
-                        "the node prefix must be longer (e.g. cluster /56, nodes /64)" % (
-                            six.node_len, text))
-    if six.node_len > MAX_NODE_PREFIX_IPV6:
-        raise PlanError("network.node_prefix_ipv6: /%d leaves no room for a gateway and pods; use "
-                        "/%d or shorter" % (six.node_len, MAX_NODE_PREFIX_IPV6))
-    zone_len = network.get("zone_prefix_ipv6")
-    if zone_len is None:
-        six.zone_len = default_zone_prefix(six.cluster_len, six.node_len)
-    else:
-        six.zone_len = as_int(zone_len, "network.zone_prefix_ipv6", 0, 128,
-                              "give the IPv6 zone block size, between the cluster and node prefixes")
-        if not six.cluster_len <= six.zone_len <= six.node_len:
-            raise PlanError("network.zone_prefix_ipv6: /%d is not between the IPv6 cluster prefix "
-                            "/%d and the node prefix /%d; choose a value in that range" % (
-                                six.zone_len, six.cluster_len, six.node_len))
+    _prefixes(network, six, text)
     service = network.get("service_cidr_ipv6")
     six.service = None
     if service is not None:
