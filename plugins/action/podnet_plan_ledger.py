@@ -144,24 +144,28 @@ def read_ledger(path):
         raise LedgerError(str(exc)) from None
 
 
-def _plain(value):
-    """Plain dicts, lists and scalars (Ansible hands over its own tagged subclasses)."""
-    if isinstance(value, dict):
-        return {str(key): _plain(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value)
-    return str(value)
-
-
 def render_ledger(document):
-    return HEADER + yaml.safe_dump(_plain(document), default_flow_style=False, sort_keys=True,
+    return HEADER + yaml.safe_dump(ledger_commit.plain(document), default_flow_style=False, sort_keys=True,
                                    indent=2)
+
+
+def write_atomically(path, text, check_mode=False):
+    """Replace PATH by TEXT in one rename (fsynced, mode 0644) unless check mode."""
+    if check_mode:
+        return
+    directory = os.path.dirname(path) or "."
+    fd, tmp = tempfile.mkstemp(prefix=".podnet-", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
 
 
 def write_ledger(path, document, check_mode=False):
@@ -174,20 +178,7 @@ def write_ledger(path, document, check_mode=False):
         before = ""
     if before == after:
         return False, before, after
-    if not check_mode:
-        directory = os.path.dirname(path) or "."
-        fd, tmp = tempfile.mkstemp(prefix=".podnet-ledger.", suffix=".tmp", dir=directory)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(after)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+    write_atomically(path, after, check_mode)
     return True, before, after
 
 
@@ -208,20 +199,7 @@ def write_plan(path, document, check_mode=False):
     after = json.dumps(document, indent=1, sort_keys=True) + "\n"
     if _read_text(path) == after:
         return False
-    if not check_mode:
-        directory = os.path.dirname(path) or "."
-        fd, tmp = tempfile.mkstemp(prefix=".podnet-plan.", suffix=".tmp", dir=directory)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(after)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+    write_atomically(path, after, check_mode)
     return True
 
 

@@ -33,16 +33,19 @@ def plan_path(ledger_path):
     return stem + ".plan.json"
 
 
-def _plain(value):
-    """JSON-like plain values (Ansible hands over its own tagged subclasses)."""
+def plain(value):
+    """Plain dicts, lists and scalars of the built-in types (Ansible hands over its own tagged
+    subclasses, which yaml.safe_dump refuses)."""
     if isinstance(value, dict):
-        return {str(key): _plain(item) for key, item in value.items()}
+        return {str(key): plain(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
+        return [plain(item) for item in value]
     if isinstance(value, bool) or value is None:
         return value
-    if isinstance(value, (int, float)):
-        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
     return str(value)
 
 
@@ -79,7 +82,7 @@ def committed(plan, inputs, ledger_text):
     """The document to write beside the ledger: the plan, what it was made from, and the
     digest of the ledger written with it."""
     return {"podnet_plan": COMMIT_VERSION, "ledger_sha256": digest(ledger_text),
-            "declared": _plain(inputs), "plan": _plain(plan)}
+            "declared": plain(inputs), "plan": plain(plan)}
 
 
 def _first_difference(mine, theirs, prefix=""):
