@@ -17,16 +17,24 @@ setup:
 # make lab LAB_BGP=1: zone a routed by BGP, the lab router its top-of-rack router running
 # BIRD 2 with podnet's generated neighbour blocks; zone b and the pairs across as usual
 # (docs/bgp.md). Rebuild the lab (make lab-down) when switching it on or off.
+# make lab LAB_AGENT=1: podnet-agent on every node, Prometheus on the lab router scraping
+# them with podnet's alert rules; after verify, playbooks/lab/agent-check.yml asks Prometheus,
+# deletes a route, measures until the drift is scraped, site.yml restores (docs/agent.md).
 LAB_CROSS_ZONE ?= vxlan
 LAB_RELEASES ?= bookworm
 LAB_BGP ?= 0
+LAB_AGENT ?= 0
 lab: setup
 	$(LAB_ENV) $(VENV)/ansible-playbook playbooks/lab/up.yml -e podnet_lab_cross_zone_backend=$(LAB_CROSS_ZONE) \
-	  -e "podnet_lab_releases='$(LAB_RELEASES)'"$(if $(filter 1,$(LAB_BGP)), -e podnet_lab_bgp=true)
+	  -e "podnet_lab_releases='$(LAB_RELEASES)'"$(if $(filter 1,$(LAB_BGP)), -e podnet_lab_bgp=true)$(if $(filter 1,$(LAB_AGENT)), -e podnet_lab_agent=true)
 	$(VENV)/ansible-playbook -i inventories/lab playbooks/lab/prepare.yml
 	$(VENV)/ansible-playbook -i inventories/lab playbooks/site.yml
 	$(if $(filter 1,$(LAB_BGP)),$(VENV)/ansible-playbook -i inventories/lab playbooks/lab/bgp-router-config.yml)
 	$(VENV)/ansible-playbook -i inventories/lab playbooks/verify.yml
+	$(if $(filter 1,$(LAB_AGENT)),$(VENV)/ansible-playbook -i inventories/lab playbooks/lab/agent-check.yml)
+	$(if $(filter 1,$(LAB_AGENT)),$(VENV)/ansible-playbook -i inventories/lab playbooks/site.yml)
+	$(if $(filter 1,$(LAB_AGENT)),$(VENV)/ansible-playbook -i inventories/lab playbooks/lab/agent-check.yml \
+	  -e lab_agent_check_inject=false)
 
 lab-down: setup
 	$(LAB_ENV) $(VENV)/ansible-playbook playbooks/lab/down.yml

@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The lab's inventory (playbooks/lab/templates/hosts.yml.j2) as `make lab` writes it: the
 ordinary lab names no BGP at all, and `make lab LAB_BGP=1` gives one BGP zone (zone-a, the
-lab router its top-of-rack router) and one VXLAN zone that the planner accepts as written."""
+lab router its top-of-rack router) and one VXLAN zone that the planner accepts as written;
+`make lab LAB_AGENT=1` only adds (podnet_agent on the nodes, the router in lab_prometheus):
+every line of the ordinary inventory stays, in order."""
 
 import os
 import subprocess
@@ -23,15 +25,18 @@ PLAY = """
   tasks:
     - ansible.builtin.template:
         src: {root}/playbooks/lab/templates/hosts.yml.j2
-        dest: "{out}/{{{{ item.0 }}}}-{{{{ item.1 }}}}.yml"
+        dest: "{out}/{{{{ item.0 }}}}-{{{{ item.1 }}}}{{{{ '-agent' if item.2 else '' }}}}.yml"
         mode: "0644"
-      vars: {{podnet_lab_cross_zone_backend: "{{{{ item.0 }}}}", podnet_lab_bgp: "{{{{ item.1 }}}}"}}
-      loop: "{{{{ ['vxlan', 'wireguard'] | product([false, true]) | list }}}}"
+      vars:
+        podnet_lab_cross_zone_backend: "{{{{ item.0 }}}}"
+        podnet_lab_bgp: "{{{{ item.1 }}}}"
+        podnet_lab_agent: "{{{{ item.2 }}}}"
+      loop: "{{{{ ['vxlan', 'wireguard'] | product([false, true], [false, true]) | map('flatten') | list }}}}"
 """
 
 
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory):
+def rendered_text(tmp_path_factory):
     out = tmp_path_factory.mktemp("lab")
     (out / "play.yml").write_text(PLAY.format(out=out, root=ROOT))
     env = dict(os.environ, ANSIBLE_FILTER_PLUGINS=os.path.join(ROOT, "playbooks", "lab", "filter_plugins"),
@@ -40,8 +45,27 @@ def rendered(tmp_path_factory):
                            str(out / "play.yml")], env=env, capture_output=True, text=True, timeout=120,
                           check=False)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    return {(cross, bgp): yaml.safe_load((out / f"{cross}-{bgp}.yml").read_text())
-            for cross in ("vxlan", "wireguard") for bgp in (False, True)}
+    return {(cross, bgp, agent): (out / f"{cross}-{bgp}{'-agent' if agent else ''}.yml").read_text()
+            for cross in ("vxlan", "wireguard") for bgp in (False, True) for agent in (False, True)}
+
+
+@pytest.fixture(scope="module")
+def rendered(rendered_text):  # pylint: disable=redefined-outer-name
+    """The inventories without the agent, as YAML."""
+    return {(cross, bgp): yaml.safe_load(text) for (cross, bgp, agent), text in rendered_text.items() if not agent}
+
+
+@pytest.mark.parametrize("cross", ["vxlan", "wireguard"])
+@pytest.mark.parametrize("bgp", [False, True])
+def test_lab_agent_only_adds_to_the_inventory(rendered_text, cross, bgp):  # pylint: disable=redefined-outer-name
+    plain, agent = rendered_text[(cross, bgp, False)], rendered_text[(cross, bgp, True)]
+    assert "agent" not in plain and "prometheus" not in plain
+    rest = iter(agent.splitlines())
+    assert all(line in rest for line in plain.splitlines()), "LAB_AGENT=1 changed a line of the ordinary inventory"
+    inventory = yaml.safe_load(agent)
+    nodes = inventory["all"]["children"]["podnet_nodes"]
+    assert nodes["vars"]["podnet_agent"] is True and nodes["vars"]["podnet_agent_interval"] == 10
+    assert list(inventory["all"]["children"]["lab_prometheus"]["hosts"]) == ["podnet-lab-router"]
 
 
 def test_the_ordinary_lab_names_no_bgp(rendered):

@@ -104,7 +104,7 @@ def test_test_tools_never_come_with_the_image():
     lists = yaml.safe_load(open(os.path.join(ROOT, "playbooks", "lab", "vars", "test-tools.yml"),
                                 encoding="utf-8"))
     tools = lists["podnet_lab_test_tools"] + lists["podnet_lab_scenario_tools"]
-    assert "frr" in tools and not set(tools) & image_packages()
+    assert {"frr", "prometheus"} <= set(tools) and not set(tools) & image_packages()
 
 
 def test_the_wireguard_key_step_installs_wg_before_it_runs_it():
