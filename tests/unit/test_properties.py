@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from ansible_collections.podnet.network.plugins.plugin_utils.planner import (
     PlanError, host_view, plan)
-from ansible_collections.podnet.network.plugins.plugin_utils.planner.ipv4 import fast_cidr, mask
+from ansible_collections.podnet.network.plugins.plugin_utils.planner.addresses import fast_cidr, mask
 from ansible_collections.podnet.network.plugins.plugin_utils.planner.segments import same_segment
 
 NETWORK = {"cluster_cidr": "10.0.0.0/16", "node_prefix": 26, "zone_prefix": 20,

@@ -21,7 +21,7 @@ node's prefix is known) and every error names the culprit and the fix.
 import re
 
 from .errors import PlanError
-from .ipv4 import cidr, fast_cidr, mask, ntoa, overlaps, parse_address
+from .addresses import cidr, fast_cidr, mask, ntoa, overlaps, parse_address
 
 # RFC 6996: private use ASNs, 2-byte and 4-byte.
 PRIVATE_ASNS = ((64512, 65534), (4200000000, 4294967294))

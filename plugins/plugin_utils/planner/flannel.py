@@ -15,7 +15,7 @@ encrypts.
 import json
 
 from .errors import PlanError
-from .ipv4 import cidr, ntoa, parse_address, parse_cidr
+from .addresses import cidr, ntoa, parse_address, parse_cidr
 
 DEFAULT_PREFIX = "/coreos.com/network"
 

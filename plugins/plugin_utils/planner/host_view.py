@@ -14,7 +14,7 @@ from socket import inet_aton
 
 from .bgp import node_view as bgp_node_view
 from .errors import PlanError
-from .ipv4 import aton, fast_cidr, mask
+from .addresses import aton, fast_cidr, mask
 from .validate import VXLAN_OVERHEAD, WIREGUARD_OVERHEAD
 
 # Kernel defaults of net.ipv4.neigh.default.gc_thresh{1,2,3}.

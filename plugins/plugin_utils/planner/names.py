@@ -29,7 +29,7 @@ import unicodedata
 import warnings
 
 from .errors import PlanError
-from .ipv4 import parse_address
+from .addresses import parse_address
 
 DEVICE = re.compile(r"[A-Za-z0-9_.-]{1,15}")
 LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
