@@ -34,10 +34,9 @@ import socket
 import struct
 import subprocess
 import sys
-import tempfile
 import time
 
-from ansible_collections.podnet.network.plugins.module_utils.podnet_host import as_bool, finish, sync_boot_unit
+from ansible_collections.podnet.network.plugins.module_utils.podnet_host import as_bool, finish, replace_file, sync_boot_unit
 
 SLICE_PATH = "/etc/podnet/agent/slice.json"
 METRICS_FILE = "podnet_agent.prom"
@@ -405,16 +404,7 @@ def write_metrics(directory, text):
     textfile collector never reads half a file."""
     if not os.path.isdir(directory):
         os.makedirs(directory, 0o755)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".%s." % METRICS_FILE)
-    try:
-        os.fchmod(fd, 0o644)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-        os.rename(tmp, os.path.join(directory, METRICS_FILE))
-    except OSError:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    replace_file(os.path.join(directory, METRICS_FILE), text, 0o644)
 
 
 # --- the loop ----------------------------------------------------------------------------

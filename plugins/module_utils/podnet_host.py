@@ -182,11 +182,11 @@ def ensure_directory(module, directory, actions, mode="0755"):
         actions.append("chown root:root %s && chmod %s %s" % (directory, mode, directory))
 
 
-def write_atomically(module, path, content, mode, uid, gid, actions):
-    """Write CONTENT to PATH, owned UID:GID with MODE (an int). The temporary file is born
-    with its final mode and owner, beside its target, and renamed over it: never a moment
-    with a wider mode (atomic_move gives a new file the umask's 0644 first) and never a
-    half-written file. A failure fails the module with ACTIONS so far."""
+def replace_file(path, content, mode, uid=-1, gid=-1):
+    """Write CONTENT to PATH with MODE (an int), owned UID:GID (-1 keeps the writer's). The
+    temporary file is born with its final mode and owner, beside its target, and renamed
+    over it: never a moment with a wider mode (atomic_move gives a new file the umask's
+    0644 first) and never a half-written file. Raises OSError, leaving nothing behind."""
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or ".", prefix=".%s." % os.path.basename(path))
     try:
         os.fchmod(fd, mode)
@@ -194,9 +194,17 @@ def write_atomically(module, path, content, mode, uid, gid, actions):
         with os.fdopen(fd, "w") as handle:
             handle.write(content)
         os.rename(tmp, path)
-    except (IOError, OSError) as exc:
+    except (IOError, OSError):
         if os.path.exists(tmp):
             os.unlink(tmp)
+        raise
+
+
+def write_atomically(module, path, content, mode, uid, gid, actions):
+    """replace_file for a module: a failure fails the module with ACTIONS so far."""
+    try:
+        replace_file(path, content, mode, uid, gid)
+    except (IOError, OSError) as exc:
         module.fail_json(msg="cannot write %s: %s" % (path, exc), actions=actions)
 
 
