@@ -5,6 +5,7 @@ in check mode through NodeModule on this machine, and an ICMP probe of 127.0.0.1
 
 import json
 import os
+import re
 
 import pytest
 import yaml
@@ -160,3 +161,25 @@ def test_the_agent_gets_every_argument_the_node_play_gives_each_module():
         module_args = task["podnet.network.podnet_" + concern]
         assert sorted(arguments) == sorted(module_args), concern
         assert set(arguments) <= set(load_module_utils("podnet_concern_" + concern).ARGUMENT_SPEC), concern
+
+
+def test_the_agent_plays_stand_in_defaults_are_the_roles_own():
+    """The agent play does not import the concern roles, so a role variable the inventory
+    leaves unset reaches it through `| default(...)`: each such literal must be what the
+    role's defaults/main.yml says, or the agent would check another state than the run set."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    with open(os.path.join(root, "playbooks", "site.yml")) as handle:
+        plays = yaml.safe_load(handle)
+    play = next(p for p in plays if "podnet_agent" in [r if isinstance(r, str) else r.get("role")
+                                                       for r in p.get("roles") or []])
+    stand_in = re.compile(r"^\{\{ (podnet_(\w+?)_\w+) \| default\((.+)\) \}\}$")
+    checked = 0
+    for concern, arguments in play["vars"]["__podnet_site_agent_concerns"].items():
+        with open(os.path.join(root, "roles", "podnet_" + concern, "defaults", "main.yml")) as handle:
+            defaults = yaml.safe_load(handle)
+        for value in arguments.values():
+            found = stand_in.match(str(value).strip())
+            if found and found.group(2) == concern:
+                assert yaml.safe_load(found.group(3)) == defaults[found.group(1)], found.group(1)
+                checked += 1
+    assert checked >= 10  # every role variable of the play is covered, not none by a bad pattern
