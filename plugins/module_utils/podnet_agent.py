@@ -41,9 +41,10 @@ from ansible_collections.podnet.network.plugins.module_utils.podnet_host import 
 SLICE_PATH = "/etc/podnet/agent/slice.json"
 METRICS_FILE = "podnet_agent.prom"
 # The concerns in the order site.yml converges them (a repair follows the same order:
-# the bridge before the overlay before the routes before the firewall), then the boot
-# unit every concern's boot step needs.
-CONCERNS = ("sysctl", "bridge", "vxlan", "routes", "firewall")
+# the bridge before the overlay before the routes before the firewall; WireGuard, whose
+# play runs before the node play, before the routes), then the boot unit every concern's
+# boot step needs.
+CONCERNS = ("sysctl", "bridge", "vxlan", "wireguard", "routes", "firewall")
 BOOT = "boot"
 PACKAGE = "ansible_collections.podnet.network.plugins.module_utils"
 # What the agent runs with when the slice file has no settings (role podnet_agent's defaults).
@@ -79,6 +80,9 @@ class NodeModule:
         self.check_mode = check_mode
         self._diff = False
         self.warnings = []
+        # Secrets the concern code read on the node (the WireGuard keys): masked in what
+        # the agent logs or exports, as Ansible masks them in a module's result.
+        self.no_log_values = set()
 
     def run_command(self, argv, data=None, environ_update=None):
         env = dict(os.environ)
@@ -216,21 +220,47 @@ def run_concern(concern, arguments, check_mode):
     except (ImportError, ValueError) as exc:
         return {"actions": [], "error": "%s: %s" % (concern, exc), "warnings": []}
     try:
+        return _masked(_converged(converge, module), module.no_log_values)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return _masked({"actions": [], "error": "%s: %s" % (type(exc).__name__, exc),
+                        "warnings": module.warnings}, module.no_log_values)
+
+
+def _masked(result, secrets):
+    """RESULT with every secret the concern code read replaced by ********."""
+    def mask(text):
+        for secret in secrets:
+            if secret and text:
+                text = text.replace(secret, "********")
+        return text
+    return {"actions": [mask(a) for a in result["actions"]], "error": mask(result["error"]),
+            "warnings": [mask(w) for w in result["warnings"]]}
+
+
+def _converged(converge, module):
+    """Run CONVERGE(MODULE) to its exit or failure: {"actions", "error", "warnings"}."""
+    try:
         converge(module)
     except ModuleExit as done:
         return {"actions": list(done.result.get("actions") or []), "error": None, "warnings": module.warnings}
     except ModuleFail as failed:
         return {"actions": list(failed.result.get("actions") or []), "error": failed.msg,
                 "warnings": module.warnings}
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        return {"actions": [], "error": "%s: %s" % (type(exc).__name__, exc), "warnings": module.warnings}
-    return {"actions": [], "error": "%s: converge returned without a result" % concern, "warnings": []}
+    return {"actions": [], "error": "converge returned without a result", "warnings": []}
 
 
 def concerns_of(slice_):
     """[(concern, arguments)] in converge order: the slice's concerns, then the boot unit."""
     given = slice_.get("concerns") or {}
-    return [(name, given[name]) for name in CONCERNS if name in given] + [(BOOT, {})]
+    return [(name, given[name]) for name in CONCERNS if name in given and checked(name, given[name])] + [(BOOT, {})]
+
+
+def checked(concern, arguments):
+    """Whether the agent checks CONCERN with these arguments: WireGuard only where the
+    last run converged a device (a config, state present); never a removal it would redo."""
+    if concern == "wireguard":
+        return bool((arguments or {}).get("config")) and (arguments or {}).get("state", "present") == "present"
+    return True
 
 
 def check_and_repair(slice_, repair, log, run=run_concern):
@@ -333,15 +363,64 @@ def ping_all(addresses, timeout):
     return rtt
 
 
+# --- since when each problem holds -----------------------------------------------------
+
+def problems_of(results, probes):
+    """Pure: the problems one check found, as keys ("drift", concern), ("check_error",
+    concern) and ("peer", hostname) (a probed peer that did not answer)."""
+    found = set()
+    for concern, entry in results.items():
+        if entry["drift"]:
+            found.add(("drift", concern))
+        if entry["error"]:
+            found.add(("check_error", concern))
+    found.update(("peer", peer["hostname"]) for peer, rtt in probes if rtt is None)
+    return found
+
+
+def track_since(since, problems, now, unknown=()):
+    """Pure: {problem: first-seen Unix time} after a check at NOW that found PROBLEMS. A
+    problem keeps the time it was first seen while it holds, gets NOW when it is new, and
+    goes when a check finds it cleared. UNKNOWN: problems this check could not see either
+    way (the peers of other zones that the rotating sample left out): they keep their time
+    until a probe answers."""
+    kept = dict((key, when) for key, when in since.items() if key in problems or key in unknown)
+    for key in problems:
+        kept.setdefault(key, now)
+    return kept
+
+
+def unprobed_peers(peers, probes):
+    """The ("peer", hostname) keys of the slice's peers this check did not probe."""
+    probed = set(peer["hostname"] for peer, dummy in probes)
+    return set(("peer", p["hostname"]) for p in peers if p["hostname"] not in probed)
+
+
+def since_samples(since, peers):
+    """Pure: the since metrics' samples: {metric: [(labels, first-seen time)]}."""
+    zones = dict((p["hostname"], p.get("zone")) for p in peers)
+    out = {"podnet_agent_drift_since_timestamp_seconds": [],
+           "podnet_agent_check_error_since_timestamp_seconds": [],
+           "podnet_agent_peer_unreachable_since_timestamp_seconds": []}
+    for (kind, name), when in sorted(since.items()):
+        if kind == "peer":
+            out["podnet_agent_peer_unreachable_since_timestamp_seconds"].append(
+                ((("peer", name), ("zone", zones.get(name))), when))
+        else:
+            out["podnet_agent_%s_since_timestamp_seconds" % kind].append(((("concern", name),), when))
+    return out
+
+
 # --- metrics -----------------------------------------------------------------------------
 
 def _label(value):
     return str(value).replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
 
 
-def render_metrics(document, results, probes, repairs, now, duration, settings):
+def render_metrics(document, results, probes, repairs, now, duration, settings, since=None):
     """Pure: the Prometheus text exposition of one check. PROBES: [(peer, rtt or None)];
-    REPAIRS: {concern: repairs done since the agent started}."""
+    REPAIRS: {concern: repairs done since the agent started}; SINCE: track_since's
+    {problem: first-seen time}."""
     slice_ = document["slice"]
     lines = []
 
@@ -388,6 +467,17 @@ def render_metrics(document, results, probes, repairs, now, duration, settings):
     metric("podnet_agent_zone_rtt_seconds", "gauge", "Mean round-trip time to the zone's answering peers.",
            [((("zone", zone), ("peer_zone", z)), sum(r for r in v if r is not None) / len([r for r in v if r is not None]))
             for z, v in sorted(zones.items()) if any(r is not None for r in v)])
+    since_help = {
+        "podnet_agent_drift_since_timestamp_seconds":
+            "Since when (Unix time, first check that saw it) the concern has drifted without a break.",
+        "podnet_agent_check_error_since_timestamp_seconds":
+            "Since when (Unix time) the concern has failed to be checked or repaired without a break.",
+        "podnet_agent_peer_unreachable_since_timestamp_seconds":
+            "Since when (Unix time) the peer has not answered: its first failed probe, kept until a "
+            "probe answers (a peer of another zone is probed only when the rotating sample reaches it).",
+    }
+    for name, samples in sorted(since_samples(since or {}, slice_.get("peers") or []).items()):
+        metric(name, "gauge", since_help[name], samples)
     return "\n".join(lines) + "\n"
 
 
@@ -415,9 +505,10 @@ def log_line(message):
     sys.stdout.flush()
 
 
-def check_once(turn, repairs, slice_path=SLICE_PATH, log=log_line, ping=ping_all):
+def check_once(turn, repairs, slice_path=SLICE_PATH, log=log_line, ping=ping_all, since=None):
     """One check: read the slice, check (and repair) every concern, probe, write the
-    metrics. Returns the settings in force (the next interval)."""
+    metrics. Returns the settings in force (the next interval). SINCE ({problem:
+    first-seen time}, kept by the caller from check to check) is updated in place."""
     started = time.monotonic()
     document = read_slice(slice_path)
     settings = settings_of(document)
@@ -433,7 +524,14 @@ def check_once(turn, repairs, slice_path=SLICE_PATH, log=log_line, ping=ping_all
         if rtt is None:
             log("podnet-agent: peer %s (zone %s) did not answer at %s"
                 % (peer["hostname"], peer.get("zone"), gateway_of(peer)))
-    text = render_metrics(document, results, probes, repairs, time.time(), time.monotonic() - started, settings)
+    now = time.time()
+    if since is None:
+        since = {}
+    peers = document["slice"].get("peers") or []
+    since_now = track_since(since, problems_of(results, probes), now, unprobed_peers(peers, probes))
+    since.clear()
+    since.update(since_now)
+    text = render_metrics(document, results, probes, repairs, now, time.monotonic() - started, settings, since)
     write_metrics(settings["metrics_dir"], text)
     return settings
 
@@ -444,11 +542,11 @@ def main(argv=None):
     once = "--once" in argv
     paths = [a for a in argv if not a.startswith("--")]
     slice_path = paths[0] if paths else SLICE_PATH
-    repairs, turn = {}, 0
+    repairs, turn, since = {}, 0, {}
     while True:
         began = time.monotonic()
         try:
-            settings = check_once(turn, repairs, slice_path)
+            settings = check_once(turn, repairs, slice_path, since=since)
         except (OSError, ValueError) as exc:
             log_line("podnet-agent: no check: %s" % exc)
             settings = dict(DEFAULT_SETTINGS)
