@@ -315,6 +315,16 @@ def probe_targets(peers, zone, sample, turn):
     return own + picked
 
 
+def with_retries(targets, peers, unanswered, limit):
+    """Pure: TARGETS plus up to LIMIT peers of UNANSWERED (hostnames whose last probe got no
+    answer) that the rotating sample left out: a peer of another zone that did not answer
+    is probed again on every check until it answers (or leaves the slice), so its
+    unreachable-since time means what it means for the own zone's peers."""
+    chosen = set(p["hostname"] for p in targets)
+    again = [p for p in peers if p["hostname"] in set(unanswered) and p["hostname"] not in chosen]
+    return list(targets) + again[:max(0, limit)]
+
+
 def _checksum(data):
     if len(data) % 2:
         data += b"\0"
@@ -518,6 +528,8 @@ def check_once(turn, repairs, slice_path=SLICE_PATH, log=log_line, ping=ping_all
             repairs[concern] = repairs.get(concern, 0) + 1
     targets = probe_targets(document["slice"].get("peers") or [], document["slice"].get("zone"),
                             int(settings["probe_sample"]), turn)
+    targets = with_retries(targets, document["slice"].get("peers") or [],
+                           [name for kind, name in (since or {}) if kind == "peer"], int(settings["probe_sample"]))
     rtts = ping([gateway_of(p) for p in targets], float(settings["probe_timeout"]))
     probes = [(p, rtts.get(gateway_of(p))) for p in targets]
     for peer, rtt in probes:

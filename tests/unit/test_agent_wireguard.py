@@ -185,3 +185,15 @@ def test_check_once_keeps_since_across_checks(tmp_path):
     assert since == first
     text = (tmp_path / agent.METRICS_FILE).read_text()
     assert 'podnet_agent_drift_since_timestamp_seconds{concern="sysctl"} %r' % first[("drift", "sysctl")] in text
+
+
+def test_an_unanswered_peer_of_another_zone_is_probed_again_until_it_answers():
+    peers = [{"hostname": "a2", "zone": "a"}] + [{"hostname": "b%d" % i, "zone": "b"} for i in range(6)]
+    targets = agent.probe_targets(peers, "a", 2, 0)
+    assert [p["hostname"] for p in targets] == ["a2", "b0", "b1"]
+    # b1 did not answer: the next check's sample (b2, b3) takes it again.
+    again = agent.with_retries(agent.probe_targets(peers, "a", 2, 1), peers, ["b1"], 2)
+    assert [p["hostname"] for p in again] == ["a2", "b2", "b3", "b1"]
+    # At most LIMIT retries on top of the sample; none already chosen twice.
+    many = agent.with_retries(targets, peers, ["b1", "b3", "b4", "b5"], 2)
+    assert [p["hostname"] for p in many] == ["a2", "b0", "b1", "b3", "b4"]
