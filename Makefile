@@ -87,3 +87,13 @@ bench-fleet: setup
 	  echo "bench-fleet: PyPI did not answer (attempt $$attempt of 3); retrying in 10 s"; sleep 10; done
 	$(VENV)/python benchmarks/fleet_bench.py --nodes $(N) --mitogen
 	$(VENV)/python benchmarks/fleet_bench.py --render-only 1000,5000
+
+# Controller benchmark (bounded; changes nothing): the real site.yml --check on N hosts that
+# are all this machine (local connection; N may list sizes: N=100,1000), next to the floor
+# on the same hosts; a guard fails it when the machine's links, routes, nft or sysctls
+# changed. MITOGEN=1 also measures mitogen_linear (installed from requirements-bench.txt).
+.PHONY: bench-controller
+bench-controller: setup
+	@if [ -n "$(MITOGEN)" ]; then for attempt in 1 2 3; do $(VENV)/pip install -q -r requirements-bench.txt && break; \
+	  echo "bench-controller: PyPI did not answer (attempt $$attempt of 3); retrying in 10 s"; sleep 10; done; fi
+	$(VENV)/python benchmarks/controller_bench.py --nodes $(N) $(if $(MITOGEN),--mitogen)
