@@ -36,7 +36,9 @@ USED = {"podnet_plan", "podnet_host_view", "podnet_merge_nodes", "podnet_ledger_
         # for roles/podnet_registry (etcd auth)
         "podnet_registry_access",
         # for playbooks/site.yml's BGP plays (docs/bgp.md)
-        "podnet_bgp_nodes", "podnet_bgp_router_config"}
+        "podnet_bgp_nodes", "podnet_bgp_router_config",
+        # for playbooks/lab/agent-check.yml (the agents' problems with since when, docs/agent.md)
+        "podnet_agent_problems"}
 
 
 def python(code, check=True):

@@ -32,6 +32,7 @@ _EXPORTS = {
     "registry_access": "registry_access",
     "report_document": "report", "report_html": "report", "verify_report": "report",
     "runtime_ranges": "runtimes",
+    "agent_problems": "report",
 }
 
 __all__ = sorted(_EXPORTS)

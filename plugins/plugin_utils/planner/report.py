@@ -247,3 +247,58 @@ def report_html(document) -> str:
         _matrix(document),
         "</body></html>",
     ])
+
+
+# The node agent's since-time metrics (docs/agent.md) and what each one names.
+AGENT_SINCE_METRICS = {
+    "podnet_agent_drift_since_timestamp_seconds": ("drift", "concern"),
+    "podnet_agent_check_error_since_timestamp_seconds": ("check error", "concern"),
+    "podnet_agent_peer_unreachable_since_timestamp_seconds": ("peer unreachable", "peer"),
+}
+# The PromQL query that reads them all (one request to Prometheus' /api/v1/query).
+AGENT_SINCE_QUERY = '{__name__=~"%s"}' % "|".join(sorted(AGENT_SINCE_METRICS))
+
+
+def _utc(seconds) -> str:
+    import datetime  # pylint: disable=import-outside-toplevel  # only this report needs it
+    moment = datetime.datetime.fromtimestamp(float(seconds), datetime.timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _duration(seconds) -> str:
+    seconds = max(0, int(seconds))
+    days, seconds = divmod(seconds, 86400)
+    if days:
+        return "%dd%02dh" % (days, seconds // 3600)
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if hours:
+        return "%dh%02dm" % (hours, minutes)
+    if minutes:
+        return "%dm%02ds" % (minutes, seconds)
+    return "%ds" % seconds
+
+
+def agent_problems(samples, now) -> dict:
+    """The fleet's agent problems with since when each holds, from Prometheus' answer to
+    AGENT_SINCE_QUERY (``data.result``: ``[{"metric": {labels}, "value": [t, "first-seen
+    Unix time"]}]``) at NOW (Unix time): ``{"problems": [{node, problem, subject, zone,
+    since, since_unix, for_seconds}] (oldest first), "lines": [one per problem]}``
+    (filter podnet_agent_problems)."""
+    problems = []
+    for sample in samples or []:
+        labels = sample.get("metric") or {}
+        kind = AGENT_SINCE_METRICS.get(labels.get("__name__"))
+        if kind is None:
+            continue
+        first = float(sample["value"][1])
+        problems.append({
+            "node": labels.get("instance", "?"), "problem": kind[0], "subject": labels.get(kind[1], "?"),
+            "zone": labels.get("zone"), "since": _utc(first), "since_unix": first,
+            "for_seconds": round(max(0.0, float(now) - first), 1),
+        })
+    problems.sort(key=lambda p: (p["since_unix"], p["node"], p["problem"], p["subject"]))
+    lines = ["%s: %s %s%s since %s (%s)" % (
+        p["node"], p["problem"], p["subject"], " (zone %s)" % p["zone"] if p["zone"] else "",
+        p["since"], _duration(p["for_seconds"])) for p in problems]
+    return {"problems": problems, "lines": lines or ["no agent reports a problem"]}
