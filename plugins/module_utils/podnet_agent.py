@@ -41,10 +41,10 @@ from ansible_collections.podnet.network.plugins.module_utils.podnet_host import 
 SLICE_PATH = "/etc/podnet/agent/slice.json"
 METRICS_FILE = "podnet_agent.prom"
 # The concerns in the order site.yml converges them (a repair follows the same order:
-# the bridge before the overlay before the routes before the firewall; WireGuard, whose
-# play runs before the node play, before the routes), then the boot unit every concern's
-# boot step needs.
-CONCERNS = ("sysctl", "bridge", "vxlan", "wireguard", "routes", "firewall")
+# the bridge before the overlay before the routes before the firewall; WireGuard and BGP,
+# whose plays run before the node play, before the routes), then the boot unit every
+# concern's boot step needs.
+CONCERNS = ("sysctl", "bridge", "vxlan", "wireguard", "bgp", "routes", "firewall")
 BOOT = "boot"
 PACKAGE = "ansible_collections.podnet.network.plugins.module_utils"
 # What the agent runs with when the slice file has no settings (role podnet_agent's defaults).
@@ -256,9 +256,9 @@ def concerns_of(slice_):
 
 
 def checked(concern, arguments):
-    """Whether the agent checks CONCERN with these arguments: WireGuard only where the
-    last run converged a device (a config, state present); never a removal it would redo."""
-    if concern == "wireguard":
+    """Whether the agent checks CONCERN with these arguments: WireGuard and BGP only where
+    the last run converged them (a config, state present); never a removal it would redo."""
+    if concern in ("wireguard", "bgp"):
         return bool((arguments or {}).get("config")) and (arguments or {}).get("state", "present") == "present"
     return True
 

@@ -123,7 +123,7 @@ def test_the_module_code_runs_through_node_module_in_check_mode():
 
 
 def test_the_modules_are_thin_over_the_shared_code():
-    for name in ("sysctl", "bridge", "vxlan", "wireguard", "routes", "firewall"):
+    for name in ("sysctl", "bridge", "vxlan", "wireguard", "bgp", "routes", "firewall"):
         module = load_module("podnet_" + name)
         shared = load_module_utils("podnet_concern_" + name)
         assert module.concern is shared

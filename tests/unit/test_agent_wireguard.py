@@ -2,7 +2,8 @@
 """The node agent checks WireGuard with the module's own code (podnet_concern_wireguard),
 from recorded ``ip -json`` and ``wg show dump`` output: a converged device is no drift, a
 peer removed by hand is, and neither key ever reaches what the agent logs or exports.
-And the agent's since-when bookkeeping (first-seen time of each problem) and its metrics."""
+BGP likewise (podnet_concern_bgp, recorded `systemctl show`). And the agent's since-when
+bookkeeping (first-seen time of each problem), its metrics and the retried probes."""
 
 import json
 
@@ -197,3 +198,45 @@ def test_an_unanswered_peer_of_another_zone_is_probed_again_until_it_answers():
     # At most LIMIT retries on top of the sample; none already chosen twice.
     many = agent.with_retries(targets, peers, ["b1", "b3", "b4", "b5"], 2)
     assert [p["hostname"] for p in many] == ["a2", "b0", "b1", "b3", "b4"]
+
+
+# --- BGP (BIRD) through the agent, from recorded `systemctl show` output ------------------
+
+def bgp_check(tmp_path, content, unit, mode=0o640):
+    from ansible_collections.podnet.network.tests.unit import test_bgp_module as bgp_recorded
+    bgp = load_module_utils("podnet_concern_bgp")
+    conf = tmp_path / "bird.conf"
+    if content is not None:
+        conf.write_text(content(bgp.render(bgp_recorded.CONFIG)))
+        conf.chmod(mode)
+    facts = tmp_path / "facts"
+    facts.mkdir(exist_ok=True)
+    facts.chmod(0o755)  # the mode podnet gives its directories
+    fact = facts / "podnet_bgp.fact"
+    fact.write_text(json.dumps({"asn": bgp_recorded.CONFIG["asn"], "pod_cidr": bgp_recorded.CONFIG["pod_cidr"]},
+                               sort_keys=True) + "\n")
+    shown = "".join("%s=%s\n" % item for item in sorted(unit.items()))
+    node = RecordedNode(agent.fill_params(bgp.ARGUMENT_SPEC, {
+        "state": "present", "config": bgp_recorded.CONFIG, "path": str(conf),
+        "stock_path": str(tmp_path / "stock.conf"), "fact_path": str(fact)}),
+        {"show --property": shown, "show protocols": "BIRD 2.0.12 ready.\nName       Proto      Table      State  Since         Info\n"})
+    return agent._converged(bgp.converge, node)
+
+
+ACTIVE = {"LoadState": "loaded", "UnitFileState": "enabled", "ActiveState": "active"}
+
+
+def test_bgp_converged_is_no_drift_and_a_stopped_bird_or_an_edited_config_is(tmp_path):
+    assert bgp_check(tmp_path, lambda text: text, ACTIVE) == {"actions": [], "error": None, "warnings": []}
+    stopped = dict(ACTIVE, ActiveState="inactive")
+    assert bgp_check(tmp_path, lambda text: text, stopped)["actions"] == ["systemctl start bird.service"]
+    edited = bgp_check(tmp_path, lambda text: text.replace("metric 32;", "metric 33;"), ACTIVE)
+    assert edited["error"] is None, edited["error"]
+    assert edited["actions"][:2] == ["write %s" % (tmp_path / "bird.conf"), "birdc configure"]
+    assert edited["error"] is None
+
+
+def test_bgp_module_is_thin_over_the_concern():
+    module = load_module("podnet_bgp")
+    assert module.concern is load_module_utils("podnet_concern_bgp")
+    assert module.ARGUMENT_SPEC is module.concern.ARGUMENT_SPEC
