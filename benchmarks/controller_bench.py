@@ -270,8 +270,22 @@ def _session_processes(session: int) -> list[int]:
         except OSError:
             continue
         fields = stat[stat.rindex(")") + 2:].split()
-        if int(fields[3]) == session and int(entry) != os.getpid():
+        if int(fields[3]) == session and fields[0] != "Z" and int(entry) != os.getpid():
             found.append(int(entry))
+    return found
+
+
+def _holders(workdir: str) -> list[int]:
+    """PIDs of processes naming WORKDIR on their command line: the ledger's lock holder
+    (podnet_plan_ledger starts it in a session of its own; it leaves when its run ends)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) != os.getpid():
+            try:
+                if workdir.encode() in Path("/proc", entry, "cmdline").read_bytes():
+                    found.append(int(entry))
+            except OSError:
+                continue
     return found
 
 
@@ -330,12 +344,15 @@ def playbook(args: list[str], log: Path, timeout: float, env: dict | None = None
         RUNNING.remove(proc.pid)
     seconds = time.monotonic() - start
     # The ledger's lock holder leaves when the run ends; wait for it, then stop stragglers.
+    workdir = str(log.parent.parent)
     deadline = time.monotonic() + 10
-    while _session_processes(proc.pid) and time.monotonic() < deadline:
+    while (_session_processes(proc.pid) or _holders(workdir)) and time.monotonic() < deadline:
         time.sleep(0.2)
-    left = _session_processes(proc.pid)
+    left = _session_processes(proc.pid) + _holders(workdir)
     if left:
         _kill_session(proc.pid)
+        for pid in _holders(workdir):
+            os.kill(pid, signal.SIGKILL)
         print("controller bench: stopped %d processes the run left behind: %s" % (len(left), left), flush=True)
     output = log.read_text(encoding="utf-8", errors="replace")
     if timed_out:
@@ -347,7 +364,8 @@ def playbook(args: list[str], log: Path, timeout: float, env: dict | None = None
         shutil.copyfile(log, kept)
         raise BenchFailed("controller bench: ansible-playbook %s failed (rc %d); its output: %s"
                           % (" ".join(args), proc.returncode, kept))
-    return {"seconds": seconds, "maxrss_mb": usage.ru_maxrss / 1024, "output": output}
+    return {"seconds": seconds, "maxrss_mb": usage.ru_maxrss / 1024,
+            "cpu": usage.ru_utime + usage.ru_stime, "load": os.getloadavg()[0], "output": output}
 
 
 def _current_task(log: Path) -> str:
@@ -382,30 +400,36 @@ def measure(size: int, args, workdir: Path) -> list[dict]:
                                            ANSIBLE_STRATEGY="mitogen_linear")))
     before = snapshot()
     rows, ignored = [], 0
+    floor_book = TREE["root"] / "benchmarks" / "floor.yml"
+    site_book = TREE["root"] / "playbooks" / "site.yml"
     for suffix, env in variants:
-        floor = None
-        for label, book, extra in (("floor" + suffix, TREE["root"] / "benchmarks" / "floor.yml", []),
-                                   ("site --check" + suffix, TREE["root"] / "playbooks" / "site.yml", ["--check"])):
+        # The floor before and after the site run (their mean is the floor): the load of a
+        # shared machine drifts, and one floor would flatter or blame the run between.
+        runs = {}
+        for key, label, book, extra in (("floor1", "floor" + suffix, floor_book, []),
+                                        ("site", "site --check" + suffix, site_book, ["--check"]),
+                                        ("floor2", "floor again" + suffix, floor_book, [])):
             print("controller bench: %d hosts: %s ..." % (size, label), flush=True)
             log = inv_dir / (re.sub(r"\W+", "-", label) + ".log")
             run = playbook(common + extra + [str(book)], log, args.timeout, env)
             hosts = recap(run["output"])
-            low, high = tasks_per_node(hosts, nodes)
-            failed = [name for name, figures in hosts.items() if figures[2] or figures[3]]
-            if failed:
-                raise BenchFailed("controller bench: %s: hosts failed or unreachable: %s; output in %s"
-                                  % (label, ", ".join(failed[:5]), log))
-            changed = sum(1 for name in nodes if hosts[name][1])
-            floor = floor or run["seconds"]
-            row = {"nodes": size, "run": label, "seconds": run["seconds"], "maxrss_mb": run["maxrss_mb"],
-                   "tasks": (low, high), "changed": changed, "floor": floor,
-                   "per_host": run["seconds"] / size}
-            rows.append(row)
-            print("controller bench: %d hosts: %s: %.1f s, peak RSS %.0f MB, %s tasks per node, "
-                  "%.2f x floor" % (size, label, run["seconds"], run["maxrss_mb"],
-                                    low if low == high else "%d-%d" % (low, high), run["seconds"] / floor),
+            run["tasks"] = tasks_per_node(hosts, nodes)
+            run["changed"] = sum(1 for name in nodes if hosts[name][1])
+            run["label"] = label
+            runs[key] = run
+            print("controller bench: %d hosts: %s: %.1f s (CPU %.0f s), peak RSS %.0f MB, %s tasks per node"
+                  % (size, label, run["seconds"], run["cpu"], run["maxrss_mb"], _tasks(run["tasks"])),
                   flush=True)
             ignored += guard(before, "%s on %d hosts" % (label, size))
+        floor = {key: (runs["floor1"][key] + runs["floor2"][key]) / 2 for key in ("seconds", "cpu")}
+        for key in ("floor1", "site", "floor2"):
+            run = runs[key]
+            rows.append({"nodes": size, "run": run["label"], "seconds": run["seconds"], "cpu": run["cpu"],
+                         "maxrss_mb": run["maxrss_mb"], "tasks": run["tasks"], "changed": run["changed"],
+                         "x_floor": run["seconds"] / floor["seconds"], "x_floor_cpu": run["cpu"] / floor["cpu"],
+                         "per_host": run["seconds"] / size, "load": run["load"]})
+        print("controller bench: %d hosts: site --check%s = %.2f x floor (%.2f x in CPU time)"
+              % (size, suffix, rows[-2]["x_floor"], rows[-2]["x_floor_cpu"]), flush=True)
     print("controller bench: %d hosts: guard passed (links, routes, rules, nft, sysctls, podnet's "
           "files unchanged%s)" % (size, "; %d foreign changes ignored" % ignored if ignored else ""),
           flush=True)
@@ -451,24 +475,37 @@ def export(ref: str, workdir: Path) -> None:
         timeout=30, check=False).stdout.strip()[:100]), flush=True)
 
 
+def _tasks(span: tuple[int, int]) -> str:
+    return str(span[0]) if span[0] == span[1] else "%d-%d" % span
+
+
 def table(rows: list[dict], forks: int) -> str:
-    lines = ["%6s %-22s %9s %12s %8s %9s %10s %9s" % ("nodes", "run", "seconds", "peak RSS MB",
-                                                      "tasks", "x floor", "s per host", "changed")]
+    """The figures; x floor is against the mean of the floor before and after each run."""
+    lines = ["%6s %-24s %8s %8s %8s %6s %8s %8s %10s %8s %5s" % (
+        "nodes", "run", "seconds", "CPU s", "RSS MB", "tasks", "x floor", "x CPU", "s per host",
+        "changed", "load")]
     for row in rows:
-        low, high = row["tasks"]
-        lines.append("%6d %-22s %9.1f %12.0f %8s %9.2f %10.3f %9d" % (
-            row["nodes"], row["run"], row["seconds"], row["maxrss_mb"],
-            str(low) if low == high else "%d-%d" % (low, high), row["seconds"] / row["floor"],
-            row["per_host"], row["changed"]))
+        lines.append("%6d %-24s %8.1f %8.1f %8.0f %6s %8.2f %8.2f %10.3f %8d %5.1f" % (
+            row["nodes"], row["run"], row["seconds"], row["cpu"], row["maxrss_mb"], _tasks(row["tasks"]),
+            row["x_floor"], row["x_floor_cpu"], row["per_host"], row["changed"], row["load"]))
     sizes = sorted({row["nodes"] for row in rows})
     if len(sizes) > 1:
-        for label in sorted({row["run"] for row in rows}, key=lambda name: (len(name), name)):
-            cost = {row["nodes"]: row["per_host"] for row in rows if row["run"] == label}
+        for label in sorted({row["run"] for row in rows if row["run"].startswith("site")}):
+            cost = {row["nodes"]: row for row in rows if row["run"] == label}
             if sizes[0] in cost and sizes[-1] in cost:
-                lines.append("%s: per-host cost at %d / at %d = %.2f" % (
-                    label, sizes[-1], sizes[0], cost[sizes[-1]] / cost[sizes[0]]))
-    lines.append("forks %d, every host this machine (local connection), load average %.1f %.1f %.1f "
-                 "on %d CPUs" % ((forks,) + os.getloadavg() + (os.cpu_count(),)))
+                big, small = cost[sizes[-1]], cost[sizes[0]]
+                lines.append("%s: per-host cost at %d / at %d = %.2f (CPU time per host: %.2f)" % (
+                    label, sizes[-1], sizes[0], big["per_host"] / small["per_host"],
+                    (big["cpu"] / sizes[-1]) / (small["cpu"] / sizes[0])))
+    for size in sizes:
+        site = {row["run"]: row for row in rows if row["nodes"] == size and row["run"].startswith("site")}
+        if "site --check" in site and "site --check, mitogen" in site:
+            plain, mitogen = site["site --check"], site["site --check, mitogen"]
+            lines.append("%d hosts: site under mitogen / without = %.2f in wall time, %.2f in CPU time"
+                         % (size, mitogen["seconds"] / plain["seconds"], mitogen["cpu"] / plain["cpu"]))
+    lines.append("forks %d, every host this machine (local connection), %d CPUs; load = 1-min load "
+                 "average at the end of each run; x floor against the mean of the floor before and "
+                 "after; RSS = peak of ansible-playbook and its descendants (wait4)" % (forks, os.cpu_count()))
     return "\n".join(lines)
 
 
@@ -512,6 +549,11 @@ def main() -> None:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         for session in list(RUNNING):
             _kill_session(session)
+        deadline = time.monotonic() + 5
+        while _holders(str(workdir)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        for pid in _holders(str(workdir)):
+            os.kill(pid, signal.SIGKILL)
         shutil.rmtree(workdir, ignore_errors=True)
         print("controller bench: removed %s" % workdir, flush=True)
 
