@@ -2,10 +2,12 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """``host_view(plan, hostname)``: one host's declared state, O(n) in peers.
 
-The controller builds one of these per host while it templates that host.  site.yml
-keeps each node's slice as a host fact for the rest of its node play, so the
-controller then holds n slices at once, O(n^2) in all: it asks for them without the
-``peers`` list, which no module reads.  Lists are sorted numerically by address
+The controller builds one of these per host while that host's task runs: site.yml's
+node play makes it in the action plugin podnet_node, hands it to the host's concerns
+and drops it (without the ``peers`` list, which no module reads), so the controller
+never holds every node's slice at once.  ``node_view`` is the O(1) part the later
+tasks keep; ``concern_arguments`` turns a slice into each host concern's module
+arguments.  Lists are sorted numerically by address
 (routes by destination network, members by address) and peers by hostname,
 so the rendered files are stable.
 """
@@ -42,9 +44,8 @@ def host_view(plan, hostname, peers=True):
     """Slice of ``plan`` for ``hostname``; see the filter's RETURN for keys.
 
     With ``peers=False`` the slice has no ``peers`` list (hostname, zone, address, pod
-    subnet and backend of every peer: 40 % of a slice, read by verify.yml's probe only):
-    site.yml keeps every node's slice at once on the controller, and none of its modules
-    reads it."""
+    subnet and backend of every peer: 40 % of a slice, read by verify.yml's probe and the
+    node agent only): none of the host concerns' modules reads it."""
     peers = bool(peers)
     try:
         nodes = plan["nodes"]
@@ -81,10 +82,11 @@ def host_view(plan, hostname, peers=True):
     by_address = []
     peer_list = [] if peers else None
     wg_peers = []
-    for name in sorted(nodes):
+    # Only the peers list is in hostname order; every other list is sorted by unique keys
+    # below, so without it the nodes are taken as they come (no sort of n names).
+    for name, peer in (sorted(nodes.items()) if peers else nodes.items()):
         if name == hostname:
             continue
-        peer = nodes[name]
         zone = peer["zone"]
         address = peer["address"]
         address_key = inet_aton(address)
@@ -170,3 +172,79 @@ def host_view(plan, hostname, peers=True):
     if peer_list is not None:
         view["peers"] = peer_list
     return view
+
+
+def node_view(plan, hostname):
+    """The few values of ``hostname``'s slice that are O(1) (no peer in them): what
+    site.yml's tasks after the node's concerns need (bridge address, MTU, pod subnet,
+    gateway, zone, cluster CIDR), the same values as host_view's keys of those names, and
+    the plan's registry (file or etcd)."""
+    try:
+        nodes = plan["nodes"]
+        network = plan["network"]
+    except (TypeError, KeyError):
+        raise PlanError("node_view: expected the output of podnet_plan (a dict with 'network' "
+                        "and 'nodes'), got %r" % (type(plan).__name__,)) from None
+    if hostname not in nodes:
+        raise PlanError("host %s is not in the plan; add it to the inventory's podnet hosts (or "
+                        "run the planner for the same host list)" % (hostname,))
+    me = nodes[hostname]
+    return {
+        "hostname": hostname,
+        "zone": me["zone"],
+        "address": me["address"],
+        "pod_cidr": me["pod_cidr"],
+        "gateway": me["gateway"],
+        "bridge_address": "%s/%d" % (me["gateway"], fast_cidr(me["pod_cidr"])[1]),
+        "mtu": me["mtu"],
+        "cluster_cidr": network["cluster_cidr"],
+        # Not in host_view: where the plan's allocations live (file, or etcd).
+        "registry": network.get("registry"),
+    }
+
+
+# The five host concerns in the order a node converges them (the bridge before the overlay
+# before the routes before the firewall), and the settings (role variables, not the plan's)
+# each takes: site.yml's node and agent plays pass them, the rest comes from the slice.
+NODE_CONCERNS = ("sysctl", "bridge", "vxlan", "routes", "firewall")
+CONCERN_SETTINGS = {
+    "sysctl": ("ip_forward", "rp_filter", "state"),
+    "bridge": ("name", "adopt", "state"),
+    "vxlan": ("tx_checksum_offload", "adopt", "state"),
+    "routes": ("protocol", "state"),
+    "firewall": ("masquerade", "iptables_forward_accept", "state"),
+}
+
+
+def concern_arguments(view, network, settings, wireguard=False):
+    """Each host concern's module arguments for the node of ``view`` (host_view's slice,
+    peers or not): SETTINGS {concern: {setting: value}} (exactly CONCERN_SETTINGS' names)
+    plus what the plan says. WIREGUARD: whether some pair of the network may use WireGuard
+    (its port is guarded then). Returns {concern: arguments} in NODE_CONCERNS order; the
+    lists are the view's own (not copied)."""
+    if not isinstance(settings, dict) or sorted(settings) != sorted(NODE_CONCERNS):
+        raise PlanError("concern settings: expected a dict of exactly %s, got %r (site.yml's "
+                        "__podnet_site_concern_settings)" % (", ".join(NODE_CONCERNS), settings))
+    for concern, names in CONCERN_SETTINGS.items():
+        given = settings[concern]
+        if not isinstance(given, dict) or sorted(given) != sorted(names):
+            raise PlanError("concern settings: %s takes exactly %s, got %r" % (
+                concern, ", ".join(names), sorted(given) if isinstance(given, dict) else given))
+    from_plan = {
+        "sysctl": {"neigh_gc_thresh": view["neigh_gc_thresh"]},
+        "bridge": {"address": view["bridge_address"], "mtu": view["mtu"]},
+        "vxlan": {"device": view["vxlan"], "fdb": view["fdb"], "neighbors": view["neighbors"]},
+        "routes": {"routes": view["routes"], "vxlan_device": network["vxlan"]["device"]},
+        "firewall": {
+            "cluster_cidr": view["cluster_cidr"], "pod_cidr": view["pod_cidr"],
+            "node_addresses": view["members"] + [view["address"]],
+            # Guarded on every node, VXLAN peers or not: flanneld may listen on the port anyway.
+            "vxlan_port": network["vxlan"]["port"],
+            "wireguard_port": (network.get("wireguard") or {}).get("port") if wireguard else None,
+        },
+    }
+    arguments = {}
+    for concern in NODE_CONCERNS:
+        arguments[concern] = dict(settings[concern])
+        arguments[concern].update(from_plan[concern])
+    return arguments

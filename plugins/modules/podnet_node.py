@@ -1,0 +1,123 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: podnet contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A node's five host concerns (sysctl, bridge, VXLAN, routes, firewall) in one call, each
+by its own module's code."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: podnet_node
+short_description: Converge a node's sysctls, bridge, VXLAN overlay, routes and firewall in one task
+description:
+  - One task for what the roles C(podnet_sysctl), C(podnet_bridge), C(podnet_vxlan),
+    C(podnet_routes) and C(podnet_firewall) converge one task each, in that order. Each
+    concern runs the very code of its own module (M(podnet.network.podnet_sysctl),
+    M(podnet.network.podnet_bridge), M(podnet.network.podnet_vxlan),
+    M(podnet.network.podnet_routes), M(podnet.network.podnet_firewall)) with the same
+    arguments, checked against the same argument specification.
+  - Its action plugin (same name, on the controller) takes the node's slice of the plan
+    from C(hostvars['localhost'].podnet_plan_result) when the task runs, gives each
+    concern its arguments (O(settings) plus the slice) and drops the slice afterwards, so
+    the controller holds one node's slice per running task, never every node's at once.
+  - Stops at the first concern that fails, naming it; the concerns after it do not run.
+  - The result holds what each concern did (RV(concerns)), not the arguments it was given
+    (a slice holds a route, FDB and neighbour entry per peer).
+    RV(invocation.module_args) shows only the size of each concern's arguments.
+  - Sets the host fact C(podnet_node) (in C(ansible_facts)) to the node's few values that
+    do not grow with the fleet - hostname, zone, address, pod_cidr, gateway,
+    bridge_address, mtu, cluster_cidr and the plan's registry - for the tasks after it.
+options:
+  settings:
+    description:
+      - Read by the action plugin. The concerns' settings that are role variables, not
+        the plan's - C(sysctl) (C(ip_forward), C(rp_filter), C(state)), C(bridge)
+        (C(name), C(adopt), C(state)), C(vxlan) (C(tx_checksum_offload), C(adopt),
+        C(state)), C(routes) (C(protocol), C(state)) and C(firewall) (C(masquerade),
+        C(iptables_forward_accept), C(state)), exactly these.
+      - C(playbooks/vars/podnet_concerns.yml) gives each its role variable or the role's default.
+    type: dict
+  wireguard:
+    description:
+      - Read by the action plugin. Whether some pair of the network may use WireGuard
+        (its port is guarded by the firewall then).
+    type: bool
+    default: false
+  concerns:
+    description:
+      - Each concern's module arguments, keyed by concern; concerns left out are not run.
+      - Set by the action plugin from O(settings) and the plan; given directly they are
+        converged as they are.
+    type: dict
+extends_documentation_fragment: [podnet.network.attributes]
+"""
+
+EXAMPLES = r"""
+- name: Podnet | the node's sysctls, bridge, VXLAN overlay, routes and firewall
+  podnet.network.podnet_node:
+    settings: "{{ __podnet_site_concern_settings }}"
+    wireguard: "{{ hostvars['localhost'].podnet_plan_wireguard | bool }}"
+"""
+
+RETURN = r"""
+concerns:
+  description:
+    - Per concern that ran, in order - C(changed) and its C(actions) (the commands run and
+      files written or, in check mode, that would be), as its own module returns them;
+      C(failed) on the one that stopped the call.
+  returned: always
+  type: dict
+  sample: {"sysctl": {"changed": false, "actions": []},
+           "routes": {"changed": true, "actions": ["ip route replace 10.244.3.0/24 via 10.244.3.0 dev flannel.1 onlink proto 191"]}}
+invocation:
+  description: The arguments, with each concern's shown as its size only.
+  returned: always
+  type: dict
+  sample: {"module_args": {"concerns": {"routes": "4 arguments, 1021 list entries (not echoed back)"}}}
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.podnet.network.plugins.module_utils.podnet_node import converge_node
+
+
+def summary(concerns):
+    """What the result shows of the arguments: each concern's size, not its entries."""
+    shown = {}
+    for name, arguments in sorted((concerns or {}).items()):
+        arguments = arguments if isinstance(arguments, dict) else {}
+        entries = sum(len(value) for value in arguments.values() if isinstance(value, list))
+        shown[name] = "%d arguments, %d list entries (not echoed back)" % (len(arguments), entries)
+    return {"module_args": {"concerns": shown}}
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            settings=dict(type="dict"),
+            wireguard=dict(type="bool", default=False),
+            concerns=dict(type="dict"),
+        ),
+        supports_check_mode=True,
+    )
+    concerns = module.params["concerns"]
+    invocation = summary(concerns)
+    if concerns is None:
+        module.fail_json(msg="podnet_node: no concerns given (the action plugin podnet.network.podnet_node "
+                             "makes them from the plan and settings)", invocation=invocation)
+    result, failure = converge_node(module, concerns)
+    for warning in result.pop("warnings"):
+        module.warn(warning)
+    if not module._diff or not result["diff"]:
+        result.pop("diff")
+    if failure:
+        module.fail_json(msg="podnet_node: %s" % failure, invocation=invocation, **result)
+    module.exit_json(invocation=invocation, **result)
+
+
+if __name__ == "__main__":
+    main()
