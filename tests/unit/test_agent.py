@@ -177,11 +177,20 @@ def test_the_agent_plays_stand_in_defaults_are_the_roles_own():
     play = next(p for p in plays if "podnet_agent" in [r if isinstance(r, str) else r.get("role")
                                                        for r in p.get("roles") or []])
     stand_in = re.compile(r"^\{\{ (podnet_(\w+?)_\w+) \| default\((.+)\) \}\}$")
+    # The five host concerns' settings are the node play's (playbooks/vars/podnet_concerns.yml).
+    assert "vars/podnet_concerns.yml" in play["vars_files"]
+    with open(os.path.join(root, "playbooks", "vars", "podnet_concerns.yml")) as handle:
+        shared = yaml.safe_load(handle)["__podnet_site_concern_settings"]
+    reference = re.compile(r"^\{\{ __podnet_site_concern_settings\.(\w+)\.(\w+) \}\}$")
     checked = 0
     for concern, arguments in play["vars"]["__podnet_site_agent_concerns"].items():
         with open(os.path.join(root, "roles", "podnet_" + concern, "defaults", "main.yml")) as handle:
             defaults = yaml.safe_load(handle)
-        for value in arguments.values():
+        for key, value in arguments.items():
+            named = reference.match(str(value).strip())
+            if named:
+                assert named.groups() == (concern, key), value
+                value = shared[concern][key]
             found = stand_in.match(str(value).strip())
             if found and found.group(2) == concern:
                 assert yaml.safe_load(found.group(3)) == defaults[found.group(1)], found.group(1)
