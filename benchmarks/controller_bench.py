@@ -430,6 +430,10 @@ def measure(size: int, args, workdir: Path) -> list[dict]:
                          "per_host": run["seconds"] / size, "load": run["load"]})
         print("controller bench: %d hosts: site --check%s = %.2f x floor (%.2f x in CPU time)"
               % (size, suffix, rows[-2]["x_floor"], rows[-2]["x_floor_cpu"]), flush=True)
+    written = sorted(path.name for path in inv_dir.iterdir()
+                     if path.name != "hosts.yml" and not path.name.endswith(".log"))
+    print("controller bench: %d hosts: the runs wrote beside the inventory: %s"
+          % (size, ", ".join(written) or "nothing"), flush=True)
     print("controller bench: %d hosts: guard passed (links, routes, rules, nft, sysctls, podnet's "
           "files unchanged%s)" % (size, "; %d foreign changes ignored" % ignored if ignored else ""),
           flush=True)

@@ -17,6 +17,7 @@ class FilterModule:
 
     def filters(self):
         return filter_entries(
+            "podnet_agent_slice_keys",
             "podnet_flannel_config",
             "podnet_flannel_leases",
             "podnet_flannel_leases_parse",

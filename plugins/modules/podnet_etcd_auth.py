@@ -18,7 +18,7 @@ description:
     filter) - missing roles, permissions, users (without a password - etcd takes the
     certificate's CN as the user) and role grants are added, permissions and grants that
     O(access) does not declare are revoked, and users and roles whose name starts with
-    C(owned) that O(access) no longer declares are deleted. Other users and roles are left
+    one of C(owned) that O(access) no longer declares are deleted. Other users and roles are left
     alone.
   - Turns auth on last (C(etcdctl auth enable)), after every user exists, so no client is
     refused while a running cluster moves from no auth to auth.
@@ -30,8 +30,8 @@ description:
 options:
   access:
     description: >-
-      C({users: {user: [role]}, roles: {role: [{key, prefix, permission}]}, owned: prefix of
-      podnet's names, nameless: [CN]}), C(permission) C(read), C(write) or C(readwrite).
+      C({users: {user: [role]}, roles: {role: [{key, prefix, permission}]}, owned: the prefixes
+      of podnet's names (a string or a list), nameless: [CN]}), C(permission) C(read), C(write) or C(readwrite).
     type: dict
     required: true
   probe_cert:
@@ -112,13 +112,20 @@ def held_permissions(role_get):
     return held
 
 
+def _owned(access):
+    """The prefixes of podnet's user and role names (one string, or a list of them), as
+    str.startswith takes them; None when ACCESS owns no name."""
+    owned = access.get("owned") or None
+    return tuple(owned) if isinstance(owned, list) else owned
+
+
 def plan_auth(access, users, roles, enabled):
     """The etcdctl argument lists that converge etcd to ACCESS, in a safe order, and the
     problem that forbids any change (or None).
 
     USERS is {user: [role]} and ROLES {role: {(key, range_end): permission}} as etcd holds
     them now (roles of other owners may be left out); ENABLED whether auth is on."""
-    owned = access.get("owned") or None
+    owned = _owned(access)
     clashes = sorted(set(users) & set(access.get("nameless") or []))
     if clashes:
         return [], ("etcd user %s carries the CN of a member certificate, so that certificate would act "
@@ -159,7 +166,7 @@ def read_auth(ctl, access):
     for user in ctl.call(["user", "list"]).get("users") or []:
         users[user] = (ctl.call(["user", "get", user]).get("roles") or []) if user in access["users"] else []
     roles = {}
-    owned = access.get("owned") or None
+    owned = _owned(access)
     for role in ctl.call(["role", "list"]).get("roles") or []:
         if role in access["roles"] or (owned and role.startswith(owned)):
             roles[role] = held_permissions(ctl.call(["role", "get", role]))

@@ -135,3 +135,43 @@ def test_the_read_asks_only_for_what_podnet_declares_or_owns():
     assert "user get ops-backup" not in ctl.asked and "role get backup" not in ctl.asked
     assert users == {"root": ["root"], "ops-backup": [], "flanneld-old": []}
     assert roles == {"root": {}, "backup": {}, "flanneld-old": {}}
+
+
+def test_each_agent_reads_its_own_slice_and_nothing_else():
+    access = registry_access(PLAN, P, ["a"], ["a", "b"])
+    assert access["users"]["podnet-agent-a"] == ["podnet-agent-a"]
+    assert access["roles"]["podnet-agent-a"] == [
+        {"key": P + "/podnet/agent/a", "prefix": False, "permission": "read"}]
+    assert access["roles"]["podnet-agent-b"] == [
+        {"key": P + "/podnet/agent/b", "prefix": False, "permission": "read"}]
+    # no prefix grant: b's key (or anything else) is out of a's reach
+    assert all(not p["prefix"] for p in access["roles"]["podnet-agent-a"])
+    assert access["owned"] == ["flanneld-", "podnet-agent-"]
+
+
+def test_without_agents_the_access_plan_is_as_before():
+    access = registry_access(PLAN, P, ["a"])
+    assert not any(user.startswith("podnet-agent-") for user in access["users"])
+
+
+@pytest.mark.parametrize("agents,message", [
+    ("a", "agent hosts must be a list"),
+    (["gone"], "gone has an agent client certificate .* no node of the plan"),
+    (["a\nb"], "agent client host"),
+])
+def test_a_bad_agent_host_list_is_refused_naming_the_culprit(agents, message):
+    with pytest.raises(PlanError, match=message):
+        registry_access(PLAN, P, [], agents)
+
+
+def test_a_forgotten_agent_is_deleted_and_a_converged_cluster_plans_nothing():
+    access = registry_access(PLAN, P, ["a"], ["a", "b"])
+    users, roles = converged(access)
+    assert auth.plan_auth(access, users, roles, enabled=True) == ([], None)
+    fewer = registry_access(PLAN, P, ["a"], ["a"])
+    steps, problem = auth.plan_auth(fewer, users, roles, enabled=True)
+    assert problem is None
+    assert steps == [["user", "delete", "podnet-agent-b"], ["role", "delete", "podnet-agent-b"]]
+    # the read of etcd's auth fetches the permissions of podnet's agent roles too
+    assert auth._owned(fewer) == ("flanneld-", "podnet-agent-")
+    assert auth._owned({"owned": "flanneld-"}) == "flanneld-"

@@ -33,8 +33,8 @@ USED = {"podnet_plan", "podnet_host_view", "podnet_merge_nodes", "podnet_ledger_
         "podnet_role_inputs", "podnet_systemd_quote",
         # for playbooks/plan.yml (its etcd-mode inputs; see docs/etcd-pki.md, stray leases)
         "podnet_registry_hold",
-        # for roles/podnet_registry (etcd auth)
-        "podnet_registry_access",
+        # for roles/podnet_registry (etcd auth; the agents' slices in etcd mode)
+        "podnet_registry_access", "podnet_agent_slice_keys",
         # for playbooks/site.yml's BGP plays (docs/bgp.md)
         "podnet_bgp_nodes", "podnet_bgp_router_config",
         # for playbooks/lab/agent-check.yml (the agents' problems with since when, docs/agent.md)

@@ -1,0 +1,163 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""etcd mode: every agent node's slice, published under podnet's prefix for its agent.
+
+One key per node, ``<prefix>/podnet/agent/<host>`` (beside ``<prefix>/podnet/ledger``; flanneld
+reads only ``config`` and ``subnets/``), holding the document the node's
+``/etc/podnet/agent/slice.json`` holds, less the agent's local settings:
+``{"generation": int, "digest": sha1 of the slice's canonical JSON, "slice": {"hostname",
+"zone", "concerns": {concern: its module's arguments}, "peers": [...]}}``.
+
+The concerns' arguments are those site.yml's agent play gives each node (the node play's
+module arguments, with each concern role's default where the inventory sets none):
+``tests/unit/test_agent_slices.py`` holds the two lists equal, and molecule/etcd compares
+the published digest with the one each node's slice file holds.
+
+The generation moves only when the slice changed, and only forward: a changed slice gets
+the run's time, at least the published generation plus one; an unchanged one keeps its
+generation, so a run that changes nothing writes nothing.
+"""
+
+import hashlib
+import json
+
+from .errors import PlanError
+from .flannel import DEFAULT_PREFIX, key_prefix
+from .host_view import host_view
+from .names import hostname
+
+AGENT_KEYS = "podnet/agent/"
+
+# The inventory variables the agent play reads for each concern, with the default of the
+# concern role that owns it (defaults/main.yml of podnet_sysctl, podnet_bridge, ...).
+VARIABLES = {
+    "podnet_sysctl_ip_forward": True,
+    "podnet_sysctl_rp_filter": 2,
+    "podnet_sysctl_state": "present",
+    "podnet_bridge_name": "cbr0",
+    "podnet_bridge_adopt": False,
+    "podnet_node_bridge": "cbr0",
+    "podnet_vxlan_tx_checksum_offload": True,
+    "podnet_vxlan_adopt": False,
+    "podnet_vxlan_state": "present",
+    "podnet_wireguard_implementation": "auto",
+    "podnet_wireguard_route_protocol": 193,
+    "podnet_wireguard_routes_protocol": 191,
+    "podnet_routes_protocol": 191,
+    "podnet_routes_state": "present",
+    "podnet_firewall_masquerade": True,
+    "podnet_firewall_iptables_forward_accept": True,
+    "podnet_firewall_state": "present",
+}
+
+
+def agent_key(prefix, host):
+    """The key of HOST's slice under the (normalised) PREFIX."""
+    return "%s/%s%s" % (prefix, AGENT_KEYS, host)
+
+
+def slice_digest(slice_):
+    """sha1 of the slice's canonical JSON (the agent's podnet_agent.slice_digest)."""
+    return hashlib.sha1(json.dumps(slice_, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def _settings(host, variables):
+    """HOST's concern variables: the inventory's value, or the role's default."""
+    values = dict(VARIABLES)
+    for name in VARIABLES:
+        try:
+            if name in variables:
+                values[name] = variables[name]
+        except TypeError:
+            raise PlanError("agent slices: the variables of %s must be a mapping (pass hostvars), "
+                            "got %r" % (host, type(variables).__name__)) from None
+    return values
+
+
+def agent_slice(plan, host, variables=None, wireguard=False):
+    """HOST's slice as site.yml's agent play writes it: {hostname, zone, concerns, peers}."""
+    view = host_view(plan, host)
+    network = plan["network"]
+    v = _settings(host, variables if variables is not None else {})
+    concerns = {
+        "sysctl": {"ip_forward": v["podnet_sysctl_ip_forward"], "rp_filter": v["podnet_sysctl_rp_filter"],
+                   "neigh_gc_thresh": view["neigh_gc_thresh"], "state": v["podnet_sysctl_state"]},
+        "bridge": {"name": v["podnet_bridge_name"], "address": view["bridge_address"], "mtu": view["mtu"],
+                   "adopt": v["podnet_bridge_adopt"],
+                   "state": "absent" if v["podnet_node_bridge"] == "docker0" else "present"},
+        "vxlan": {"device": view["vxlan"], "fdb": view["fdb"], "neighbors": view["neighbors"],
+                  "tx_checksum_offload": v["podnet_vxlan_tx_checksum_offload"],
+                  "adopt": v["podnet_vxlan_adopt"], "state": v["podnet_vxlan_state"]},
+        # The keys stay on the node (key_path, the peers file): never in the slice.
+        "wireguard": {"state": "present" if wireguard else "absent", "config": view.get("wireguard"),
+                      "preshared_key_from_node": True,
+                      "implementation": v["podnet_wireguard_implementation"],
+                      "protocol": v["podnet_wireguard_route_protocol"],
+                      "routes_protocol": v["podnet_wireguard_routes_protocol"]},
+        "bgp": {"state": "present" if view.get("bgp") else "absent", "config": view.get("bgp")},
+        "routes": {"routes": view["routes"], "vxlan_device": network["vxlan"]["device"],
+                   "protocol": v["podnet_routes_protocol"], "state": v["podnet_routes_state"]},
+        "firewall": {"cluster_cidr": view["cluster_cidr"], "pod_cidr": view["pod_cidr"],
+                     "node_addresses": list(view["members"]) + [view["address"]],
+                     "masquerade": v["podnet_firewall_masquerade"], "vxlan_port": network["vxlan"]["port"],
+                     "wireguard_port": (network.get("wireguard") or {}).get("port") if wireguard else None,
+                     "iptables_forward_accept": v["podnet_firewall_iptables_forward_accept"],
+                     "state": v["podnet_firewall_state"]},
+    }
+    return {"hostname": host, "zone": view["zone"], "concerns": concerns, "peers": view["peers"]}
+
+
+def _published(raw, key):
+    """The document a registry read holds at KEY ({value: str} or the value), or None."""
+    value = raw.get("value") if isinstance(raw, dict) and "value" in raw else raw
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return None  # not podnet's document: the write replaces it
+    return value if isinstance(value, dict) else None
+
+
+def agent_slice_keys(plan, hosts, hostvars=None, current=None, generation=0, prefix=DEFAULT_PREFIX,
+                     wireguard=False):
+    """{key: document} for the slice of every host of HOSTS (the agent nodes, each with an
+    etcd client certificate), HOSTVARS giving each host's inventory variables. CURRENT is what
+    the registry read held under the prefix ({key: {value}} or {key: value}; other keys are
+    ignored); GENERATION the run's time, stamped on a slice that changed."""
+    prefix = key_prefix(prefix, "podnet registry prefix")
+    if not isinstance(hosts, (list, tuple)):
+        raise PlanError("agent slices: the agent hosts must be a list of inventory hostnames "
+                        "(got %r)" % (hosts,))
+    if not isinstance(plan, dict) or not isinstance(plan.get("nodes"), dict):
+        raise PlanError("agent slices: the plan has no nodes: pass podnet_plan_result")
+    try:
+        generation = int(generation)
+    except (TypeError, ValueError):
+        raise PlanError("agent slices: the generation must be an integer (the run's Unix time), "
+                        "got %r" % (generation,)) from None
+    current = current or {}
+    if not isinstance(current, dict):
+        raise PlanError("agent slices: what the registry holds must be {key: value}, got %r"
+                        % type(current).__name__)
+    hostvars = hostvars if hostvars is not None else {}
+    keys = {}
+    for host in sorted(set(hosts)):
+        hostname(host, "agent host")
+        if host not in plan["nodes"]:
+            raise PlanError("agent slices: %s runs podnet's agent (it has an agent client certificate) "
+                            "but is no node of the plan; set podnet_agent only on hosts of podnet_nodes"
+                            % host)
+        variables = hostvars[host] if host in hostvars else {}
+        slice_ = agent_slice(plan, host, variables, wireguard)
+        digest = slice_digest(slice_)
+        key = agent_key(prefix, host)
+        old = _published(current[key], key) if key in current else None
+        old_generation = old.get("generation") if old else None
+        if isinstance(old_generation, int) and old.get("digest") == digest:
+            stamped = old_generation
+        elif isinstance(old_generation, int):
+            stamped = max(generation, old_generation + 1)
+        else:
+            stamped = generation
+        keys[key] = {"generation": stamped, "digest": digest, "slice": slice_}
+    return keys
