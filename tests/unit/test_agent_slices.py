@@ -98,8 +98,10 @@ def test_the_published_slice_has_the_agent_plays_arguments_and_defaults():
     published = agent_slice_keys(PLAN, ["a"], {}, {}, 1)[P + "/podnet/agent/a"]["slice"]["concerns"]
     assert {c: sorted(a) for c, a in concerns.items()} == {c: sorted(a) for c, a in published.items()}
     stand_in = re.compile(r"(podnet_\w+) \| default\(([^)]*)\)")
+    with open(os.path.join(ROOT, "playbooks", "vars", "podnet_concerns.yml")) as handle:
+        shared = yaml.safe_load(handle)["__podnet_site_concern_settings"]  # the node play's too
     seen = {}
-    for arguments in concerns.values():
+    for arguments in list(concerns.values()) + list(shared.values()):
         for value in arguments.values():
             for name, default in stand_in.findall(str(value)):
                 seen[name] = yaml.safe_load(default)

@@ -8,8 +8,9 @@ reads only ``config`` and ``subnets/``), holding the document the node's
 ``{"generation": int, "digest": sha1 of the slice's canonical JSON, "slice": {"hostname",
 "zone", "concerns": {concern: its module's arguments}, "peers": [...]}}``.
 
-The concerns' arguments are those site.yml's agent play gives each node (the node play's
-module arguments, with each concern role's default where the inventory sets none):
+The concerns' arguments are those site.yml's agent play gives each node: the node play's
+(``host_view.concern_arguments``, with each concern role's default where the inventory sets
+none), and WireGuard's and BGP's as the agent play adds them:
 ``tests/unit/test_agent_slices.py`` holds the two lists equal, and molecule/etcd compares
 the published digest with the one each node's slice file holds.
 
@@ -23,7 +24,7 @@ import json
 
 from .errors import PlanError
 from .flannel import DEFAULT_PREFIX, key_prefix
-from .host_view import host_view
+from .host_view import concern_arguments, host_view
 from .names import hostname
 
 AGENT_KEYS = "podnet/agent/"
@@ -75,35 +76,32 @@ def _settings(host, variables):
 
 
 def agent_slice(plan, host, variables=None, wireguard=False):
-    """HOST's slice as site.yml's agent play writes it: {hostname, zone, concerns, peers}."""
+    """HOST's slice as site.yml's agent play writes it: {hostname, zone, concerns, peers}.
+    The five host concerns' arguments are the node play's (``concern_arguments``, the plan's
+    part and the role settings); WireGuard and BGP are checked where the run configured them."""
     view = host_view(plan, host)
     network = plan["network"]
     v = _settings(host, variables if variables is not None else {})
-    concerns = {
+    settings = {
         "sysctl": {"ip_forward": v["podnet_sysctl_ip_forward"], "rp_filter": v["podnet_sysctl_rp_filter"],
-                   "neigh_gc_thresh": view["neigh_gc_thresh"], "state": v["podnet_sysctl_state"]},
-        "bridge": {"name": v["podnet_bridge_name"], "address": view["bridge_address"], "mtu": view["mtu"],
-                   "adopt": v["podnet_bridge_adopt"],
+                   "state": v["podnet_sysctl_state"]},
+        "bridge": {"name": v["podnet_bridge_name"], "adopt": v["podnet_bridge_adopt"],
                    "state": "absent" if v["podnet_node_bridge"] == "docker0" else "present"},
-        "vxlan": {"device": view["vxlan"], "fdb": view["fdb"], "neighbors": view["neighbors"],
-                  "tx_checksum_offload": v["podnet_vxlan_tx_checksum_offload"],
-                  "adopt": v["podnet_vxlan_adopt"], "state": v["podnet_vxlan_state"]},
-        # The keys stay on the node (key_path, the peers file): never in the slice.
-        "wireguard": {"state": "present" if wireguard else "absent", "config": view.get("wireguard"),
-                      "preshared_key_from_node": True,
-                      "implementation": v["podnet_wireguard_implementation"],
-                      "protocol": v["podnet_wireguard_route_protocol"],
-                      "routes_protocol": v["podnet_wireguard_routes_protocol"]},
-        "bgp": {"state": "present" if view.get("bgp") else "absent", "config": view.get("bgp")},
-        "routes": {"routes": view["routes"], "vxlan_device": network["vxlan"]["device"],
-                   "protocol": v["podnet_routes_protocol"], "state": v["podnet_routes_state"]},
-        "firewall": {"cluster_cidr": view["cluster_cidr"], "pod_cidr": view["pod_cidr"],
-                     "node_addresses": list(view["members"]) + [view["address"]],
-                     "masquerade": v["podnet_firewall_masquerade"], "vxlan_port": network["vxlan"]["port"],
-                     "wireguard_port": (network.get("wireguard") or {}).get("port") if wireguard else None,
+        "vxlan": {"tx_checksum_offload": v["podnet_vxlan_tx_checksum_offload"], "adopt": v["podnet_vxlan_adopt"],
+                  "state": v["podnet_vxlan_state"]},
+        "routes": {"protocol": v["podnet_routes_protocol"], "state": v["podnet_routes_state"]},
+        "firewall": {"masquerade": v["podnet_firewall_masquerade"],
                      "iptables_forward_accept": v["podnet_firewall_iptables_forward_accept"],
                      "state": v["podnet_firewall_state"]},
     }
+    concerns = concern_arguments(view, network, settings, wireguard)
+    # The keys stay on the node (key_path, the peers file): never in the slice.
+    concerns["wireguard"] = {"state": "present" if wireguard else "absent", "config": view.get("wireguard"),
+                             "preshared_key_from_node": True,
+                             "implementation": v["podnet_wireguard_implementation"],
+                             "protocol": v["podnet_wireguard_route_protocol"],
+                             "routes_protocol": v["podnet_wireguard_routes_protocol"]}
+    concerns["bgp"] = {"state": "present" if view.get("bgp") else "absent", "config": view.get("bgp")}
     return {"hostname": host, "zone": view["zone"], "concerns": concerns, "peers": view["peers"]}
 
 
