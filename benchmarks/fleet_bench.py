@@ -21,6 +21,16 @@ and computes nodes' slices of the plan (what site.yml ships to each node; timed 
 nodes spread over the fleet), printing the time per node: a node's slice holds a route
 per peer, so it grows linearly with the fleet, and the controller's total is that times n.
 
+`--deliver 5000` is the controller's side of a site.yml run at that size, measured whole:
+plan the fleet, then for every node, one at a time, make its task's payload exactly as the
+action plugin podnet.network.podnet_node does and serialise it as Ansible ships module
+arguments (its module encoder, then the repr into the module's wrapper), and drop it. It
+prints the plan's and the payloads' CPU time, the payload's size and the process's peak
+RSS (run it under `/usr/bin/time -v` for the whole process's figures, as `make
+bench-controller` does), beside the same figures for the node play before podnet_node
+(each node's slice kept as a host fact, five concern tasks each shipping its arguments
+through Ansible's encoder), measured on a sample of nodes and scaled to the fleet.
+
 Usage: make bench-fleet [N=16]   or   .venv/bin/python benchmarks/fleet_bench.py --nodes 16
 """
 
@@ -132,13 +142,109 @@ def render_only(sizes: list[int], sample: int = 100) -> None:
             size, zones, planned, per_node * 1000, per_node * size, slice_kb, slice_kb * size / 1024))
 
 
+def _fleet(size: int) -> dict:
+    """The render-only fleet of SIZE nodes: 100 per zone, one /24 underlay per zone."""
+    zones = max(2, size // 100)
+    per_zone = -(-size // zones)
+    return {"node-%05d" % i: {"zone": "zone-%03d" % (i // per_zone),
+                              "address": "172.%d.%d.%d" % (16 + (i // per_zone) // 256,
+                                                          (i // per_zone) % 256, i % per_zone + 1),
+                              "prefix": 24}
+            for i in range(size)}
+
+
+# The concerns' settings as the node play gives them when the inventory sets none (the
+# roles' defaults, playbooks/vars/podnet_concerns.yml).
+DEFAULT_SETTINGS = {
+    "sysctl": {"ip_forward": True, "rp_filter": 2, "state": "present"},
+    "bridge": {"name": "cbr0", "adopt": False, "state": "present"},
+    "vxlan": {"tx_checksum_offload": True, "adopt": False, "state": "present"},
+    "routes": {"protocol": 191, "state": "present"},
+    "firewall": {"masquerade": True, "iptables_forward_accept": True, "state": "present"},
+}
+
+
+def deliver(sizes: list[int], sample: int = 20) -> None:
+    """Plan each fleet of SIZES nodes and make every node's podnet_node payload, one node
+    at a time, serialised as Ansible ships it; print CPU, sizes and peak RSS, after and
+    before (the node play as it was: sampled, scaled to the fleet)."""
+    import resource  # pylint: disable=import-outside-toplevel
+
+    sys.path.insert(0, str(ROOT / ".cache" / "collections"))
+    # pylint: disable=import-outside-toplevel
+    from ansible._internal._templating._engine import TemplateEngine
+    from ansible.module_utils.common.json import Direction, get_module_encoder
+    from ansible_collections.podnet.network.plugins.action.podnet_node import payload
+    from ansible_collections.podnet.network.plugins.plugin_utils.planner import host_view, plan
+    from ansible_collections.podnet.network.plugins.plugin_utils.planner.host_view import concern_arguments
+
+    encoder = get_module_encoder("legacy", Direction.CONTROLLER_TO_MODULE)
+
+    def ship(module_args):
+        """What Ansible makes of module arguments on the controller: the module encoder's
+        JSON, then its repr inside the module's wrapper. Returns the bytes shipped."""
+        encoded = json.dumps({"ANSIBLE_MODULE_ARGS": module_args}, cls=encoder)
+        return len(repr(encoded))
+
+    for size in sizes:
+        cpu = time.process_time
+        start = cpu()
+        result = plan(_fleet(size), {"cluster_cidr": "10.0.0.0/8", "backend": "auto"})
+        planned = cpu() - start
+        names = sorted(result["nodes"])
+
+        # Before: per node the slice as a host fact (kept), then five tasks whose arguments
+        # go through the encoder one concern at a time.
+        picked = names[::max(1, size // sample)]
+        start, kept = cpu(), 0
+        for name in picked:
+            view = host_view(result, name, peers=False)
+            kept += len(json.dumps(view))
+            for arguments in concern_arguments(view, result["network"], DEFAULT_SETTINGS).values():
+                ship(arguments)
+        before = (cpu() - start) / len(picked)
+        # What hostvars['localhost'].podnet_plan_result costs each time a task templates it
+        # (the action plugin reads the stored plan instead).
+        start = cpu()
+        TemplateEngine(variables={"podnet_plan_result": result}).template(result)
+        templated = cpu() - start
+
+        # After: every node, one at a time; nothing of a node is kept but its O(1) view.
+        start, shipped, largest, kept_after = cpu(), 0, 0, 0
+        for done, name in enumerate(names, 1):
+            module_args, node = payload(result, name, DEFAULT_SETTINGS, False)
+            size_out = ship(module_args)
+            shipped += size_out
+            largest = max(largest, size_out)
+            kept_after += len(json.dumps(node))
+            del module_args
+            if done % 1000 == 0 and done < size:
+                print(f"  ... {done} of {size} nodes: {cpu() - start:.1f} s CPU, peak RSS "
+                      f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB", flush=True)
+        after = cpu() - start
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"{size} nodes, {max(2, size // 100)} zones, backend auto: plan {planned:.2f} s CPU; "
+              f"templating the whole plan once {templated * 1000:.0f} ms")
+        print(f"  before (sampled on {len(picked)} nodes, scaled): {before * 1000:.1f} ms per node, "
+              f"{before * size:.0f} s for the fleet; slices held at once {kept / len(picked) * size / 2**20:.0f} MB")
+        print(f"  after (every node, measured): {after / size * 1000:.1f} ms per node, {after:.1f} s for the "
+              f"fleet, plan + payloads {planned + after:.1f} s CPU; payload {shipped / size / 1024:.0f} KB "
+              f"per node (largest {largest / 1024:.0f} KB); kept per node {kept_after / size:.0f} B; "
+              f"peak RSS {peak:.0f} MB", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--nodes", type=int, default=16, help="fleet size (even: 2 zones); default 16")
     parser.add_argument("--mitogen", action="store_true", help="also time the no-op run under mitogen_linear")
     parser.add_argument("--keep", action="store_true", help="leave the benchmark lab up afterwards")
     parser.add_argument("--render-only", help="comma-separated fleet sizes to plan without hosts")
+    parser.add_argument("--deliver", help="comma-separated fleet sizes: plan and make every node's "
+                                          "podnet_node payload, one at a time (no hosts)")
     args = parser.parse_args()
+    if args.deliver:
+        deliver([int(size) for size in args.deliver.split(",")])
+        return
     if args.render_only:
         render_only([int(size) for size in args.render_only.split(",")])
         return

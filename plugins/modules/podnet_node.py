@@ -78,7 +78,12 @@ invocation:
   description: The arguments, with each concern's shown as its size only.
   returned: always
   type: dict
-  sample: {"module_args": {"concerns": {"routes": "4 arguments, 1021 list entries (not echoed back)"}}}
+  contains:
+    module_args:
+      description: Per concern, how many arguments and list entries it was given.
+      returned: always
+      type: dict
+      sample: {"concerns": {"routes": "4 arguments, 1021 list entries (not echoed back)"}}
 """
 
 from ansible.module_utils.basic import AnsibleModule
