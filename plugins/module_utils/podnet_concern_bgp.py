@@ -343,4 +343,3 @@ def converge(module):
     if state == "present" and unit.get("ActiveState") == "active" and runner.bin("birdc", required=False):
         sessions = parse_protocols(runner.read("birdc", ["show", "protocols"], missing=("Unable to connect",)))
     finish(module, actions, diffs, sessions=sessions, left_alone=left_alone)
-

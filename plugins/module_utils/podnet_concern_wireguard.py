@@ -478,4 +478,3 @@ def converge(module):
                                         allowed_ips=peer["allowed_ips"])
                  for key, peer in want["peers"].items()}
     finish(module, actions, diffs, implementation=implementation, peers=names, pending=pending)
-
