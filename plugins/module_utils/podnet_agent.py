@@ -37,6 +37,7 @@ import sys
 import time
 
 from ansible_collections.podnet.network.plugins.module_utils.podnet_host import as_bool, finish, replace_file, sync_boot_unit
+from ansible_collections.podnet.network.plugins.module_utils import podnet_agent_watch
 
 SLICE_PATH = "/etc/podnet/agent/slice.json"
 METRICS_FILE = "podnet_agent.prom"
@@ -555,7 +556,12 @@ def main(argv=None):
     paths = [a for a in argv if not a.startswith("--")]
     slice_path = paths[0] if paths else SLICE_PATH
     repairs, turn, since = {}, 0, {}
+    # etcd mode (settings.etcd): a thread watches the node's slice key (podnet_agent_watch).
+    watch = None if once else podnet_agent_watch.start(slice_path, log_line)
     while True:
+        if watch is not None:
+            # A newer slice from etcd is the controller's plan: converge it, repair on or off.
+            watch.converge_new(lambda document: check_and_repair(document["slice"], True, log_line))
         began = time.monotonic()
         try:
             settings = check_once(turn, repairs, slice_path, since=since)
@@ -567,7 +573,8 @@ def main(argv=None):
         if once:
             return 0
         turn += 1
-        time.sleep(max(1.0, float(settings["interval"]) - (time.monotonic() - began)))
+        (watch.wait if watch is not None else time.sleep)(
+            max(1.0, float(settings["interval"]) - (time.monotonic() - began)))
 
 
 if __name__ == "__main__":

@@ -33,6 +33,12 @@ PKI = "/etc/etcd/podnet-pki"
 CTL = "set -a; . /etc/etcd/podnet-etcdctl.env; set +a; etcdctl"
 SPARE_INVENTORY = Path(__file__).resolve().parent / "spare-inventory.yml"
 MEMBER_ONLY_INVENTORY = Path(__file__).resolve().parent / "spare-member-only.yml"
+NODE_ONLY_INVENTORY = Path(__file__).resolve().parent / "spare-node-only.yml"
+# the node agent (docs/agent.md, etcd mode): its client certificate on the node, its metrics
+AGENT_PKI = "/etc/podnet/agent/etcd"  # + -ca.crt, -client.crt, -client.key
+AGENT_METRICS = "/var/lib/prometheus/node-exporter/podnet_agent_watch.prom"
+# how long a published slice may take to be routed by every agent (watch + converge)
+AGENT_BOUND = 30
 # role podnet_etcd's PKI directory on the controller (default: next to the inventory)
 CONTROLLER_PKI = Path(INVENTORY).parent / ".podnet-pki"
 
@@ -139,6 +145,68 @@ def test_subnet_env_is_flannels(subnets):
                        "FLANNEL_SUBNET": subnets[name].replace(".0/24", ".1/24"),
                        "FLANNEL_MTU": "1500", "FLANNEL_IPMASQ": "false"}, name
         assert host(name).file("/etc/tmpfiles.d/podnet-flannel-env.conf").exists
+
+
+def agent_key(name):
+    return f"{PREFIX}/podnet/agent/{name}"
+
+
+def published(name):
+    """NAME's slice as the plan run published it for its agent (read with podnet's certificate)."""
+    return json.loads(etcdctl("podnet-et-node1", f"get {agent_key(name)} --print-value-only"))
+
+
+def slice_file(name):
+    return json.loads(sh(host(name), "cat /etc/podnet/agent/slice.json"))
+
+
+def watch_metrics(name):
+    text = host(name).run(f"cat {AGENT_METRICS}").stdout
+    return {line.split()[0]: float(line.split()[1]) for line in text.splitlines()
+            if line and not line.startswith("#")}
+
+
+def wait_watching(names, timeout=AGENT_BOUND):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if all(watch_metrics(n).get("podnet_agent_watch_connected") == 1 for n in names):
+            return
+        time.sleep(1)
+    raise AssertionError({n: watch_metrics(n) for n in names})
+
+
+def test_each_agent_watches_the_slice_its_node_checks():
+    # the plan run published each agent node's slice; site.yml's agent play wrote the same
+    # slice into the node's file (same digest), so the agent never fights the run
+    for name in NODES:
+        document, local = published(name), slice_file(name)
+        assert document["digest"] == local["digest"] and document["slice"] == local["slice"], name
+        assert local["generation"] >= document["generation"], name
+        assert local["settings"]["etcd"]["key"] == agent_key(name)
+        assert host(name).file(f"{AGENT_PKI}-client.key").mode == 0o600
+    wait_watching(NODES)
+
+
+def as_agent(name, args, endpoint="podnet-et-node2"):
+    """etcdctl ARGS on NAME with its agent's client certificate."""
+    return host(name).run(f"ETCDCTL_API=3 etcdctl --dial-timeout=3s --command-timeout=5s "
+                          f"--endpoints=https://{ADDRESSES[endpoint]}:2379 --cacert={AGENT_PKI}-ca.crt "
+                          f"--cert={AGENT_PKI}-client.crt --key={AGENT_PKI}-client.key {args}")
+
+
+def test_an_agent_reads_its_own_slice_and_nothing_else():
+    name = "podnet-et-node1"
+    assert common_name(CONTROLLER_PKI / f"podnet-agent-{name}.crt") == f"podnet-agent-{name}"
+    own = as_agent(name, f"get {agent_key(name)} --print-value-only")
+    assert own.rc == 0 and json.loads(own.stdout)["slice"]["hostname"] == name, own.stderr
+    for what, args in {
+            "read another node's slice": f"get {agent_key('podnet-et-node2')}",
+            "list the slices": f"get --prefix {PREFIX}/podnet/agent/ --keys-only",
+            "read the ledger": f"get {PREFIX}/podnet/ledger",
+            "read the leases": f"get --prefix {PREFIX}/subnets/ --keys-only",
+            "write its own slice": f"put {agent_key(name)} '{{}}'"}.items():
+        result = as_agent(name, args)
+        assert refused(result), f"the agent of {name} could {what}: {result.stdout} {result.stderr}"
 
 
 def give_flanneld_certificate(name):
@@ -455,6 +523,37 @@ def test_the_member_rejoins_after_a_restart(subnets):
     assert etcdctl("podnet-et-node3", "get /podnet-test/quorum --print-value-only").strip() == "yes"
     # /run is a tmpfs: tmpfiles.d recreated the subnet file at boot
     assert subnets["podnet-et-node3"].replace(".0/24", ".1/24") in sh(node, "cat /run/flannel/subnet.env")
+
+
+def podnet_routes(name):
+    return sh(host(name), "ip -4 route show proto 191")
+
+
+def test_a_node_added_by_a_plan_run_is_routed_by_the_agents_alone(subnets):
+    # publish.yml plans and writes the registry (the spare's lease, every agent's slice) and
+    # configures no node: Ansible changes nothing on the three, their agents route the spare
+    wait_watching(NODES)
+    before = {name: slice_file(name)["generation"] for name in NODES}
+    result = run_playbook("publish.yml", inventories=(NODE_ONLY_INVENTORY,))
+    assert_run_ok(result)
+    published_at = time.monotonic()
+    tail = "\n".join(result["output"].splitlines()[-40:])
+    assert all(result["recap"][name]["changed"] == 0 for name in NODES), tail
+    new = leases()[ADDRESSES[SPARE]]
+    assert new not in subnets.values()
+    pending = set(NODES)
+    while pending and time.monotonic() < published_at + AGENT_BOUND:
+        pending = {name for name in pending if new not in podnet_routes(name)}
+        if pending:
+            time.sleep(0.5)
+    took = time.monotonic() - published_at
+    assert not pending, f"{sorted(pending)} do not route {new} {AGENT_BOUND} s after the plan run"
+    print(f"the three agents routed {new} {took:.1f} s after publish.yml ended")
+    for name in NODES:
+        assert f"{new} via {ADDRESSES[SPARE]}" in podnet_routes(name), name
+        assert slice_file(name)["generation"] == published(name)["generation"] > before[name], name
+        assert "came from etcd" in sh(host(name), "journalctl -u podnet-agent --no-pager -n 200"), name
+        assert watch_metrics(name)["podnet_agent_watch_generation"] == published(name)["generation"]
 
 
 def test_adding_a_member_and_node(subnets):
