@@ -231,7 +231,10 @@ class Watcher(threading.Thread):
 
     def _lost(self, etcd, metrics_dir, why):
         if self.state["connected"] or self.failures == 0:
-            self.log("podnet-agent: etcd watch lost: %s" % why)
+            # etcdctl's last line says why (its JSON log lines before it, how it retried)
+            lines = [line for line in str(why).splitlines() if line.strip()] or ["?"]
+            self.log("podnet-agent: etcd watch lost: %s (trying again, at most every %d s)"
+                     % (lines[-1].strip(), BACKOFF_MAX))
         self.state["connected"] = False
         self.failures += 1
         self._metrics(etcd, metrics_dir)

@@ -21,7 +21,8 @@ SLICE = {"hostname": "n1", "zone": "z", "concerns": {"sysctl": {"ip_forward": Tr
 SETTINGS = {"interval": 10, "repair": False, "etcd": {"key": "/coreos.com/network/podnet/agent/n1"}}
 
 
-def published(generation, slice_=SLICE):
+def published(generation, slice_=None):
+    slice_ = SLICE if slice_ is None else slice_
     return {"generation": generation, "digest": agent.slice_digest(slice_), "slice": slice_}
 
 
