@@ -379,7 +379,8 @@ def test_auth_comes_on_under_a_running_cluster_and_no_client_is_refused(subnets)
         assert int(count[0]) >= 3 and count[1] == "0", f"ok/failed {count}: {errors}"
         assert refused(as_client(name, f"{PKI}/server", f"get {PREFIX}/config"))    # auth is on
         users = json.loads(etcdctl(name, "user list -w json"))["users"]
-        assert sorted(users) == sorted(["root", "podnet"] + [f"flanneld-{n}" for n in NODES])
+        assert sorted(users) == sorted(["root", "podnet"] + [f"flanneld-{n}" for n in NODES]
+                                       + [f"podnet-agent-{n}" for n in NODES])
     finally:
         etcdctl(name, f"put {mine} '{value}'")
         etcdctl(name, f"lease revoke {lease}")
@@ -666,7 +667,7 @@ def test_restore_from_the_reset_snapshot_gives_every_node_its_old_subnet(subnets
     assert new_ca != old_ca and set(ca_digests().values()) == {new_ca}
     # etcd auth came back with the data: the same users, for the same CNs of the new CA
     assert sorted(json.loads(etcdctl("podnet-et-node1", "user list -w json"))["users"]) == sorted(
-        ["root", "podnet"] + [f"flanneld-{n}" for n in NODES])
+        ["root", "podnet"] + [f"flanneld-{n}" for n in NODES] + [f"podnet-agent-{n}" for n in NODES])
     assert refused(as_client("podnet-et-node1", f"{PKI}/server", f"get {PREFIX}/config"))
     # what the emptied cluster holds now came from the snapshot: the ledger and every lease
     assert leases() == {ADDRESSES[n]: subnets[n] for n in NODES}
