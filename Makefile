@@ -80,13 +80,15 @@ flannel: setup
 
 # Fleet benchmark (bounded; builds and removes its own lab): cold, no-op, add one node and
 # the floor play on N nodes in 2 zones (and the no-op run under mitogen, measured only),
-# plus the controller's share for 1,000 and 5,000 nodes.
+# plus the controller's share for 1,000 and 5,000 nodes (--deliver: plan and every node's
+# podnet_node payload, one node at a time, with the process's peak RSS and CPU).
 N ?= 16
 bench-fleet: setup
 	@for attempt in 1 2 3; do $(VENV)/pip install -q -r requirements-bench.txt && break; \
 	  echo "bench-fleet: PyPI did not answer (attempt $$attempt of 3); retrying in 10 s"; sleep 10; done
 	$(VENV)/python benchmarks/fleet_bench.py --nodes $(N) --mitogen
 	$(VENV)/python benchmarks/fleet_bench.py --render-only 1000,5000
+	/usr/bin/time -v $(VENV)/python benchmarks/fleet_bench.py --deliver 1000,5000
 
 # Controller benchmark (bounded; changes nothing): the real site.yml --check on N hosts that
 # are all this machine (local connection; N may list sizes: N=100,1000), next to the floor

@@ -27,7 +27,7 @@ action plugin podnet.network.podnet_node does and serialise it as Ansible ships 
 arguments (its module encoder, then the repr into the module's wrapper), and drop it. It
 prints the plan's and the payloads' CPU time, the payload's size and the process's peak
 RSS (run it under `/usr/bin/time -v` for the whole process's figures, as `make
-bench-controller` does), beside the same figures for the node play before podnet_node
+bench-fleet` does), beside the same figures for the node play before podnet_node
 (each node's slice kept as a host fact, five concern tasks each shipping its arguments
 through Ansible's encoder), measured on a sample of nodes and scaled to the fleet.
 
