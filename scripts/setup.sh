@@ -83,7 +83,9 @@ if ! docker info >/dev/null 2>&1; then
     systemctl start docker
   else
     log "starting dockerd in the background (no systemd here); log in /var/log/podnet-dockerd.log"
-    nohup dockerd >>/var/log/podnet-dockerd.log 2>&1 &
+    # In a session of its own: ending the shell or job that ran setup (its process group)
+    # must not take the engine, and every test container, down with it.
+    setsid nohup dockerd >>/var/log/podnet-dockerd.log 2>&1 </dev/null &
   fi
   for _ in $(seq 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
   docker info >/dev/null 2>&1 || { log "the Docker engine did not start; see /var/log/podnet-dockerd.log"; exit 1; }
