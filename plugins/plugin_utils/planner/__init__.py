@@ -32,8 +32,8 @@ _EXPORTS = {
     "registry_hold": "registry", "registry_keys": "registry", "registry_pins": "registry", "registry_read": "registry",
     "registry_access": "registry_access",
     "report_document": "report", "report_html": "report", "verify_report": "report",
-    "runtime_ranges": "runtimes",
     "agent_problems": "report",
+    "runtime_ranges": "runtimes",
 }
 
 __all__ = sorted(_EXPORTS)
