@@ -40,6 +40,21 @@ def neigh_gc_thresh(entries):
     }
 
 
+def _nodes_and_network(plan, hostname, caller):
+    """``plan``'s nodes and network, failing with what to pass when ``plan`` is not the
+    planner's output or ``hostname`` is not in it."""
+    try:
+        nodes = plan["nodes"]
+        network = plan["network"]
+    except (TypeError, KeyError):
+        raise PlanError("%s: expected the output of podnet_plan (a dict with 'network' "
+                        "and 'nodes'), got %r" % (caller, type(plan).__name__)) from None
+    if hostname not in nodes:
+        raise PlanError("host %s is not in the plan; add it to the inventory's podnet hosts (or "
+                        "run the planner for the same host list)" % (hostname,))
+    return nodes, network
+
+
 def host_view(plan, hostname, peers=True):
     """Slice of ``plan`` for ``hostname``; see the filter's RETURN for keys.
 
@@ -47,15 +62,7 @@ def host_view(plan, hostname, peers=True):
     subnet and backend of every peer: 40 % of a slice, read by verify.yml's probe and the
     node agent only): none of the host concerns' modules reads it."""
     peers = bool(peers)
-    try:
-        nodes = plan["nodes"]
-        network = plan["network"]
-    except (TypeError, KeyError):
-        raise PlanError("host_view: expected the output of podnet_plan (a dict with 'network' "
-                        "and 'nodes'), got %r" % (type(plan).__name__,)) from None
-    if hostname not in nodes:
-        raise PlanError("host %s is not in the plan; add it to the inventory's podnet hosts (or "
-                        "run the planner for the same host list)" % (hostname,))
+    nodes, network = _nodes_and_network(plan, hostname, "host_view")
     backend = network["backend"]
     zone_backends = network.get("zone_backends") or {}
     vx = network["vxlan"]
@@ -179,15 +186,7 @@ def node_view(plan, hostname):
     site.yml's tasks after the node's concerns need (bridge address, MTU, pod subnet,
     gateway, zone, cluster CIDR), the same values as host_view's keys of those names, and
     the plan's registry (file or etcd)."""
-    try:
-        nodes = plan["nodes"]
-        network = plan["network"]
-    except (TypeError, KeyError):
-        raise PlanError("node_view: expected the output of podnet_plan (a dict with 'network' "
-                        "and 'nodes'), got %r" % (type(plan).__name__,)) from None
-    if hostname not in nodes:
-        raise PlanError("host %s is not in the plan; add it to the inventory's podnet hosts (or "
-                        "run the planner for the same host list)" % (hostname,))
+    nodes, network = _nodes_and_network(plan, hostname, "node_view")
     me = nodes[hostname]
     return {
         "hostname": hostname,
