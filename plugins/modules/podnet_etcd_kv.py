@@ -120,8 +120,11 @@ import json
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.podnet.network.plugins.module_utils.podnet_etcd import Etcdctl, read_env
 
-# etcd refuses a transaction with more than --max-txn-ops (default 128) operations.
+# etcd refuses a transaction with more than --max-txn-ops (default 128) operations, and a
+# request over --max-request-bytes (default 1.5 MiB): the agents' slices in etcd mode grow
+# with the fleet (about 28 KB each at 100 nodes), so a batch is also cut by size.
 BATCH = 64
+BATCH_BYTES = 1024 * 1024
 
 
 class KVError(Exception):
@@ -217,11 +220,20 @@ def quote(text):
 
 
 def batches(actions, guard=""):
-    """Split ``plan()``'s put/delete into transactions, the guard key's put first."""
+    """Split ``plan()``'s put/delete into transactions, the guard key's put first: at most
+    BATCH operations and BATCH_BYTES of keys and values each (one larger value goes alone)."""
     ops = [("put", key, value) for key, value in actions["put"].items()]
     ops.sort(key=lambda op: op[1] != guard)
     ops += [("del", key, None) for key in actions["delete"]]
-    return [ops[i:i + BATCH] for i in range(0, len(ops), BATCH)]
+    chunks, size = [], 0
+    for op in ops:
+        weight = len(op[1].encode("utf-8")) + len((op[2] or "").encode("utf-8"))
+        if not chunks or len(chunks[-1]) == BATCH or (chunks[-1] and size + weight > BATCH_BYTES):
+            chunks.append([])
+            size = 0
+        chunks[-1].append(op)
+        size += weight
+    return chunks
 
 
 def txn_input(ops, mods, guard="", guard_mod=None):

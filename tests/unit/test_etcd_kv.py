@@ -116,6 +116,22 @@ def test_large_writes_are_split_below_etcds_operation_limit_guard_first():
     assert all(len(c) < 128 for c in chunks)
 
 
+def test_large_values_are_split_below_etcds_request_size_limit():
+    # the agents' slices of a 100-node fleet in etcd mode: about 28 KB each; 64 of them in one
+    # transaction (1.8 MB) were over etcd's 1.5 MiB request limit
+    slice_ = "x" * 28 * 1024
+    puts = {"%s/podnet/agent/node%03d" % (P, i): slice_ for i in range(100)}
+    puts[LEDGER] = "{}"
+    chunks = kv.batches({"put": puts, "delete": ["%s/podnet/agent/gone" % P]}, LEDGER)
+    assert chunks[0][0][1] == LEDGER
+    assert sum(len(c) for c in chunks) == 102
+    for chunk in chunks:
+        assert sum(len(key) + len(value or "") for dummy, key, value in chunk) <= kv.BATCH_BYTES
+    # one value over the limit still goes, alone
+    (big,), (small,) = kv.batches({"put": {"/a": "y" * (kv.BATCH_BYTES + 1), "/b": "{}"}, "delete": []})
+    assert big[1] == "/a" and small[1] == "/b"
+
+
 def test_a_write_planned_from_a_stale_read_is_refused():
     kvs = read()
     stale = {"revision": 3, "mods": {P + "/config": 2}}   # planned before the reservation appeared
