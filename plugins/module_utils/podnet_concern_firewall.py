@@ -32,6 +32,10 @@ from ansible_collections.podnet.network.plugins.module_utils.podnet_host import 
 
 FAMILY = "inet"
 TABLE = "podnet"
+# Check mode validates the ruleset under this name: `nft -c` makes the file's table for a
+# moment, visible to any `nft list` on the host (the agent's, another run's), which would
+# then see an empty `table inet podnet` that podnet did not make.
+CHECK_TABLE = "podnet_check"
 IPTABLES_COMMENT = "podnet"
 # Docker's chain for the operator's own FORWARD rules (it keeps the jump to it first).
 OPERATOR_CHAIN = "DOCKER-USER"
@@ -203,6 +207,16 @@ def render_file(table_text, persist_path):
         % (persist_path, BOOT_ORDER, CONCERN, FAMILY, TABLE, FAMILY, TABLE, FAMILY, TABLE)
         + table_text
     )
+
+
+_TABLE_COMMAND = re.compile(r"^(table|delete table) %s %s\b" % (FAMILY, TABLE), re.M)
+
+
+def check_file(file_text):
+    """FILE_TEXT (render_file's) with every table command naming CHECK_TABLE instead of
+    podnet's table: what check mode gives `nft -c`, the same ruleset under a name no
+    reader looks for."""
+    return _TABLE_COMMAND.sub(r"\1 %s %s" % (FAMILY, CHECK_TABLE), file_text)
 
 
 _COMMENT = re.compile(r"^\s*#.*$", re.M)
@@ -441,9 +455,10 @@ def converge(module):
                           before=pretty(live["table"]), after=pretty(wanted["ruleset"] or None)))
     if wanted["load"]:
         if module.check_mode and live["nft"]:
-            # Check mode is truthful about the syntax too: nft -c loads nothing.
+            # Check mode is truthful about the syntax too: nft -c loads nothing (and checks
+            # under a name of its own, see CHECK_TABLE).
             rc, _out, err = module.run_command([runner.bin("nft"), "-c", "-f", "/dev/stdin"],
-                                               data=wanted["file"], environ_update=C_LOCALE)
+                                               data=check_file(wanted["file"]), environ_update=C_LOCALE)
             if rc != 0:
                 module.fail_json(msg="podnet_firewall: nft refuses the ruleset: %s" % err.strip())
         # Loaded from stdin first: a ruleset nft refuses never reaches the boot file.
