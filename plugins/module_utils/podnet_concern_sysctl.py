@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import re
 
 from ansible_collections.podnet.network.plugins.module_utils.podnet_host import as_bool, as_int, finish, live_diff, managed_header, persist_file
 
@@ -24,6 +25,44 @@ GC_KEYS = ("gc_thresh1", "gc_thresh2", "gc_thresh3")
 NEIGH_PREFIX = "net.ipv4.neigh.default."
 # Keys that exist only in the host's initial network namespace (not in a container's).
 NEIGH_KEYS = tuple(NEIGH_PREFIX + key for key in GC_KEYS)
+IPV6_FORWARD_KEY = "net.ipv6.conf.all.forwarding"
+LINK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,15}$")
+
+
+def accept_ra_key(interface):
+    """The accept_ra key of INTERFACE; a name with a dot (a VLAN such as eth0.100) takes
+    sysctl's slash form, which sysctl.d and /proc/sys both read unambiguously."""
+    if "." in interface:
+        return "net/ipv6/conf/%s/accept_ra" % interface
+    return "net.ipv6.conf.%s.accept_ra" % interface
+
+
+def check_ipv6(ipv6_forward, accept_ra_interfaces):
+    """Pure check of the IPv6 inputs. Returns (errors, wanted {key: text}); both empty
+    when IPv6 forwarding is not managed (IPV6_FORWARD None)."""
+    if ipv6_forward is None:
+        return [], {}
+    errors = []
+    forward = as_bool(ipv6_forward)
+    if forward is None:
+        errors.append("podnet_sysctl_ipv6_forward=%r must be a boolean: true (the node routes IPv6 "
+                      "pod traffic), false, or null to leave IPv6 forwarding alone" % (ipv6_forward,))
+    interfaces = accept_ra_interfaces or []
+    bad = [name for name in interfaces if not isinstance(name, str) or not LINK_NAME.match(name)
+           or name in ("all", "default", "lo")]
+    if not isinstance(interfaces, list) or bad:
+        errors.append("podnet_sysctl_ipv6_accept_ra_interfaces=%r must be a list of the underlay's "
+                      "interface names (1-15 characters from A-Z a-z 0-9 _ . -, not all, default "
+                      "or lo), e.g. [eth0]%s" % (accept_ra_interfaces, " (not: %r)" % bad if bad else ""))
+    if errors:
+        return errors, None
+    wanted = {IPV6_FORWARD_KEY: "1" if forward else "0"}
+    if forward:
+        # With forwarding on, the kernel ignores router advertisements unless accept_ra is
+        # 2: a host that learns its default route from them would lose it.
+        for name in interfaces:
+            wanted[accept_ra_key(name)] = "2"
+    return [], wanted
 
 
 def check_params(ip_forward, rp_filter, gc_thresh):
@@ -61,8 +100,9 @@ def check_params(ip_forward, rp_filter, gc_thresh):
 
 
 def key_path(key):
-    """net.ipv4.ip_forward -> /proc/sys/net/ipv4/ip_forward."""
-    return os.path.join(PROC_SYS, *key.split("."))
+    """net.ipv4.ip_forward -> /proc/sys/net/ipv4/ip_forward (a key in slash form, such as
+    net/ipv6/conf/eth0.100/accept_ra, splits on the slashes only)."""
+    return os.path.join(PROC_SYS, *key.split("/" if "/" in key else "."))
 
 
 def normalise(value):
@@ -81,6 +121,19 @@ def plan_live(wanted, live):
             if key in NEIGH_KEYS:
                 plan["missing"].append(key)
                 continue
+            if key.endswith("accept_ra"):
+                interface = key.split("/" if "/" in key else ".")[3]
+                plan["error"] = (
+                    "podnet_sysctl_ipv6_accept_ra_interfaces names %s, but this host has no such "
+                    "interface with IPv6 (%s is absent): give the underlay's interface names"
+                    % (interface, key_path(key)))
+                return plan
+            if key.startswith("net.ipv6."):
+                plan["error"] = (
+                    "sysctl key %s does not exist (%s is absent): IPv6 is disabled in this kernel "
+                    "or network namespace (ipv6.disable=1); enable it or set "
+                    "podnet_sysctl_ipv6_forward to null" % (key, key_path(key)))
+                return plan
             plan["error"] = "sysctl key %s does not exist (%s is absent): this kernel cannot run podnet" % (
                 key, key_path(key))
             return plan
@@ -97,6 +150,11 @@ def file_contents(wanted):
         "net.ipv4.conf.all.rp_filter = {rp}\n"
         "net.ipv4.conf.default.rp_filter = {rp}\n"
     ).format(f=wanted["net.ipv4.ip_forward"], rp=wanted["net.ipv4.conf.all.rp_filter"])
+    if IPV6_FORWARD_KEY in wanted:
+        conf += "# IPv6 forwarding; accept_ra = 2 keeps router advertisements on the underlay.\n"
+        conf += "%s = %s\n" % (IPV6_FORWARD_KEY, wanted[IPV6_FORWARD_KEY])
+        conf += "".join("%s = %s\n" % (key, wanted[key]) for key in sorted(wanted)
+                        if key.endswith("accept_ra"))
     neigh = managed_header("podnet_sysctl") + (
         "# podnet: neighbour table size for the fleet (role podnet_sysctl).\n"
         "# These keys exist only in the host's initial network namespace; the leading '-' makes\n"
@@ -147,6 +205,9 @@ ARGUMENT_SPEC = dict(
     rp_filter=dict(type="raw", default=2),
     neigh_gc_thresh=dict(type="raw", default=dict(gc_thresh1=128, gc_thresh2=512, gc_thresh3=1024)),
     state=dict(type="str", default="present", choices=["present", "absent"]),
+    # IPv6 (dual stack); None leaves IPv6 forwarding alone, as before.
+    ipv6_forward=dict(type="raw"),
+    ipv6_accept_ra_interfaces=dict(type="list", elements="str", default=[]),
 )
 
 
@@ -161,6 +222,10 @@ def converge(module):
         finish(module, actions, diffs, changed_keys={}, missing=[])
 
     errors, wanted = check_params(params["ip_forward"], params["rp_filter"], params["neigh_gc_thresh"])
+    errors6, wanted6 = check_ipv6(params.get("ipv6_forward"), params.get("ipv6_accept_ra_interfaces"))
+    errors += errors6
+    if wanted is not None and wanted6:
+        wanted.update(wanted6)
     if errors:
         module.fail_json(msg="; ".join(errors), actions=[])
     plan = plan_live(wanted, read_live(module, sorted(wanted)))

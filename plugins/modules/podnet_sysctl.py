@@ -16,7 +16,9 @@ module: podnet_sysctl
 short_description: Converge podnet's kernel settings live and in /etc/sysctl.d
 description:
   - Converges C(net.ipv4.ip_forward), C(net.ipv4.conf.all.rp_filter),
-    C(net.ipv4.conf.default.rp_filter) and C(net.ipv4.neigh.default.gc_thresh1/2/3).
+    C(net.ipv4.conf.default.rp_filter) and C(net.ipv4.neigh.default.gc_thresh1/2/3), and
+    for a dual-stack node C(net.ipv6.conf.all.forwarding) and the underlay's
+    C(net.ipv6.conf.<interface>.accept_ra).
   - Reads every key from C(/proc/sys) and writes only the ones whose value differs, so
     drift is repaired and a converged host reports no change.
   - Persists the values in C(/etc/sysctl.d/60-podnet.conf) and
@@ -48,6 +50,27 @@ options:
         names the role variable).
     type: raw
     default: {gc_thresh1: 128, gc_thresh2: 512, gc_thresh3: 1024}
+  ipv6_forward:
+    description:
+      - Value of C(net.ipv6.conf.all.forwarding), a boolean, for a node that routes IPv6
+        pod traffic (dual stack).
+      - V(null) (the default) leaves IPv6 forwarding alone and writes nothing about IPv6.
+      - Set live and persisted in C(/etc/sysctl.d/60-podnet.conf) after the IPv4 keys.
+    type: raw
+  ipv6_accept_ra_interfaces:
+    description:
+      - The underlay interfaces that get C(net.ipv6.conf.<interface>.accept_ra = 2) when
+        O(ipv6_forward) is true. With forwarding on, the kernel ignores router
+        advertisements on an interface whose C(accept_ra) is 1, so a host that learns its
+        default route from them would lose it; 2 keeps it.
+      - Ignored unless O(ipv6_forward) is true. An interface this host lacks fails the
+        module naming it. A name with a dot (a VLAN such as C(eth0.100)) is written in
+        sysctl's slash form.
+      - Persisted in the same file; udev replays a file's per-interface keys (through
+        systemd-sysctl) when the interface appears after boot.
+    type: list
+    elements: str
+    default: []
   state:
     description:
       - V(present) applies the values live and persists them.
@@ -65,6 +88,11 @@ EXAMPLES = r"""
     rp_filter: 2
     neigh_gc_thresh: {gc_thresh1: 1024, gc_thresh2: 4096, gc_thresh3: 8192}
     state: present
+
+- name: Sysctl | dual stack, with router advertisements kept on the underlay eth0
+  podnet_sysctl:
+    ipv6_forward: true
+    ipv6_accept_ra_interfaces: [eth0]
 
 - name: Sysctl | remove podnet's sysctl.d files
   podnet_sysctl:
