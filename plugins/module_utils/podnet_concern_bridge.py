@@ -59,6 +59,28 @@ def check_params(name, state, address=None, mtu=None):
     return None, "%s/%d" % (iface.ip, net.prefixlen), number
 
 
+def check_ipv6(address_ipv6):
+    """Pure check of the optional IPv6 address. Returns (error or None, the address
+    normalised to host/prefix as ip prints it, or None when not given)."""
+    if address_ipv6 is None:
+        return None, None
+    text = str(address_ipv6)
+    try:
+        iface = ipaddress.IPv6Interface(text)
+    except ValueError:
+        iface = None
+    if iface is None or "/" not in text:
+        return ("podnet_bridge_address_ipv6=%r is not an IPv6 host/prefix: set it to the IPv6 pod "
+                "subnet's gateway such as fd00:10:244:1::1/64 (the plan's gateway_ipv6 and its "
+                "prefix for this host), or null for an IPv4-only bridge" % (address_ipv6,)), None
+    net = iface.network
+    if net.prefixlen < 127 and iface.ip == net.network_address:
+        return ("podnet_bridge_address_ipv6=%s is the subnet-router anycast address of %s, not a "
+                "host address: use the IPv6 pod subnet's gateway such as %s/%d"
+                % (address_ipv6, net, net.network_address + 1, net.prefixlen)), None
+    return None, "%s/%d" % (iface.ip, net.prefixlen)
+
+
 def parse_bridge(links, addrs):
     """The live state of a link from `ip -json -details link show dev NAME` (LINKS) and
     `ip -json -4 addr show dev NAME` (ADDRS), or None when there is no such link."""
@@ -81,6 +103,21 @@ def parse_bridge(links, addrs):
     }
 
 
+def parse_ipv6_addresses(addrs):
+    """The global IPv6 addresses (host/prefix) in `ip -json -6 addr show dev NAME`; the
+    kernel's link-local fe80::/64 is never podnet's."""
+    found = []
+    for entry in addrs or []:
+        for addr in entry.get("addr_info", []):
+            if addr.get("family") == "inet6" and addr.get("scope") != "link":
+                found.append("%s/%s" % (addr["local"], addr["prefixlen"]))
+    return found
+
+
+def read_ipv6_addresses(runner, name):
+    return parse_ipv6_addresses(runner.read("ip", ["-6", "addr", "show", "dev", name], json_flag="-json"))
+
+
 def read_bridge(runner, name):
     links = runner.read("ip", ["-details", "link", "show", "dev", name], json_flag="-json")
     if not links:
@@ -93,7 +130,17 @@ def recorded_address(batch_text, name):
     """The address podnet's batch file (any podnet version) gives link NAME, or None."""
     for line in (batch_text or "").splitlines():
         words = line.split()
-        if words[:2] == ["addr", "replace"] and words[3:5] == ["dev", name]:
+        if words[:2] == ["addr", "replace"] and words[3:5] == ["dev", name] and ":" not in words[2]:
+            return words[2]
+    return None
+
+
+def recorded_address_ipv6(batch_text, name):
+    """The IPv6 address podnet's batch file gives link NAME (the one IPv6 address podnet
+    put there and may remove again), or None."""
+    for line in (batch_text or "").splitlines():
+        words = line.split()
+        if words[:2] == ["addr", "replace"] and words[3:5] == ["dev", name] and ":" in words[2]:
             return words[2]
     return None
 
@@ -127,8 +174,14 @@ def refusal(name, before):
     )
 
 
-def plan_bridge(name, before, state, address=None, mtu=None, adopt=False, recorded=None):
+def plan_bridge(name, before, state, address=None, mtu=None, adopt=False, recorded=None,
+                address_ipv6=None, live_ipv6=None, recorded_ipv6=None):
     """Pure plan: what to do with link NAME found as BEFORE (None: no such link).
+
+    IPv6: ADDRESS_IPV6 is the wanted second address (None: none), LIVE_IPV6 the bridge's
+    global IPv6 addresses, RECORDED_IPV6 the one podnet's batch file gave it: podnet adds
+    its address (nodad: no duplicate address detection delay, the subnet is this node's
+    alone) and removes only the one it recorded, never another IPv6 address.
 
     Returns a dict: owner (none|podnet|legacy|adopted|foreign), commands (ip argument
     lists, in order), error (a message when the module must fail before any change) and
@@ -151,6 +204,8 @@ def plan_bridge(name, before, state, address=None, mtu=None, adopt=False, record
         commands.append(["link", "set", "dev", name, "alias", OWNER_MARK])
         commands.append(["link", "set", "dev", name, "mtu", str(mtu)])
         commands.append(["addr", "add", address, "dev", name])
+        if address_ipv6:
+            commands.append(["addr", "add", address_ipv6, "dev", name, "nodad"])
         commands.append(["link", "set", "dev", name, "up"])
         return plan
     if before.get("kind") != "bridge" or (plan["owner"] == "foreign" and not adopt):
@@ -171,14 +226,19 @@ def plan_bridge(name, before, state, address=None, mtu=None, adopt=False, record
             commands.append(["addr", "del", stale, "dev", name])
     if address not in before["addresses"]:
         commands.append(["addr", "add", address, "dev", name])
+    live_ipv6 = live_ipv6 or []
+    if recorded_ipv6 and recorded_ipv6 != address_ipv6 and recorded_ipv6 in live_ipv6:
+        commands.append(["addr", "del", recorded_ipv6, "dev", name])
+    if address_ipv6 and address_ipv6 not in live_ipv6:
+        commands.append(["addr", "add", address_ipv6, "dev", name, "nodad"])
     if not before["up"]:
         commands.append(["link", "set", "dev", name, "up"])
     return plan
 
 
-def batch_content(name, address, mtu):
+def batch_content(name, address, mtu, address_ipv6=None):
     """The boot-time batch file for the declared bridge (deterministic)."""
-    return managed_header("podnet_bridge") + (
+    text = managed_header("podnet_bridge") + (
         "# Applied at boot with `ip -force -batch` by podnet.service's bridge step, which\n"
         "# creates the link first when it is missing and refuses a {n} that lacks podnet's\n"
         "# mark (alias {o}): every line here is idempotent and touches only podnet's\n"
@@ -189,6 +249,11 @@ def batch_content(name, address, mtu):
         "addr replace {a} dev {n}\n"
         "link set dev {n} up\n"
     ).format(n=name, m=mtu, a=address, o=OWNER_MARK)
+    if address_ipv6:
+        # Before `link set up`: with nodad the address is usable at once.
+        text = text.replace("link set dev %s up\n" % name,
+                            "addr replace %s dev %s nodad\nlink set dev %s up\n" % (address_ipv6, name, name))
+    return text
 
 
 def boot_script(name, batch_path):
@@ -220,6 +285,8 @@ ARGUMENT_SPEC = dict(
     adopt=dict(type="bool", default=False),
     persist_path=dict(type="path", default="/etc/podnet/bridge.batch"),
     state=dict(type="str", default="present", choices=["present", "absent"]),
+    # Dual stack: the bridge's IPv6 address (host/prefix); None keeps the bridge IPv4 only.
+    address_ipv6=dict(type="str"),
 )
 
 
@@ -229,6 +296,9 @@ def converge(module):
     params = module.params
     name, state, persist_path = params["name"], params["state"], params["persist_path"]
     error, address, mtu = check_params(name, state, params["address"], params["mtu"])
+    address_ipv6 = None
+    if not error and state == "present":
+        error, address_ipv6 = check_ipv6(params.get("address_ipv6"))
     if error:
         module.fail_json(msg=error, actions=[])
 
@@ -236,8 +306,14 @@ def converge(module):
     runner = CommandRunner(module)
     actions, diffs = runner.actions, []
     before = read_bridge(runner, name)
-    recorded = recorded_address(read_text(module, persist_path), name)
-    plan = plan_bridge(name, before, state, address, mtu, params["adopt"], recorded)
+    batch_text = read_text(module, persist_path)
+    recorded = recorded_address(batch_text, name)
+    recorded_ipv6 = recorded_address_ipv6(batch_text, name)
+    # IPv6 is read only where podnet has or wants an IPv6 address (an IPv4-only run is as before).
+    live_ipv6 = (read_ipv6_addresses(runner, name)
+                 if before is not None and (address_ipv6 or recorded_ipv6) else [])
+    plan = plan_bridge(name, before, state, address, mtu, params["adopt"], recorded,
+                       address_ipv6, live_ipv6, recorded_ipv6)
     if plan["error"]:
         module.fail_json(msg=plan["error"], before=before, owner=plan["owner"], actions=[])
     for name_left in plan["left_alone"]:
@@ -248,8 +324,14 @@ def converge(module):
     if state == "present":
         if actions:
             after = dict(kind="bridge", mtu=mtu, up=True, forward_delay=0, addresses=[address], alias=OWNER_MARK)
-            live_diff(diffs, name, before, after)
-        persist_file(module, persist_path, batch_content(name, address, mtu), actions, diffs)
+            shown = before
+            if address_ipv6 or recorded_ipv6:
+                after["addresses_ipv6"] = [a for a in live_ipv6 if a != recorded_ipv6]
+                if address_ipv6 and address_ipv6 not in after["addresses_ipv6"]:
+                    after["addresses_ipv6"].append(address_ipv6)
+                shown = dict(before or {}, addresses_ipv6=live_ipv6) if before is not None else None
+            live_diff(diffs, name, shown, after)
+        persist_file(module, persist_path, batch_content(name, address, mtu, address_ipv6), actions, diffs)
         boot_step(module, BOOT_ORDER, BOOT_CONCERN, boot_script(name, persist_path), actions, diffs)
     else:
         persist_file(module, persist_path, None, actions, diffs)

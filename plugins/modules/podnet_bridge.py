@@ -17,6 +17,8 @@ description:
   - Reads the live link with C(ip -json -details link show) and its IPv4 addresses
     with C(ip -json -4 addr show), then adds what is missing, changes what differs and
     removes IPv4 addresses that are not declared. Nothing else is touched.
+  - With O(address_ipv6) (dual stack), or when podnet's batch file records an IPv6
+    address, it also reads C(ip -json -6 addr show) and converges that one address.
   - Persists the bridge in O(persist_path) (an C(ip -force -batch) file) and in its boot
     step C(/etc/podnet/boot.d/20-bridge.sh), which C(podnet.service) replays at boot. The
     step creates the bridge, marked, when it is missing, refuses a link of that name
@@ -68,6 +70,18 @@ options:
         O(state=absent) the file is removed.
     type: path
     default: /etc/podnet/bridge.batch
+  address_ipv6:
+    description:
+      - The bridge's IPv6 address for a dual-stack node, host/prefix (the plan's
+        C(gateway_ipv6) with the IPv6 pod subnet's prefix length), such as
+        V(fd00:10:244:1::1/64). V(null) (the default) keeps the bridge IPv4 only, as before.
+      - Added with C(nodad) (no duplicate address detection delay, so pods can use the
+        gateway at once; the subnet belongs to this node alone) and persisted as a line of
+        the batch file.
+      - Only the IPv6 address podnet's batch file records is podnet's. When the address
+        changes or the option goes away, that one address is removed; other IPv6
+        addresses on the bridge (and the kernel's link-local one) are never touched.
+    type: str
   state:
     description:
       - V(present) converges the bridge live and persists it (batch file and boot step).
@@ -87,6 +101,13 @@ EXAMPLES = r"""
     address: 10.244.1.1/24
     mtu: 1450
     state: present
+
+- name: Bridge | dual stack, cbr0 with an IPv6 gateway address too
+  podnet_bridge:
+    name: cbr0
+    address: 10.244.1.1/24
+    address_ipv6: fd00:10:244:1::1/64
+    mtu: 1450
 
 - name: Bridge | delete podnet's cbr0, its batch file and its boot step
   podnet_bridge:

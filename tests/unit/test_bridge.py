@@ -166,8 +166,89 @@ def test_boot_step_refuses_a_link_without_the_mark_and_leaves_it_alone(tmp_path)
 
 def test_module_documents_every_option_and_its_boot_wiring():
     doc = yaml.safe_load(bridge.DOCUMENTATION)
-    assert set(doc["options"]) == {"name", "address", "mtu", "adopt", "persist_path", "state"}
+    assert set(doc["options"]) == {"name", "address", "mtu", "adopt", "persist_path", "state", "address_ipv6"}
     # check and diff mode: full, from the shared fragment
     assert doc["extends_documentation_fragment"] == ["podnet.network.attributes"]
     assert yaml.safe_load(bridge.EXAMPLES) and yaml.safe_load(bridge.RETURN)
     assert (bridge.BOOT_ORDER, bridge.BOOT_CONCERN, bridge.OLD_UNIT) == (20, "bridge", "podnet-bridge.service")
+
+
+# --- IPv6 (dual stack) -------------------------------------------------------------------
+# `ip -json -6 addr show dev cbr0` on a test host after podnet added fd00:10:244:1::1/64
+# (nodad: no "tentative" flag) next to the kernel's link-local address.
+IP_ADDR6_CBR0 = [{
+    "ifindex": 2, "ifname": "cbr0", "flags": ["BROADCAST", "MULTICAST", "UP", "LOWER_UP"],
+    "mtu": 1500, "addr_info": [
+        {"family": "inet6", "local": "fd00:10:244:1::1", "prefixlen": 64, "scope": "global",
+         "nodad": True, "valid_life_time": 4294967295, "preferred_life_time": 4294967295},
+        {"family": "inet6", "local": "fe80::50a7:a1ff:fed3:7aa7", "prefixlen": 64, "scope": "link",
+         "valid_life_time": 4294967295, "preferred_life_time": 4294967295}],
+}]
+V6 = "fd00:10:244:1::1/64"
+
+
+@pytest.mark.parametrize("given, normalised", [
+    (None, None),
+    ("fd00:10:244:1::1/64", V6),
+    ("FD00:10:244:1:0:0:0:1/64", V6),
+    ("2001:db8:1::1/64", "2001:db8:1::1/64"),
+])
+def test_the_ipv6_address_is_optional_and_normalised_as_ip_prints_it(given, normalised):
+    assert bridge.check_ipv6(given) == (None, normalised)
+
+
+@pytest.mark.parametrize("given, hint", [
+    ("fd00:10:244:1::1", "host/prefix"),
+    ("10.244.1.1/24", "IPv6 host/prefix"),
+    ("fd00:10:244:1::/64", "subnet-router anycast"),
+])
+def test_a_bad_ipv6_address_is_refused_naming_the_role_variable(given, hint):
+    error, address = bridge.check_ipv6(given)
+    assert error.startswith("podnet_bridge_address_ipv6=") and hint in error and address is None
+
+
+def test_global_ipv6_addresses_are_read_link_local_is_never_podnets():
+    assert bridge.parse_ipv6_addresses(IP_ADDR6_CBR0) == [V6]
+    assert bridge.parse_ipv6_addresses([]) == []
+
+
+def test_a_new_bridge_gets_its_ipv6_address_without_dad_before_it_comes_up():
+    plan = bridge.plan_bridge("cbr0", None, "present", "10.244.1.1/24", 1450, address_ipv6=V6)
+    assert plan["commands"][-2:] == [["addr", "add", V6, "dev", "cbr0", "nodad"],
+                                     ["link", "set", "dev", "cbr0", "up"]]
+
+
+def test_ipv6_address_is_added_changed_and_removed_only_when_podnet_recorded_it():
+    before = bridge.parse_bridge(IP_LINK_CBR0, IP_ADDR_CBR0)
+    live = bridge.parse_ipv6_addresses(IP_ADDR6_CBR0)
+    # converged
+    assert bridge.plan_bridge("cbr0", before, "present", "10.244.1.1/24", 1500,
+                              address_ipv6=V6, live_ipv6=live, recorded_ipv6=V6)["commands"] == []
+    # missing on an IPv4-only bridge
+    assert bridge.plan_bridge("cbr0", before, "present", "10.244.1.1/24", 1500,
+                              address_ipv6=V6, live_ipv6=[])["commands"] == [
+        ["addr", "add", V6, "dev", "cbr0", "nodad"]]
+    # a new IPv6 subnet: podnet's old address goes first
+    assert bridge.plan_bridge("cbr0", before, "present", "10.244.1.1/24", 1500,
+                              address_ipv6="fd00:10:244:7::1/64", live_ipv6=live,
+                              recorded_ipv6=V6)["commands"] == [
+        ["addr", "del", V6, "dev", "cbr0"], ["addr", "add", "fd00:10:244:7::1/64", "dev", "cbr0", "nodad"]]
+    # the option went away: podnet's recorded address is removed
+    assert bridge.plan_bridge("cbr0", before, "present", "10.244.1.1/24", 1500,
+                              live_ipv6=live, recorded_ipv6=V6)["commands"] == [["addr", "del", V6, "dev", "cbr0"]]
+    # an IPv6 address podnet did not record is someone else's
+    assert bridge.plan_bridge("cbr0", before, "present", "10.244.1.1/24", 1500,
+                              live_ipv6=live, recorded_ipv6=None)["commands"] == []
+
+
+def test_the_batch_file_persists_the_ipv6_address_and_tells_it_from_the_ipv4_one():
+    text = bridge.batch_content("cbr0", "10.244.1.1/24", 1450, V6)
+    commands = [line for line in text.splitlines() if line and not line.startswith("#")]
+    assert commands[-3:] == ["addr replace 10.244.1.1/24 dev cbr0",
+                             "addr replace %s dev cbr0 nodad" % V6,
+                             "link set dev cbr0 up"]
+    assert bridge.recorded_address(text, "cbr0") == "10.244.1.1/24"
+    assert bridge.recorded_address_ipv6(text, "cbr0") == V6
+    assert bridge.recorded_address_ipv6(bridge.batch_content("cbr0", "10.244.1.1/24", 1450), "cbr0") is None
+    assert bridge.batch_content("cbr0", "10.244.1.1/24", 1450, None) == \
+        bridge.batch_content("cbr0", "10.244.1.1/24", 1450)
