@@ -118,6 +118,18 @@ def read_ipv6_addresses(runner, name):
     return parse_ipv6_addresses(runner.read("ip", ["-6", "addr", "show", "dev", name], json_flag="-json"))
 
 
+def disable_ipv6_path(name):
+    """The bridge's own disable_ipv6 switch (1 where the host's default disables IPv6 on new
+    links, as in a container Docker started with IPv6 off by default)."""
+    return "/proc/sys/net/ipv6/conf/%s/disable_ipv6" % name
+
+
+def read_disable_ipv6(module, name):
+    """'1' or '0' for link NAME, or None when IPv6 is absent there."""
+    text = read_text(module, disable_ipv6_path(name))
+    return text.strip() if text is not None else None
+
+
 def read_bridge(runner, name):
     links = runner.read("ip", ["-details", "link", "show", "dev", name], json_flag="-json")
     if not links:
@@ -175,13 +187,16 @@ def refusal(name, before):
 
 
 def plan_bridge(name, before, state, address=None, mtu=None, adopt=False, recorded=None,
-                address_ipv6=None, live_ipv6=None, recorded_ipv6=None):
+                address_ipv6=None, live_ipv6=None, recorded_ipv6=None, disable_ipv6=None):
     """Pure plan: what to do with link NAME found as BEFORE (None: no such link).
 
     IPv6: ADDRESS_IPV6 is the wanted second address (None: none), LIVE_IPV6 the bridge's
     global IPv6 addresses, RECORDED_IPV6 the one podnet's batch file gave it: podnet adds
     its address (nodad: no duplicate address detection delay, the subnet is this node's
-    alone) and removes only the one it recorded, never another IPv6 address.
+    alone) and removes only the one it recorded, never another IPv6 address. DISABLE_IPV6
+    is the bridge's disable_ipv6 ('1': IPv6 off on it, switched on first, as the pseudo
+    command ["sysctl", path, "0"]; a new bridge takes the host's default, so it is
+    switched on whenever an IPv6 address is wanted).
 
     Returns a dict: owner (none|podnet|legacy|adopted|foreign), commands (ip argument
     lists, in order), error (a message when the module must fail before any change) and
@@ -205,6 +220,7 @@ def plan_bridge(name, before, state, address=None, mtu=None, adopt=False, record
         commands.append(["link", "set", "dev", name, "mtu", str(mtu)])
         commands.append(["addr", "add", address, "dev", name])
         if address_ipv6:
+            commands.append(["sysctl", disable_ipv6_path(name), "0"])
             commands.append(["addr", "add", address_ipv6, "dev", name, "nodad"])
         commands.append(["link", "set", "dev", name, "up"])
         return plan
@@ -229,6 +245,8 @@ def plan_bridge(name, before, state, address=None, mtu=None, adopt=False, record
     live_ipv6 = live_ipv6 or []
     if recorded_ipv6 and recorded_ipv6 != address_ipv6 and recorded_ipv6 in live_ipv6:
         commands.append(["addr", "del", recorded_ipv6, "dev", name])
+    if address_ipv6 and disable_ipv6 != "0":
+        commands.append(["sysctl", disable_ipv6_path(name), "0"])
     if address_ipv6 and address_ipv6 not in live_ipv6:
         commands.append(["addr", "add", address_ipv6, "dev", name, "nodad"])
     if not before["up"]:
@@ -256,11 +274,12 @@ def batch_content(name, address, mtu, address_ipv6=None):
     return text
 
 
-def boot_script(name, batch_path):
+def boot_script(name, batch_path, ipv6=False):
     """The bridge's boot step (run by podnet.service with /bin/sh -e): create the marked
     bridge when it is missing, refuse a link of that name without the mark (the step
-    fails and the link is left untouched), then apply the batch file."""
-    return (
+    fails and the link is left untouched), switch IPv6 on on it when it carries an IPv6
+    address (IPV6), then apply the batch file."""
+    text = (
         "# Bridge {n}: create it (marked {o}) when missing; a {n} without the mark is not\n"
         "# podnet's: fail and leave it untouched. Then apply {b}.\n"
         "if ip link show dev {n} >/dev/null 2>&1; then\n"
@@ -274,6 +293,22 @@ def boot_script(name, batch_path):
         "fi\n"
         "ip -force -batch {b}\n"
     ).format(n=name, o=OWNER_MARK, b=batch_path)
+    if ipv6:
+        text = text.replace("ip -force -batch", "echo 0 > %s\nip -force -batch" % disable_ipv6_path(name))
+    return text
+
+
+def write_proc(module, path, value, actions):
+    """Write VALUE to the /proc/sys file PATH (recorded as the sysctl a person would type)."""
+    actions.append("sysctl -w %s=%s" % (path[len("/proc/sys/"):].replace("/", "."), value))
+    if module.check_mode:
+        return
+    try:
+        with open(path, "w") as handle:
+            handle.write(value)
+    except (IOError, OSError) as exc:
+        module.fail_json(msg="cannot write %s to %s: %s (is /proc/sys read-only, or IPv6 disabled "
+                             "in this kernel?)" % (value, path, str(exc)), actions=actions)
 
 
 # The module's arguments (AnsibleModule's argument_spec; the agent fills defaults from it).
@@ -312,14 +347,18 @@ def converge(module):
     # IPv6 is read only where podnet has or wants an IPv6 address (an IPv4-only run is as before).
     live_ipv6 = (read_ipv6_addresses(runner, name)
                  if before is not None and (address_ipv6 or recorded_ipv6) else [])
+    disable_ipv6 = read_disable_ipv6(module, name) if before is not None and address_ipv6 else None
     plan = plan_bridge(name, before, state, address, mtu, params["adopt"], recorded,
-                       address_ipv6, live_ipv6, recorded_ipv6)
+                       address_ipv6, live_ipv6, recorded_ipv6, disable_ipv6)
     if plan["error"]:
         module.fail_json(msg=plan["error"], before=before, owner=plan["owner"], actions=[])
     for name_left in plan["left_alone"]:
         module.warn("podnet_bridge: link %s is not podnet's (no alias %s): left alone" % (name_left, OWNER_MARK))
     for args in plan["commands"]:
-        runner.change("ip", args)
+        if args[0] == "sysctl":
+            write_proc(module, args[1], args[2], actions)
+        else:
+            runner.change("ip", args)
 
     if state == "present":
         if actions:
@@ -332,7 +371,8 @@ def converge(module):
                 shown = dict(before or {}, addresses_ipv6=live_ipv6) if before is not None else None
             live_diff(diffs, name, shown, after)
         persist_file(module, persist_path, batch_content(name, address, mtu, address_ipv6), actions, diffs)
-        boot_step(module, BOOT_ORDER, BOOT_CONCERN, boot_script(name, persist_path), actions, diffs)
+        boot_step(module, BOOT_ORDER, BOOT_CONCERN, boot_script(name, persist_path, bool(address_ipv6)),
+                  actions, diffs)
     else:
         persist_file(module, persist_path, None, actions, diffs)
         boot_step(module, BOOT_ORDER, BOOT_CONCERN, None, actions, diffs)

@@ -78,6 +78,10 @@ options:
       - Added with C(nodad) (no duplicate address detection delay, so pods can use the
         gateway at once; the subnet belongs to this node alone) and persisted as a line of
         the batch file.
+      - IPv6 is switched on on the bridge itself first (its own C(disable_ipv6) set to 0,
+        live and in the boot step), as a new link takes the host's default, which disables
+        IPv6 on new links in some places (a Docker container, a host with
+        a default C(disable_ipv6) of 1). No other link's setting is touched.
       - Only the IPv6 address podnet's batch file records is podnet's. When the address
         changes or the option goes away, that one address is removed; other IPv6
         addresses on the bridge (and the kernel's link-local one) are never touched.

@@ -213,9 +213,23 @@ def test_global_ipv6_addresses_are_read_link_local_is_never_podnets():
 
 
 def test_a_new_bridge_gets_its_ipv6_address_without_dad_before_it_comes_up():
+    # A new link takes the host's default disable_ipv6 (1 in a Docker container without
+    # IPv6 by default): IPv6 is switched on on the bridge first.
     plan = bridge.plan_bridge("cbr0", None, "present", "10.244.1.1/24", 1450, address_ipv6=V6)
-    assert plan["commands"][-2:] == [["addr", "add", V6, "dev", "cbr0", "nodad"],
+    assert plan["commands"][-3:] == [["sysctl", "/proc/sys/net/ipv6/conf/cbr0/disable_ipv6", "0"],
+                                     ["addr", "add", V6, "dev", "cbr0", "nodad"],
                                      ["link", "set", "dev", "cbr0", "up"]]
+    before = bridge.parse_bridge(IP_LINK_CBR0, IP_ADDR_CBR0)
+    assert bridge.plan_bridge("cbr0", before, "present", "10.244.1.1/24", 1500, address_ipv6=V6,
+                              live_ipv6=[], disable_ipv6="1")["commands"] == [
+        ["sysctl", "/proc/sys/net/ipv6/conf/cbr0/disable_ipv6", "0"], ["addr", "add", V6, "dev", "cbr0", "nodad"]]
+
+
+def test_the_boot_step_switches_ipv6_on_before_the_batch_only_for_a_dual_stack_bridge():
+    assert "disable_ipv6" not in bridge.boot_script("cbr0", "/etc/podnet/bridge.batch")
+    lines = bridge.boot_script("cbr0", "/etc/podnet/bridge.batch", ipv6=True).splitlines()
+    assert lines[-2:] == ["echo 0 > /proc/sys/net/ipv6/conf/cbr0/disable_ipv6",
+                          "ip -force -batch /etc/podnet/bridge.batch"]
 
 
 def test_ipv6_address_is_added_changed_and_removed_only_when_podnet_recorded_it():
@@ -223,15 +237,15 @@ def test_ipv6_address_is_added_changed_and_removed_only_when_podnet_recorded_it(
     live = bridge.parse_ipv6_addresses(IP_ADDR6_CBR0)
     # converged
     assert bridge.plan_bridge("cbr0", before, "present", "10.244.1.1/24", 1500,
-                              address_ipv6=V6, live_ipv6=live, recorded_ipv6=V6)["commands"] == []
+                              address_ipv6=V6, live_ipv6=live, recorded_ipv6=V6, disable_ipv6="0")["commands"] == []
     # missing on an IPv4-only bridge
     assert bridge.plan_bridge("cbr0", before, "present", "10.244.1.1/24", 1500,
-                              address_ipv6=V6, live_ipv6=[])["commands"] == [
+                              address_ipv6=V6, live_ipv6=[], disable_ipv6="0")["commands"] == [
         ["addr", "add", V6, "dev", "cbr0", "nodad"]]
     # a new IPv6 subnet: podnet's old address goes first
     assert bridge.plan_bridge("cbr0", before, "present", "10.244.1.1/24", 1500,
                               address_ipv6="fd00:10:244:7::1/64", live_ipv6=live,
-                              recorded_ipv6=V6)["commands"] == [
+                              recorded_ipv6=V6, disable_ipv6="0")["commands"] == [
         ["addr", "del", V6, "dev", "cbr0"], ["addr", "add", "fd00:10:244:7::1/64", "dev", "cbr0", "nodad"]]
     # the option went away: podnet's recorded address is removed
     assert bridge.plan_bridge("cbr0", before, "present", "10.244.1.1/24", 1500,
