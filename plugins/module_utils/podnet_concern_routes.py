@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import ipaddress
+import os
 import re
 
 from ansible_collections.podnet.network.plugins.module_utils.podnet_host import (
@@ -35,6 +36,11 @@ BOOT_ORDER = 40
 BOOT_CONCERN = "routes"
 OLD_UNIT = "podnet-routes.service"
 LINK_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,15}$")
+# The metric a declared route lives at: what `ip route add` without a metric gives, 0 for
+# IPv4 and 1024 for IPv6 (the kernel's IP6_RT_PRIO_USER).
+DECLARED_METRIC = {4: 0, 6: 1024}
+# Present whenever the kernel has IPv6 (absent with ipv6.disable=1).
+IPV6_PROC = "/proc/net/if_inet6"
 
 
 # --- validation (pure) ---------------------------------------------------------------
@@ -44,27 +50,55 @@ def check_protocol(protocol, named=None):
     return check_route_protocol(protocol, named, "podnet_routes_protocol", 191)
 
 
-def norm_dst(dst):
+def norm_dst(dst, family=4):
+    """A destination as podnet compares it; FAMILY says what `default` means (ip -json
+    prints both 0.0.0.0/0 and ::/0 as default)."""
     if dst == "default":
-        return "0.0.0.0/0"
+        return "0.0.0.0/0" if family == 4 else "::/0"
+    if family == 6:
+        return str(ipaddress.IPv6Network(dst, strict=True))
     return str(ipaddress.IPv4Network(dst, strict=True))
 
 
-def check_wanted(state, routes, vxlan_device):
+def family_of(dest):
+    """4 or 6, from a normalised destination."""
+    return 6 if ":" in dest else 4
+
+
+def dest_key(dest):
+    """Sort key: IPv4 destinations first, in numeric order (as before), then IPv6 ones."""
+    return (family_of(dest), ipaddress.ip_network(dest))
+
+
+def _is_ipv6_route(route):
+    return isinstance(route, dict) and ":" in str(route.get("dest", ""))
+
+
+def check_wanted(state, routes, vxlan_device, vxlan_device_ipv6=None):
     """Check the declared routes and normalise them (pure). Returns (want, error): WANT
     maps destinations to {via, dev (None: underlay), onlink} in declared order (empty
-    when state is absent); ERROR names the role variable, the culprit and the fix."""
+    when state is absent); ERROR names the role variable, the culprit and the fix.
+    IPv6 destinations take an IPv6 via and, over VXLAN, VXLAN_DEVICE_IPV6 (None: the
+    same device as IPv4)."""
     want = {}
     if state != "present":
         return want, None
     if not isinstance(routes, list):
         return None, "podnet_routes_routes=%r is not a list of routes: give the host view's routes." % (routes,)
-    uses_vxlan = any(isinstance(r, dict) and r.get("dev") == "vxlan" for r in routes)
+    uses_vxlan = any(isinstance(r, dict) and r.get("dev") == "vxlan" and not _is_ipv6_route(r) for r in routes)
     if uses_vxlan and not (isinstance(vxlan_device, str) and LINK_NAME_RE.match(vxlan_device)):
         return None, (
             "podnet_routes_vxlan_device=%r is not a valid link name: set it to the VXLAN device "
             "name given to podnet_vxlan (the plan's network.vxlan.device, default flannel.1)."
             % (vxlan_device,)
+        )
+    device6 = vxlan_device if vxlan_device_ipv6 is None else vxlan_device_ipv6
+    uses_vxlan6 = any(r.get("dev") == "vxlan" and _is_ipv6_route(r) for r in routes if isinstance(r, dict))
+    if uses_vxlan6 and not (isinstance(device6, str) and LINK_NAME_RE.match(device6)):
+        return None, (
+            "podnet_routes_vxlan_device_ipv6=%r (or podnet_routes_vxlan_device when it is null) is "
+            "not a valid link name: set it to the VXLAN device that carries IPv6 pod traffic."
+            % (device6,)
         )
     for i, route in enumerate(routes):
         if not isinstance(route, dict) or not route.get("dest") or not route.get("via"):
@@ -73,19 +107,23 @@ def check_wanted(state, routes, vxlan_device):
                 "\"underlay\" or \"vxlan\", \"onlink\": bool}: fix that entry (the host view's "
                 "routes)." % (i, route)
             )
+        family = 6 if _is_ipv6_route(route) else 4
         try:
-            dest = norm_dst(str(route["dest"]).strip())
+            dest = norm_dst(str(route["dest"]).strip(), family)
         except ValueError as exc:
             return None, (
-                "podnet_routes_routes[%d].dest=%r is not an IPv4 network (%s): give the peer's "
-                "pod subnet, e.g. 10.244.2.0/24." % (i, route["dest"], exc)
+                "podnet_routes_routes[%d].dest=%r is not an IPv%d network (%s): give the peer's "
+                "pod subnet, e.g. %s." % (i, route["dest"], family, exc,
+                                          "10.244.2.0/24" if family == 4 else "fd00:10:244:2::/64")
             )
         try:
-            via = str(ipaddress.IPv4Address(str(route["via"]).strip()))
+            via_ip = (ipaddress.IPv4Address if family == 4 else ipaddress.IPv6Address)(str(route["via"]).strip())
+            via = str(via_ip)
         except ValueError:
             return None, (
-                "podnet_routes_routes[%d].via=%r (%s) is not an IPv4 address: give the peer's "
-                "underlay address (underlay) or VTEP address (vxlan)." % (i, route["via"], dest)
+                "podnet_routes_routes[%d].via=%r (%s) is not an IPv%d address: give the peer's "
+                "underlay address (underlay) or VTEP address (vxlan) of the destination's family."
+                % (i, route["via"], dest, family)
             )
         dev = route.get("dev", "underlay")
         if dev not in ("underlay", "vxlan"):
@@ -101,24 +139,37 @@ def check_wanted(state, routes, vxlan_device):
                 "podnet_routes_routes[%d] (%s): onlink needs a device; an underlay route lets the "
                 "kernel resolve its device from via, so set onlink false or dev vxlan." % (i, dest)
             )
+        if family == 6 and dev == "underlay" and via_ip.is_link_local:
+            return None, (
+                "podnet_routes_routes[%d].via=%s (%s) is link-local: an underlay route has no "
+                "device to scope it to; give the peer's global or ULA underlay IPv6 address."
+                % (i, via, dest)
+            )
         if dest in want:
             return None, (
                 "podnet_routes_routes declares destination %s twice (entry %d): one route per "
                 "peer pod subnet; remove the duplicate." % (dest, i)
             )
         vxlan = dev == "vxlan"
-        want[dest] = dict(via=via, dev=vxlan_device if vxlan else None, onlink=vxlan or onlink)
+        device = device6 if family == 6 else vxlan_device
+        want[dest] = dict(via=via, dev=device if vxlan else None, onlink=vxlan or onlink)
     return want, None
 
 
 # --- the plan (pure) -----------------------------------------------------------------
-def parse_routes(live, protocol):
-    """Split ``ip -json -Numeric -4 route show table main`` into podnet's routes
-    ({dest: [{via, dev, onlink, metric, type}]}) and other protocols' routes at metric 0
-    ({dest: [route]})."""
+def ip_route(dest):
+    """The command's head: ``ip route`` for IPv4 (as before), ``ip -6 route`` for IPv6."""
+    return ["ip", "route"] if family_of(dest) == 4 else ["ip", "-6", "route"]
+
+
+def parse_routes(live, protocol, family=4):
+    """Split ``ip -json -Numeric -4 route show table main`` (FAMILY 6: ``-6``) into
+    podnet's routes ({dest: [{via, dev, onlink, metric, type}]}) and other protocols'
+    routes at the declared metric ({dest: [route]})."""
     ours, others = {}, {}
+    declared = DECLARED_METRIC[family]
     for route in live or []:
-        dest = norm_dst(route["dst"])
+        dest = norm_dst(route["dst"], family)
         entry = dict(
             via=route.get("gateway"),
             dev=route.get("dev"),
@@ -128,7 +179,7 @@ def parse_routes(live, protocol):
         )
         if str(route.get("protocol")) == str(protocol):
             ours.setdefault(dest, []).append(entry)
-        elif entry["metric"] == 0:
+        elif entry["metric"] == declared:
             others.setdefault(dest, []).append(route)
     return ours, others
 
@@ -161,11 +212,15 @@ def boot_script():
     )
 
 
-def plan(live, want, protocol, state="present"):
-    """From LIVE routes (``ip -json -Numeric -4 route show table main``) and WANT
-    (check_wanted) to the ordered ip commands, the files ({path: content or None}), the
-    boot step script (or None), and what the run reports. Pure: no host, no Ansible."""
+def plan(live, want, protocol, state="present", live6=None):
+    """From LIVE routes (``ip -json -Numeric -4 route show table main``), LIVE6 (the same
+    with ``-6``; None: not read) and WANT (check_wanted) to the ordered ip commands, the
+    files ({path: content or None}), the boot step script (or None), and what the run
+    reports. Pure: no host, no Ansible."""
     ours, others = parse_routes(live, protocol)
+    ours6, others6 = parse_routes(live6, protocol, 6)
+    ours.update(ours6)
+    others.update(others6)
     proto = str(protocol)
     summary = dict(add=0, replace=0, delete=0)
     before = dict(
@@ -180,7 +235,7 @@ def plan(live, want, protocol, state="present"):
         result["error"] = (
             "podnet_routes_routes collide with routes podnet does not own (another protocol at "
             "metric 0): %s; remove those routes or fix the plan, podnet will not overwrite "
-            "them" % ", ".join(conflicts)
+            "them" % ", ".join(sorted(conflicts, key=dest_key))
         )
         return result
 
@@ -195,32 +250,33 @@ def plan(live, want, protocol, state="present"):
     cmds = result["commands"]
     # Deletions first: undeclared podnet routes, and podnet duplicates of a declared
     # destination at another metric (the declared one lives at metric 0).
-    for dest in sorted(ours, key=ipaddress.IPv4Network):
+    for dest in sorted(ours, key=dest_key):
         for entry in ours[dest]:
-            if dest in want and entry["metric"] == 0:
+            if dest in want and entry["metric"] == DECLARED_METRIC[family_of(dest)]:
                 continue
-            args = ["ip", "route", "del", dest, "proto", proto, "table", "main", "metric", str(entry["metric"])]
+            args = ip_route(dest) + ["del", dest, "proto", proto, "table", "main", "metric", str(entry["metric"])]
             if entry["type"] != "unicast":
-                args[3:3] = [entry["type"]]
+                args[-7:-7] = [entry["type"]]  # before the destination
             summary["delete"] += 1
             cmds.append(args)
 
-    for dest in sorted(want, key=ipaddress.IPv4Network):
+    for dest in sorted(want, key=dest_key):
         w = want[dest]
-        live0 = [e for e in ours.get(dest, []) if e["metric"] == 0]
+        live0 = [e for e in ours.get(dest, []) if e["metric"] == DECLARED_METRIC[family_of(dest)]]
         if live0:
             e = live0[0]
             if (e["type"] == "unicast" and e["via"] == w["via"] and e["onlink"] == w["onlink"]
                     and (w["dev"] is None or e["dev"] == w["dev"])):
                 continue
             summary["replace"] += 1
-            cmds.append(["ip", "route", "replace"] + spec(dest, w))
+            cmds.append(ip_route(dest) + ["replace"] + spec(dest, w))
         else:
             summary["add"] += 1
-            cmds.append(["ip", "route", "add"] + spec(dest, w))
+            cmds.append(ip_route(dest) + ["add"] + spec(dest, w))
 
     result["after"] = dict(
-        (d, [dict(via=w["via"], dev=w["dev"] or "(underlay)", onlink=w["onlink"], metric=0)])
+        (d, [dict(via=w["via"], dev=w["dev"] or "(underlay)", onlink=w["onlink"],
+                  metric=DECLARED_METRIC[family_of(d)])])
         for d, w in sorted(want.items())
     )
     present = state == "present"
@@ -239,6 +295,8 @@ def plan(live, want, protocol, state="present"):
 ARGUMENT_SPEC = dict(
     routes=dict(type="list", elements="dict", default=[]),
     vxlan_device=dict(type="str", default="flannel.1"),
+    # Dual stack: the device of IPv6 routes with dev vxlan (None: vxlan_device).
+    vxlan_device_ipv6=dict(type="str"),
     protocol=dict(type="int", default=191),
     state=dict(type="str", default="present", choices=["present", "absent"]),
 )
@@ -250,13 +308,18 @@ def converge(module):
     p = module.params
     protocol = p["protocol"]
     error = check_protocol(protocol, read_named_protocols(module, PROTO_FILE))
-    want, error = (None, error) if error else check_wanted(p["state"], p["routes"], p["vxlan_device"])
+    want, error = (None, error) if error else check_wanted(p["state"], p["routes"], p["vxlan_device"],
+                                                            p.get("vxlan_device_ipv6"))
     if error:
         module.fail_json(msg=error, actions=[])
 
     runner = CommandRunner(module)
     live = runner.read("ip", ["-Numeric", "-4", "route", "show", "table", "main"], "-json")
-    result = plan(live, want, protocol, p["state"])
+    # IPv6 routes of podnet's protocol are read wherever the kernel has IPv6, so that a
+    # stale one goes even when no IPv6 route is declared any more.
+    live6 = (runner.read("ip", ["-Numeric", "-6", "route", "show", "table", "main"], "-json")
+             if os.path.exists(IPV6_PROC) else None)
+    result = plan(live, want, protocol, p["state"], live6)
     if result["error"]:
         module.fail_json(msg=result["error"], conflicts=result["conflicts"], actions=[])
 

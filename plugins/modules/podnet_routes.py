@@ -25,22 +25,32 @@ description:
     routes whose protocol is O(protocol) are podnet's. Missing declared routes are added,
     podnet routes whose gateway, device or onlink flag differ are replaced, podnet routes
     that are not declared are deleted, unchanged ones are left alone.
+  - IPv6 (dual stack) routes share the list; a destination's family decides. Wherever the
+    kernel has IPv6 the module also reads C(ip -json -Numeric -6 route show table main),
+    so podnet's stale IPv6 routes go even when no IPv6 route is declared any more. IPv6
+    routes are changed with C(ip -6 route) and live at metric 1024 (what
+    C(ip -6 route add) gives; IPv4 ones at 0). An IPv4-only declaration changes nothing
+    IPv4 compared with before.
   - Routes of any other protocol are never touched. A declared destination already held
-    by a route of another protocol (same metric 0) is a conflict and fails the module
+    by a route of another protocol (same metric, 0 or 1024 for IPv6) is a conflict and fails the module
     instead of overwriting it.
   - Persists C(/etc/podnet/routes.batch) (C(ip -force -batch)), names the protocol
     C(podnet) in C(/etc/iproute2/rt_protos.d/podnet.conf) (root:root 0644, written
     atomically and only when their content differs), and writes the boot step
     C(/etc/podnet/boot.d/40-routes.sh). The per-concern unit C(podnet-routes.service) of
     older podnet versions is removed.
-  - O(state=absent) deletes every route of O(protocol) in the main table, both files and
-    the boot step.
+  - O(state=absent) deletes every route of O(protocol) in the main table (both
+    families), both files and the boot step.
 options:
   routes:
     description:
       - The declared routes (the host view's C(routes)), each a dict with C(dest)
-        (destination CIDR, a peer's pod subnet), C(via) (gateway IPv4 address), C(dev)
-        and C(onlink).
+        (destination CIDR, a peer's pod subnet, IPv4 or IPv6), C(via) (gateway address of
+        the destination's family), C(dev) and C(onlink).
+      - For IPv6, host-gw is C(pod_cidr_ipv6) via the peer's underlay IPv6 address
+        (C(dev=underlay); a link-local via is refused, there is no device to scope it
+        to), and VXLAN is C(dev=vxlan) with the peer's IPv6 VTEP address, onlink, over
+        O(vxlan_device_ipv6).
       - C(dev=underlay) (default) lets the kernel resolve the device from C(via) (a peer on
         a connected underlay segment); C(dev=vxlan) sends it over O(vxlan_device) with
         onlink.
@@ -53,6 +63,12 @@ options:
     description: The VXLAN device that C(vxlan) routes use.
     type: str
     default: flannel.1
+  vxlan_device_ipv6:
+    description:
+      - The VXLAN device that IPv6 C(vxlan) routes use. V(null) (the default) uses
+        O(vxlan_device), one device carrying both families; set it for a device of its
+        own (flannel's layout names it C(flannel-v6.1)).
+    type: str
   protocol:
     description:
       - Route protocol number that marks podnet's routes, from 5 to 255 (default 191).
@@ -81,6 +97,13 @@ EXAMPLES = r"""
     routes:
       - {dest: 10.244.2.0/24, via: 192.168.1.12, dev: underlay, onlink: false}
       - {dest: 10.244.3.0/24, via: 10.244.3.0, dev: vxlan, onlink: true}
+
+- name: Routes | dual stack, IPv6 routes in the same list
+  podnet_routes:
+    routes:
+      - {dest: 10.244.2.0/24, via: 192.168.1.12, dev: underlay}
+      - {dest: "fd00:10:244:2::/64", via: "2001:db8:1::12", dev: underlay}
+      - {dest: "fd00:10:244:3::/64", via: "fd00:10:244:3::", dev: vxlan, onlink: true}
 
 - name: Routes | remove podnet's routes, files and boot step
   podnet_routes:

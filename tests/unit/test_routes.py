@@ -247,3 +247,106 @@ def test_defaults_specs_and_docs_agree_on_the_protocol():
     for text in (defaults_text, " ".join(spec["description"]), " ".join(doc["description"])):
         assert "5-255" in text or "5 to 255" in text, text
         assert "1-255" not in text
+
+
+# --- IPv6 (dual stack) -------------------------------------------------------------------
+# `ip -json -Numeric -6 route show table main` on a Debian 12 test host (iproute2 6.1, a
+# Docker network with IPv6): podnet's host-gw and vxlan routes (191, metric 1024 as `ip
+# -6 route add` gives them), an administrator's static route (4), the kernel's connected
+# and link-local routes (metric 256) and Docker's default route.
+ROUTE_SHOW6 = json.loads("""[
+{"dst":"fd00:10:244:2::/64","gateway":"fd00:10:244:2::","dev":"flannel.1","protocol":"191","metric":1024,"flags":["onlink"],"pref":"medium"},
+{"dst":"fd00:10:244:3::/64","gateway":"fd42:24:3::12","dev":"eth0","protocol":"191","metric":1024,"flags":[],"pref":"medium"},
+{"dst":"fd00:10:244:9::/64","gateway":"fd42:24:3::12","dev":"eth0","protocol":"4","metric":1024,"flags":[],"pref":"medium"},
+{"dst":"fd42:24:3::/64","dev":"eth0","protocol":"2","metric":256,"flags":[],"pref":"medium"},
+{"dst":"fe80::/64","dev":"eth0","protocol":"2","metric":256,"flags":[],"pref":"medium"},
+{"dst":"fe80::/64","dev":"flannel.1","protocol":"2","metric":256,"flags":[],"pref":"medium"},
+{"dst":"default","gateway":"fd42:24:3::1","dev":"eth0","metric":1024,"flags":[],"pref":"medium"}
+]""")
+ROUTES6 = [
+    {"dest": "fd00:10:244:2::/64", "via": "fd00:10:244:2::", "dev": "vxlan", "onlink": True},
+    {"dest": "fd00:10:244:3::/64", "via": "fd42:24:3::12", "dev": "underlay", "onlink": False},
+]
+
+
+def test_ipv6_routes_share_the_list_and_take_their_own_family():
+    assert want(ROUTES + ROUTES6) == {
+        "10.244.2.0/24": {"via": "10.244.2.0", "dev": "flannel.1", "onlink": True},
+        "10.244.3.0/24": {"via": "172.31.2.12", "dev": None, "onlink": False},
+        "fd00:10:244:2::/64": {"via": "fd00:10:244:2::", "dev": "flannel.1", "onlink": True},
+        "fd00:10:244:3::/64": {"via": "fd42:24:3::12", "dev": None, "onlink": False},
+    }
+    # a VXLAN device of its own for IPv6 (flannel's flannel-v6.1 layout)
+    wanted, error = routes.check_wanted("present", ROUTES + ROUTES6, "flannel.1", "flannel-v6.1")
+    assert error is None and wanted["fd00:10:244:2::/64"]["dev"] == "flannel-v6.1"
+    assert wanted["10.244.2.0/24"]["dev"] == "flannel.1"
+
+
+@pytest.mark.parametrize("declared, needle", [
+    ([{"dest": "fd00:10:244:3::1/64", "via": "fd42:24:3::12"}], "is not an IPv6 network"),
+    ([{"dest": "fd00:10:244:3::/64", "via": "172.31.2.12"}], "podnet_routes_routes[0].via="),
+    ([{"dest": "10.244.3.0/24", "via": "fd42:24:3::12"}], "is not an IPv4 address"),
+    ([{"dest": "fd00:10:244:3::/64", "via": "fe80::1"}], "is link-local"),
+    (ROUTES6 + [{"dest": "fd00:10:244:3:0::/64", "via": "fd42:24:3::13"}],
+     "declares destination fd00:10:244:3::/64 twice"),
+])
+def test_a_bad_ipv6_route_is_named_with_the_fix(declared, needle):
+    wanted, error = routes.check_wanted("present", declared, "flannel.1")
+    assert wanted is None and needle in error
+
+
+def test_a_bad_ipv6_vxlan_device_is_named():
+    dummy, error = routes.check_wanted("present", ROUTES6, "flannel.1", "no such name")
+    assert error.startswith("podnet_routes_vxlan_device_ipv6=")
+
+
+def test_a_converged_dual_stack_host_needs_no_command():
+    result = routes.plan(ROUTE_SHOW, want(ROUTES + ROUTES6), 191, live6=ROUTE_SHOW6)
+    assert result["error"] is None and result["commands"] == []
+    assert result["before"]["fd00:10:244:3::/64"] == [
+        {"via": "fd42:24:3::12", "dev": "eth0", "onlink": False, "metric": 1024}]
+    batch = result["files"][routes.ROUTES_BATCH]
+    assert batch.endswith(
+        "route replace 10.244.2.0/24 via 10.244.2.0 dev flannel.1 onlink proto 191\n"
+        "route replace 10.244.3.0/24 via 172.31.2.12 proto 191\n"
+        "route replace fd00:10:244:2::/64 via fd00:10:244:2:: dev flannel.1 onlink proto 191\n"
+        "route replace fd00:10:244:3::/64 via fd42:24:3::12 proto 191\n")
+
+
+def test_ipv6_routes_are_added_replaced_and_deleted_with_ip_6():
+    declared = ROUTES + [
+        {"dest": "fd00:10:244:3::/64", "via": "fd42:24:3::13", "dev": "underlay"},
+        {"dest": "fd00:10:244:4::/64", "via": "fd42:24:3::14", "dev": "underlay"},
+    ]
+    live6 = ROUTE_SHOW6 + [{"dst": "fd00:10:244:5::/64", "dev": "lo", "protocol": "191", "metric": 1024,
+                            "type": "blackhole", "flags": [], "pref": "medium"}]
+    result = routes.plan(ROUTE_SHOW, want(declared), 191, live6=live6)
+    assert result["commands"] == [
+        ["ip", "-6", "route", "del", "fd00:10:244:2::/64", "proto", "191", "table", "main", "metric", "1024"],
+        ["ip", "-6", "route", "del", "blackhole", "fd00:10:244:5::/64", "proto", "191", "table", "main",
+         "metric", "1024"],
+        ["ip", "-6", "route", "replace", "fd00:10:244:3::/64", "via", "fd42:24:3::13", "proto", "191"],
+        ["ip", "-6", "route", "add", "fd00:10:244:4::/64", "via", "fd42:24:3::14", "proto", "191"],
+    ]
+    assert result["summary"] == {"add": 1, "replace": 1, "delete": 2}
+
+
+def test_ipv4_only_declarations_delete_podnets_stale_ipv6_routes_and_nothing_else():
+    result = routes.plan(ROUTE_SHOW, want(), 191, live6=ROUTE_SHOW6)
+    assert result["commands"] == [
+        ["ip", "-6", "route", "del", "fd00:10:244:2::/64", "proto", "191", "table", "main", "metric", "1024"],
+        ["ip", "-6", "route", "del", "fd00:10:244:3::/64", "proto", "191", "table", "main", "metric", "1024"],
+    ]
+    # the IPv4 part is exactly what it was without IPv6
+    assert routes.plan(ROUTE_SHOW, want(), 191, live6=[]) == routes.plan(ROUTE_SHOW, want(), 191)
+    absent = routes.plan(ROUTE_SHOW, {}, 191, state="absent", live6=ROUTE_SHOW6)["commands"]
+    assert [c[:5] for c in absent] == [["ip", "route", "del", "10.244.2.0/24", "proto"],
+                                       ["ip", "route", "del", "10.244.3.0/24", "proto"],
+                                       ["ip", "-6", "route", "del", "fd00:10:244:2::/64"],
+                                       ["ip", "-6", "route", "del", "fd00:10:244:3::/64"]]
+
+
+def test_an_ipv6_destination_held_by_another_protocol_is_a_conflict():
+    declared = ROUTES6 + [{"dest": "fd00:10:244:9::/64", "via": "fd42:24:3::19", "dev": "underlay"}]
+    result = routes.plan(ROUTE_SHOW, want(declared), 191, live6=ROUTE_SHOW6)
+    assert "fd00:10:244:9::/64" in result["error"] and result["commands"] == []
