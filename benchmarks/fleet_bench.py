@@ -12,9 +12,14 @@ touch `make lab`'s), then times, in one run and on the same hosts:
   add one      site.yml after one more node joined the inventory
   no-op mitogen  (with --mitogen) the no-op run under mitogen_linear
 
-and prints seconds, tasks evaluated per node (ok + skipped, from the play recap), hosts
-changed, and each run as a ratio to the floor. The lab is removed at the end, also when
-interrupted (Ctrl-C, SIGTERM); `--keep` leaves it for a look.
+and prints seconds, seconds per node (the run's seconds over the nodes it ran on), tasks
+evaluated per node (ok + skipped, from the play recap), hosts changed, and each run as a
+ratio to the floor. The lab is removed at the end, also when interrupted (Ctrl-C,
+SIGTERM); `--keep` leaves it for a look.
+
+`--nodes 16,48` measures each size in turn (its own lab, built and removed before the next
+one), then prints every run's cost per node at each size as a ratio to the first size's:
+1.0 is a per-node cost flat in the fleet size (the run's total linear in n).
 
 `--render-only 1000,5000` needs no hosts: it plans fleets of that size on the controller
 and computes nodes' slices of the plan (what site.yml ships to each node; timed on 100
@@ -31,15 +36,17 @@ bench-fleet` does), beside the same figures for the node play before podnet_node
 (each node's slice kept as a host fact, five concern tasks each shipping its arguments
 through Ansible's encoder), measured on a sample of nodes and scaled to the fleet.
 
-Usage: make bench-fleet [N=16]   or   .venv/bin/python benchmarks/fleet_bench.py --nodes 16
+Usage: make bench-fleet [N=16]   or   .venv/bin/python benchmarks/fleet_bench.py --nodes 16[,48]
 """
 
 from __future__ import annotations
 
 import argparse
+import configparser
 import json
 import os
 import re
+import resource
 import signal
 import subprocess
 import sys
@@ -55,26 +62,105 @@ HOSTS_FILE = INVENTORY_DIR / "hosts.yml"
 FLOOR_PLAYBOOK = ROOT / "benchmarks" / "floor.yml"
 RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)\s+skipped=(\d+)")
 # Every run is bounded: a hung host fails the benchmark instead of holding the machine.
+# 30 minutes, or 40 s per node for larger fleets (a run's work grows with the fleet).
 RUN_TIMEOUT = 1800
+RUN_TIMEOUT_PER_NODE = 40
+MAX_NODES = 78  # 2 zones of at most 40 lab hosts (playbooks/lab), one of each a spare
+
+
+def run_timeout(nodes: int) -> float:
+    """The time bound of one ansible-playbook run on a fleet of NODES."""
+    return max(RUN_TIMEOUT, RUN_TIMEOUT_PER_NODE * nodes)
+
+
+def parse_sizes(text: str) -> list[int]:
+    """`--nodes`: one fleet size or several, comma-separated; each even, 2..MAX_NODES."""
+    try:
+        sizes = [int(part) for part in str(text).split(",") if part.strip()]
+    except ValueError:
+        sizes = []
+    if not sizes or any(size < 2 or size % 2 or size > MAX_NODES for size in sizes):
+        raise SystemExit(f"fleet bench: --nodes {text!r}: give even sizes, 2..{MAX_NODES} "
+                         "(2 zones), comma-separated (e.g. --nodes 16,48)")
+    return sizes
+
+
+def ansible_forks() -> int:
+    """The forks the runs use: ANSIBLE_FORKS, else ansible.cfg's, else Ansible's default 5."""
+    if os.environ.get("ANSIBLE_FORKS"):
+        return int(os.environ["ANSIBLE_FORKS"])
+    config = configparser.ConfigParser(interpolation=None)
+    config.read(ROOT / "ansible.cfg")
+    return config.getint("defaults", "forks", fallback=5)
+
+
+def per_node(rows: list[tuple]) -> dict:
+    """Each run's seconds per node it ran on and its ratio to the floor (the first row).
+    ROWS: (label, seconds, tasks per node, nodes changed, nodes in the run, controller CPU
+    seconds)."""
+    floor = rows[0][1]
+    return {label: {"seconds": secs, "per_node": secs / hosts, "x_floor": secs / floor,
+                    "cpu_per_node": cpu / hosts}
+            for label, secs, _tasks, _changed, hosts, cpu in rows}
+
+
+def table(rows: list[tuple]) -> list[str]:
+    """The lines of one fleet size's table."""
+    costs = per_node(rows)
+    lines = ["%-26s %9s %11s %15s %14s %9s %18s" % ("run", "seconds", "s per node", "tasks per node",
+                                                     "nodes changed", "x floor", "controller CPU s")]
+    for label, secs, tasks, changed, _hosts, cpu in rows:
+        lines.append("%-26s %9.1f %11.2f %15d %14d %9.2f %18.1f" % (
+            label, secs, costs[label]["per_node"], tasks, changed, costs[label]["x_floor"], cpu))
+    return lines
+
+
+def comparison(results: dict) -> list[str]:
+    """RESULTS: fleet size -> its rows. Each run's seconds per node at every size and its
+    ratio to the first size's, in wall time and in the controller's CPU time (a shared
+    machine's load moves the first much more); 1.0 is a per-node cost flat in n."""
+    sizes = list(results)
+    base = per_node(results[sizes[0]])
+    costs = {size: per_node(rows) for size, rows in results.items()}
+    lines = []
+    for key, title in (("per_node", "s per node (x first size)"),
+                       ("cpu_per_node", "CPU s per node (x first)")):
+        header = "%-26s" % title
+        for size in sizes:
+            header += " %16s" % f"{size} nodes"
+        lines.append(header)
+        for label in base:
+            line = "%-26s" % label
+            for size in sizes:
+                cost = costs[size].get(label)
+                if cost is None or not base[label][key]:
+                    line += " %16s" % "-"
+                else:
+                    line += " %16s" % ("%.2f (%.2fx)" % (cost[key], cost[key] / base[label][key]))
+            lines.append(line)
+    return lines
 
 
 class RunFailed(RuntimeError):
     """An ansible-playbook run of the benchmark failed (its output is printed)."""
 
 
-def playbook(args: list[str], env: dict | None = None, timeout: float = RUN_TIMEOUT) -> tuple[float, str]:
-    """Run ansible-playbook from the repository root; (seconds, output). Fails loudly."""
+def playbook(args: list[str], env: dict | None = None, timeout: float = RUN_TIMEOUT) -> tuple[float, str, float]:
+    """Run ansible-playbook from the repository root; (seconds, output, CPU seconds of the
+    controller: ansible-playbook, its workers and the processes they waited for, not the
+    nodes' side). Fails loudly."""
     full_env = dict(os.environ, ANSIBLE_LOCALHOST_WARNING="False",
                     ANSIBLE_INVENTORY_UNPARSED_WARNING="False", ANSIBLE_STDOUT_CALLBACK="default",
                     ANSIBLE_FORCE_COLOR="0", **(env or {}))
-    start = time.monotonic()
+    start, used = time.monotonic(), resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run([str(VENV_BIN / "ansible-playbook"), *args], cwd=ROOT, env=full_env,
                           capture_output=True, text=True, timeout=timeout, check=False)
-    seconds = time.monotonic() - start
+    seconds, after = time.monotonic() - start, resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - used.ru_utime + after.ru_stime - used.ru_stime
     if done.returncode != 0:
         sys.stderr.write(done.stdout[-6000:] + done.stderr[-3000:])
         raise RunFailed(f"fleet bench: ansible-playbook {' '.join(args)} failed (rc {done.returncode})")
-    return seconds, done.stdout
+    return seconds, done.stdout, cpu
 
 
 def recap(output: str, nodes: list[str]) -> dict:
@@ -168,8 +254,6 @@ def deliver(sizes: list[int], sample: int = 20) -> None:
     """Plan each fleet of SIZES nodes and make every node's podnet_node payload, one node
     at a time, serialised as Ansible ships it; print CPU, sizes and peak RSS, after and
     before (the node play as it was: sampled, scaled to the fleet)."""
-    import resource  # pylint: disable=import-outside-toplevel
-
     sys.path.insert(0, str(ROOT / ".cache" / "collections"))
     # pylint: disable=import-outside-toplevel
     from ansible._internal._templating._engine import TemplateEngine
@@ -233,9 +317,71 @@ def deliver(sizes: list[int], sample: int = 20) -> None:
               f"peak RSS {peak:.0f} MB", flush=True)
 
 
+def fleet(size: int, mitogen: bool, keep: bool) -> list[tuple]:
+    """Build the benchmark lab of SIZE nodes (+2 spares), time the runs on it, print its
+    table and remove the lab (also when interrupted). Returns the rows."""
+    timeout = run_timeout(size + 2)
+    rows = []
+    try:
+        per_zone = size // 2 + 1  # one spare per zone, to add later
+        seconds, _output, _cpu = playbook(["playbooks/lab/up.yml", "-e", "podnet_lab_name=fb",
+                                   "-e", f"podnet_lab_nodes_per_zone={per_zone}"], timeout=timeout)
+        print(f"fleet bench: lab of {size} nodes (+2 spares) up in {seconds:.0f} s", flush=True)
+        inventory, spares = hold_back(yaml.safe_load(HOSTS_FILE.read_text()))
+        write_inventory(inventory)
+        inv = ["-i", str(INVENTORY_DIR)]
+        playbook(inv + ["playbooks/lab/prepare.yml"], timeout=timeout)
+        nodes = node_names(inventory)
+
+        def run(label, playbook_path, env=None, optional=False):
+            hosts = len(node_names(inventory))
+            try:
+                secs, out, cpu = playbook(inv + [playbook_path], env=env, timeout=timeout)
+            except RunFailed as exc:
+                if not optional:
+                    raise
+                print(f"{exc} (reported, not fatal)", flush=True)
+                rows.append((label + " FAILED", float("nan"), 0, 0, hosts, float("nan")))
+                return
+            figures = recap(out, node_names(inventory))
+            rows.append((label, secs, figures["tasks"], figures["changed"], hosts, cpu))
+            print(f"fleet bench: {label}: {secs:.1f} s", flush=True)
+
+        run("floor (1 trivial task)", str(FLOOR_PLAYBOOK))
+        run("cold converge", "playbooks/site.yml")
+        run("no-op re-run", "playbooks/site.yml")
+        spare, group = sorted(spares.items())[0]
+        hostvars = inventory["all"]["children"]["lab_spare"]["hosts"].pop(spare)
+        inventory["all"]["children"]["podnet_nodes"]["children"][group]["hosts"][spare] = hostvars
+        write_inventory(inventory)
+        run("add one node", "playbooks/site.yml")
+        if mitogen:
+            import ansible_mitogen  # pylint: disable=import-outside-toplevel
+
+            strategies = Path(ansible_mitogen.__file__).parent / "plugins" / "strategy"
+            run("no-op, mitogen_linear", "playbooks/site.yml",
+                env={"ANSIBLE_STRATEGY_PLUGINS": str(strategies), "ANSIBLE_STRATEGY": "mitogen_linear"},
+                optional=True)
+        print()
+        print(f"{len(nodes)} nodes in 2 zones over SSH, forks {ansible_forks()}; load average "
+              "%.1f %.1f %.1f on %d CPUs" % (os.getloadavg() + (os.cpu_count(),)))
+        print("\n".join(table(rows)), flush=True)
+    finally:
+        # Nothing interrupts the removal; the handlers come back for the next size.
+        handlers = signal.signal(signal.SIGINT, signal.SIG_IGN), signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if not keep:
+            print("fleet bench: removing the benchmark lab", flush=True)
+            playbook(["playbooks/lab/down.yml", "-e", "podnet_lab_name=fb"], timeout=timeout)
+        signal.signal(signal.SIGINT, handlers[0])
+        signal.signal(signal.SIGTERM, handlers[1])
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--nodes", type=int, default=16, help="fleet size (even: 2 zones); default 16")
+    parser.add_argument("--nodes", default="16",
+                        help=f"fleet size (even: 2 zones, 2..{MAX_NODES}), or sizes measured one after "
+                             "the other and compared per node (16,48); default 16")
     parser.add_argument("--mitogen", action="store_true", help="also time the no-op run under mitogen_linear")
     parser.add_argument("--keep", action="store_true", help="leave the benchmark lab up afterwards")
     parser.add_argument("--render-only", help="comma-separated fleet sizes to plan without hosts")
@@ -248,69 +394,23 @@ def main() -> None:
     if args.render_only:
         render_only([int(size) for size in args.render_only.split(",")])
         return
-    if args.nodes < 2 or args.nodes % 2 or args.nodes > 78:
-        raise SystemExit("fleet bench: --nodes must be even, 2..78 (2 zones)")
+    sizes = parse_sizes(args.nodes)
+    if args.keep and len(sizes) > 1:
+        raise SystemExit("fleet bench: --keep takes one size (each size's lab replaces the last one's)")
 
     def interrupted(*_signal):
         # Unwinds through subprocess.run, which kills the running ansible-playbook, to the
-        # `finally` below that removes the lab.
+        # `finally` in fleet() that removes the lab (signals are ignored while it does).
         raise SystemExit(130)
 
     signal.signal(signal.SIGTERM, interrupted)
     signal.signal(signal.SIGINT, interrupted)
-    rows = []
-    try:
-        per_zone = args.nodes // 2 + 1  # one spare per zone, to add later
-        seconds, dummy = playbook(["playbooks/lab/up.yml", "-e", "podnet_lab_name=fb",
-                               "-e", f"podnet_lab_nodes_per_zone={per_zone}"])
-        print(f"fleet bench: lab of {args.nodes} nodes (+2 spares) up in {seconds:.0f} s", flush=True)
-        inventory, spares = hold_back(yaml.safe_load(HOSTS_FILE.read_text()))
-        write_inventory(inventory)
-        inv = ["-i", str(INVENTORY_DIR)]
-        playbook(inv + ["playbooks/lab/prepare.yml"])
-        nodes = node_names(inventory)
-
-        def run(label, playbook_path, env=None, optional=False):
-            try:
-                secs, out = playbook(inv + [playbook_path], env=env)
-            except RunFailed as exc:
-                if not optional:
-                    raise
-                print(f"{exc} (reported, not fatal)", flush=True)
-                rows.append((label + " FAILED", float("nan"), 0, 0))
-                return
-            figures = recap(out, node_names(inventory))
-            rows.append((label, secs, figures["tasks"], figures["changed"]))
-            print(f"fleet bench: {label}: {secs:.1f} s", flush=True)
-
-        run("floor (1 trivial task)", str(FLOOR_PLAYBOOK))
-        run("cold converge", "playbooks/site.yml")
-        run("no-op re-run", "playbooks/site.yml")
-        spare, group = sorted(spares.items())[0]
-        hostvars = inventory["all"]["children"]["lab_spare"]["hosts"].pop(spare)
-        inventory["all"]["children"]["podnet_nodes"]["children"][group]["hosts"][spare] = hostvars
-        write_inventory(inventory)
-        run("add one node", "playbooks/site.yml")
-        if args.mitogen:
-            import ansible_mitogen  # pylint: disable=import-outside-toplevel
-
-            strategies = Path(ansible_mitogen.__file__).parent / "plugins" / "strategy"
-            run("no-op, mitogen_linear", "playbooks/site.yml",
-                env={"ANSIBLE_STRATEGY_PLUGINS": str(strategies), "ANSIBLE_STRATEGY": "mitogen_linear"},
-                optional=True)
-        floor = rows[0][1]
-        print()
-        print(f"{len(nodes)} nodes in 2 zones over SSH, forks 20; load average "
-              "%.1f %.1f %.1f on %d CPUs" % (os.getloadavg() + (os.cpu_count(),)))
-        print("%-26s %9s %15s %14s %9s" % ("run", "seconds", "tasks per node", "nodes changed", "x floor"))
-        for label, secs, tasks, changed in rows:
-            print("%-26s %9.1f %15d %14d %9.2f" % (label, secs, tasks, changed, secs / floor))
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        if not args.keep:
-            print("fleet bench: removing the benchmark lab", flush=True)
-            playbook(["playbooks/lab/down.yml", "-e", "podnet_lab_name=fb"])
+    results = {}
+    for size in sizes:
+        results[size] = fleet(size, args.mitogen, args.keep)
+        print(flush=True)
+    if len(results) > 1:
+        print("\n".join(comparison(results)), flush=True)
 
 
 if __name__ == "__main__":
