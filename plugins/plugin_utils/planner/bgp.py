@@ -20,8 +20,13 @@ node's prefix is known) and every error names the culprit and the fix.
 
 import re
 
+# A node's ``bgp`` view (and the BFD defaults) is module_utils/podnet_slice.py's: the nodes
+# derive it from the fleet table with the same code.
+from ansible_collections.podnet.network.plugins.module_utils.podnet_slice import (
+    DEFAULT_BFD_INTERVAL_MS, DEFAULT_BFD_MULTIPLIER, bgp_node_view as node_view)
+
 from .errors import PlanError
-from .addresses import cidr, fast_cidr, mask, ntoa, overlaps, parse_address
+from .addresses import cidr, mask, ntoa, overlaps, parse_address
 
 # RFC 6996: private use ASNs, 2-byte and 4-byte.
 PRIVATE_ASNS = ((64512, 65534), (4200000000, 4294967294))
@@ -31,8 +36,6 @@ BGP_KEYS = frozenset(("asn_base", "routers", "allow_public_asn", "fabric_cross_z
                       "bfd_interval_ms", "bfd_multiplier", "graceful_restart"))
 ROUTER_KEYS = frozenset(("name", "asn", "address"))
 ROUTER_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,39}")
-DEFAULT_BFD_INTERVAL_MS = 100
-DEFAULT_BFD_MULTIPLIER = 3
 
 
 def is_private(asn):
@@ -244,42 +247,6 @@ def check_nodes(net, records):
             node_routers(net, node)
 
 
-def node_view(network, nodes, me, hostname):
-    """The host view's ``bgp`` for ``hostname`` (None outside a BGP zone), from the plan's
-    normalised network and nodes."""
-    bgp = network.get("bgp") or {}
-    zone_backends = network.get("zone_backends") or {}
-    if zone_backends.get(me["zone"]) != "bgp" or "bgp_asn" not in me:
-        return None
-    zones = [me["zone"]]
-    if bgp.get("fabric_cross_zone"):
-        zones = sorted(z for z, b in zone_backends.items() if b == "bgp")
-    blocks = [(network.get("zones") or {}).get(z, {}).get("block") for z in zones]
-    node_len = network["node_prefix"]
-    address = fast_cidr(me["address"] + "/32")[0]
-    net_mask = mask(me["prefix"])
-    neighbors = []
-    for router in (bgp.get("routers") or {}).get(me["zone"]) or []:
-        for leg in router["address"]:
-            if fast_cidr(leg + "/32")[0] & net_mask == address & net_mask:
-                neighbors.append({"name": router["name"], "address": leg, "asn": router["asn"]})
-    neighbors.sort(key=lambda n: (fast_cidr(n["address"] + "/32")[0], n["name"]))
-    return {
-        "asn": me["bgp_asn"],
-        "router_id": me["address"],
-        "address": me["address"],
-        "pod_cidr": me["pod_cidr"],
-        "cluster_cidr": network["cluster_cidr"],
-        # Only the subnets of the pairs BGP carries (its zone's block, or every BGP zone's
-        # with fabric_cross_zone): a subnet reached over a tunnel is never also learned.
-        "import_prefixes": ["%s{%d,%d}" % (block, node_len, node_len) for block in blocks if block],
-        "neighbors": neighbors,
-        "bfd": {"interval_ms": bgp.get("bfd_interval_ms", DEFAULT_BFD_INTERVAL_MS),
-                "multiplier": bgp.get("bfd_multiplier", DEFAULT_BFD_MULTIPLIER)} if bgp.get("bfd", True) else None,
-        "graceful_restart": bool(bgp.get("graceful_restart", True)),
-    }
-
-
 def uses_bgp(network):
     """Whether some zone of a plan's normalised network uses BGP."""
     return "bgp" in (network.get("zone_backends") or {}).values()
@@ -304,7 +271,7 @@ def router_sessions(plan):
         node = plan["nodes"][host]
         if "bgp_asn" not in node:
             continue
-        view = node_view(network, plan["nodes"], node, host)
+        view = node_view(network, node)
         ident = _ident(host)
         if ident in idents:
             raise PlanError("hosts %s and %s give one BGP protocol name %s on the routers; rename one "

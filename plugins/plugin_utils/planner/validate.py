@@ -10,6 +10,9 @@ hostname, so nothing downstream depends on dict order.
 
 import base64
 
+from ansible_collections.podnet.network.plugins.module_utils.podnet_slice import (  # noqa: F401 (re-exported)
+    VXLAN_OVERHEAD, WIREGUARD_OVERHEAD)
+
 from .errors import PlanError
 from .addresses import IPV4, IPV6, cidr, family_of, mask, overlaps, parse_address, parse_cidr
 from .bgp import validate_bgp
@@ -23,10 +26,8 @@ ZONE_BACKENDS = BACKENDS + ("bgp",)
 CROSS_ZONE_BACKENDS = ("vxlan", "wireguard")
 # Where allocations live between runs: the ledger file, or the etcd registry.
 REGISTRIES = ("ledger", "etcd")
-VXLAN_OVERHEAD = 50
-# flannel's wireguard backend: outer IPv4 20 + UDP 8 + type 4 + key index 4 + nonce 8 +
-# authentication tag 16, rounded up as flannel does (its `overhead` constant).
-WIREGUARD_OVERHEAD = 80
+# VXLAN_OVERHEAD and WIREGUARD_OVERHEAD (what each adds to a packet) are
+# module_utils/podnet_slice.py's: a node's slice subtracts them with the same constants.
 DEFAULT_WIREGUARD_PORT = 51820
 DEFAULT_WIREGUARD_DEVICE = "flannel-wg"
 # IPv4's minimum datagram every host must accept: a pod MTU below it breaks pods.

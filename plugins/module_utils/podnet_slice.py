@@ -1,0 +1,361 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: podnet contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A node's slice of the plan and its host concerns' arguments: the one copy of that code.
+
+The planner (``plugin_utils/planner/host_view.py``: the filter ``podnet_host_view``, the
+agent's slices, verify.yml) and the module podnet_node on a node both run it. The
+controller does not make each node's slice (O(n) each, O(n^2) for the fleet): it encodes
+the **fleet table** once per run (``table_text``: what the slice reads of the plan - a few
+network settings and, per node, its zone, addresses, pod subnet, VTEP, MTU, keys - O(n)),
+ships that text to every node, and each node derives its own slice from it
+(``concerns_from_table``).
+
+Standard library only, no netaddr, nothing of the planner: the modules import it on the
+nodes. Addresses are IPv4 texts the planner produced (validated there).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import socket
+import struct
+
+# Bytes an encapsulation adds to a packet: VXLAN over IPv4 (outer IPv4 20 + UDP 8 + VXLAN 8
+# + inner Ethernet 14), and flannel's wireguard backend (outer IPv4 20 + UDP 8 + type 4 +
+# key index 4 + nonce 8 + authentication tag 16, rounded up as flannel does: its `overhead`).
+VXLAN_OVERHEAD = 50
+WIREGUARD_OVERHEAD = 80
+# BFD on the BGP sessions unless the plan says otherwise (bgp.bfd_interval_ms, bfd_multiplier).
+DEFAULT_BFD_INTERVAL_MS = 100
+DEFAULT_BFD_MULTIPLIER = 3
+# Kernel defaults of net.ipv4.neigh.default.gc_thresh{1,2,3}.
+KERNEL_GC_THRESH = (128, 512, 1024)
+
+# The five host concerns in the order a node converges them (the bridge before the overlay
+# before the routes before the firewall), and the settings (role variables, not the plan's)
+# each takes: site.yml's node and agent plays pass them, the rest comes from the slice.
+NODE_CONCERNS = ("sysctl", "bridge", "vxlan", "routes", "firewall")
+CONCERN_SETTINGS = {
+    "sysctl": ("ip_forward", "rp_filter", "state"),
+    "bridge": ("name", "adopt", "state"),
+    "vxlan": ("tx_checksum_offload", "adopt", "state"),
+    "routes": ("protocol", "state"),
+    "firewall": ("masquerade", "iptables_forward_accept", "state"),
+}
+
+# The fleet table: its first line names it and its version, the rest is one JSON object
+# {"network": {...}, "fields": [...], "nodes": {hostname: [value per field]}}. A new
+# version is a new number: a node given a table of another version refuses it.
+TABLE_NAME = "podnet-fleet-table"
+TABLE_VERSION = 1
+# What the slice reads of the plan's network (absent keys stay absent) ...
+TABLE_NETWORK_KEYS = ("backend", "zone_backends", "cross_zone_backend", "vxlan", "wireguard", "bgp",
+                      "underlay_mtu", "cluster_cidr", "node_prefix", "zones")
+# ... and of each node: a field the node lacks is null (the slice reads prefix and
+# wireguard_key with .get, the same), and a null bgp_asn is read back as absent (its
+# presence says the node speaks BGP).
+TABLE_FIELDS = ("zone", "address", "prefix", "pod_cidr", "gateway", "vtep_ip", "vtep_mac", "mtu",
+                "wireguard_key", "bgp_asn")
+TABLE_OPTIONAL = ("bgp_asn",)
+
+
+class SliceError(ValueError):
+    """Input the slice cannot be made from; the message names the culprit."""
+
+
+def _aton(address):
+    """Dotted quad -> integer (the C parser)."""
+    return struct.unpack("!I", socket.inet_aton(address))[0]
+
+
+def _mask(prefixlen):
+    return (0xFFFFFFFF << (32 - prefixlen)) & 0xFFFFFFFF
+
+
+def _prefixlen(cidr):
+    return int(cidr.partition("/")[2])
+
+
+def neigh_gc_thresh(entries):
+    """Neighbour-table thresholds for ``entries`` expected entries.
+
+    gc_thresh3 (hard limit) is at least twice the entries, rounded up to a
+    power of two, never below the kernel default; thresh2 = 1/2 and thresh1 =
+    1/8 of it (the kernel defaults' own ratios), never below their defaults.
+    """
+    t3 = KERNEL_GC_THRESH[2]
+    while t3 < 2 * entries:
+        t3 *= 2
+    return {
+        "gc_thresh1": max(KERNEL_GC_THRESH[0], t3 // 8),
+        "gc_thresh2": max(KERNEL_GC_THRESH[1], t3 // 2),
+        "gc_thresh3": t3,
+    }
+
+
+def bgp_node_view(network, me):
+    """The host view's ``bgp`` for node ME (its plan entry; None outside a BGP zone), from
+    the plan's normalised network."""
+    bgp = network.get("bgp") or {}
+    zone_backends = network.get("zone_backends") or {}
+    if zone_backends.get(me["zone"]) != "bgp" or "bgp_asn" not in me:
+        return None
+    zones = [me["zone"]]
+    if bgp.get("fabric_cross_zone"):
+        zones = sorted(z for z, b in zone_backends.items() if b == "bgp")
+    blocks = [(network.get("zones") or {}).get(z, {}).get("block") for z in zones]
+    node_len = network["node_prefix"]
+    address = _aton(me["address"])
+    net_mask = _mask(me["prefix"])
+    neighbors = []
+    for router in (bgp.get("routers") or {}).get(me["zone"]) or []:
+        for leg in router["address"]:
+            if _aton(leg) & net_mask == address & net_mask:
+                neighbors.append({"name": router["name"], "address": leg, "asn": router["asn"]})
+    neighbors.sort(key=lambda n: (_aton(n["address"]), n["name"]))
+    return {
+        "asn": me["bgp_asn"],
+        "router_id": me["address"],
+        "address": me["address"],
+        "pod_cidr": me["pod_cidr"],
+        "cluster_cidr": network["cluster_cidr"],
+        # Only the subnets of the pairs BGP carries (its zone's block, or every BGP zone's
+        # with fabric_cross_zone): a subnet reached over a tunnel is never also learned.
+        "import_prefixes": ["%s{%d,%d}" % (block, node_len, node_len) for block in blocks if block],
+        "neighbors": neighbors,
+        "bfd": {"interval_ms": bgp.get("bfd_interval_ms", DEFAULT_BFD_INTERVAL_MS),
+                "multiplier": bgp.get("bfd_multiplier", DEFAULT_BFD_MULTIPLIER)} if bgp.get("bfd", True) else None,
+        "graceful_restart": bool(bgp.get("graceful_restart", True)),
+    }
+
+
+def small_view(network, me, hostname):
+    """The O(1) values of HOSTNAME's slice (ME: its plan entry), in the slice's key order."""
+    return {
+        "hostname": hostname,
+        "zone": me["zone"],
+        "address": me["address"],
+        "pod_cidr": me["pod_cidr"],
+        "gateway": me["gateway"],
+        "bridge_address": "%s/%d" % (me["gateway"], _prefixlen(me["pod_cidr"])),
+        "mtu": me["mtu"],
+        "cluster_cidr": network["cluster_cidr"],
+    }
+
+
+def slice_view(network, nodes, hostname, peers=True):
+    """HOSTNAME's slice of a plan's NETWORK and NODES (HOSTNAME must be one of them); the
+    planner's ``host_view`` documents it (the filter's RETURN).
+
+    With ``peers=False`` the slice has no ``peers`` list (hostname, zone, address, pod
+    subnet and backend of every peer: 40 % of a slice, read by verify.yml's probe and the
+    node agent only): none of the host concerns' modules reads it."""
+    backend = network["backend"]
+    zone_backends = network.get("zone_backends") or {}
+    vx = network["vxlan"]
+    # Plans made before the wireguard backend existed carry neither key.
+    cross_zone = network.get("cross_zone_backend") or "vxlan"
+    wg = network.get("wireguard") or {}
+    me = nodes[hostname]
+    my_zone = me["zone"]
+    my_prefix = me.get("prefix")
+    my_mask = 0 if my_prefix is None else _mask(my_prefix)
+    my_under = None if my_prefix is None else _aton(me["address"]) & my_mask
+    intra_mode = zone_backends.get(my_zone, backend)
+    # bgp.fabric_cross_zone: pairs between two BGP zones are the fabric's too.
+    fabric_zones = set()
+    if intra_mode == "bgp" and (network.get("bgp") or {}).get("fabric_cross_zone"):
+        fabric_zones = set(zone for zone, mode in zone_backends.items() if mode == "bgp")
+    node_len = _prefixlen(me["pod_cidr"])
+    inet_aton = socket.inet_aton
+    unpack = struct.unpack
+
+    # The hot loop: one pass, the backend rule of segments' docstring applied per peer,
+    # and sort keys that are the 4-byte network-order forms of the addresses (bytes order
+    # == numeric order), so no string is parsed twice and two sorts serve all four sorted
+    # lists.
+    by_subnet = []
+    by_address = []
+    peer_list = [] if peers else None
+    wg_peers = []
+    # Only the peers list is in hostname order; every other list is sorted by unique keys
+    # below, so without it the nodes are taken as they come (no sort of n names).
+    for name, peer in (sorted(nodes.items()) if peers else nodes.items()):
+        if name == hostname:
+            continue
+        zone = peer["zone"]
+        address = peer["address"]
+        address_key = inet_aton(address)
+        mode = intra_mode if zone == my_zone else "bgp" if zone in fabric_zones else backend
+        if mode == "auto":
+            prefix = peer.get("prefix")
+            if prefix is None or my_prefix is None:
+                mode = "host-gw" if zone == my_zone else cross_zone
+            elif prefix == my_prefix and unpack("!I", address_key)[0] & my_mask == my_under:
+                mode = "host-gw"
+            else:
+                mode = "vxlan" if zone == my_zone else cross_zone
+        pod_cidr = peer["pod_cidr"]
+        vtep_ip = peer["vtep_ip"]
+        if peer_list is not None:
+            peer_list.append({"hostname": name, "zone": zone, "address": address,
+                              "pod_cidr": pod_cidr, "backend": mode})
+        by_address.append((address_key, address, None))
+        if mode == "bgp":  # BIRD learns the route from the rack's router: none of podnet's
+            continue
+        if mode == "wireguard":
+            wg_peers.append((inet_aton(vtep_ip), name, peer, pod_cidr))
+            continue
+        mac = peer["vtep_mac"] if mode == "vxlan" else None
+        by_subnet.append((inet_aton(vtep_ip), pod_cidr, vtep_ip, address, mac))
+        if mac:
+            by_address[-1] = (address_key, address, mac)
+    by_subnet.sort()
+    by_address.sort()
+    wg_peers.sort(key=lambda entry: entry[:2])
+    routes = [
+        {"dest": dest, "via": vtep_ip, "dev": "vxlan", "onlink": True} if mac else
+        {"dest": dest, "via": address, "dev": "underlay", "onlink": False}
+        for dummy, dest, vtep_ip, address, mac in by_subnet
+    ]
+    neighbors = [{"ip": vtep_ip, "mac": mac} for dummy, dummy, vtep_ip, dummy, mac in by_subnet if mac]
+    fdb = [{"mac": mac, "dst": address} for dummy, address, mac in by_address if mac]
+    members = [address for dummy, address, dummy in by_address]
+
+    vxlan = None
+    if fdb:
+        vxlan = {
+            "device": vx["device"], "vni": vx["vni"], "port": vx["port"],
+            "local": me["address"], "vtep_ip": me["vtep_ip"], "vtep_mac": me["vtep_mac"],
+            "mtu": network["underlay_mtu"] - VXLAN_OVERHEAD,
+        }
+    wireguard = None
+    if wg_peers:
+        port = wg.get("port")
+        wireguard = {
+            "device": wg.get("device"), "port": port,
+            # flannel's layout: the pod subnet's network address (the VTEP address) /32.
+            "address": me["vtep_ip"] + "/32",
+            "mtu": network["underlay_mtu"] - WIREGUARD_OVERHEAD,
+            "persistent_keepalive": wg.get("persistent_keepalive") or 0,
+            "public_key": me.get("wireguard_key"),
+            # Sorted by pod subnet; public_key None = not known to the plan (first run: the
+            # role takes it from the peer's key step of this run).
+            "peers": [{"hostname": name, "public_key": peer.get("wireguard_key"),
+                       "endpoint": "%s:%d" % (peer["address"], port),
+                       "allowed_ips": [pod_cidr]}
+                      for dummy, name, peer, pod_cidr in wg_peers],
+        }
+    pod_slots = (1 << (32 - node_len)) - 2
+    view = small_view(network, me, hostname)
+    view.update((
+        ("vxlan", vxlan),
+        ("wireguard", wireguard),
+        ("bgp", bgp_node_view(network, me)),
+        ("routes", routes),
+        ("fdb", fdb),
+        ("neighbors", neighbors),
+        ("members", members),
+        ("neigh_gc_thresh", neigh_gc_thresh(len(nodes) - 1 + pod_slots)),
+    ))
+    if peer_list is not None:
+        view["peers"] = peer_list
+    return view
+
+
+def check_settings(settings):
+    """Raise SliceError unless SETTINGS is {concern: {setting: value}} with exactly
+    NODE_CONCERNS and each concern's CONCERN_SETTINGS."""
+    if not isinstance(settings, dict) or sorted(settings) != sorted(NODE_CONCERNS):
+        raise SliceError("concern settings: expected a dict of exactly %s, got %r (site.yml's "
+                         "__podnet_site_concern_settings)" % (", ".join(NODE_CONCERNS), settings))
+    for concern in NODE_CONCERNS:
+        names = CONCERN_SETTINGS[concern]
+        given = settings[concern]
+        if not isinstance(given, dict) or sorted(given) != sorted(names):
+            raise SliceError("concern settings: %s takes exactly %s, got %r" % (
+                concern, ", ".join(names), sorted(given) if isinstance(given, dict) else given))
+
+
+def concern_arguments(view, network, settings, wireguard=False):
+    """Each host concern's module arguments for the node of ``view`` (a slice, peers or
+    not): SETTINGS {concern: {setting: value}} (exactly CONCERN_SETTINGS' names) plus what
+    the plan says. WIREGUARD: whether some pair of the network may use WireGuard (its port
+    is guarded then). Returns {concern: arguments} in NODE_CONCERNS order; the lists are
+    the view's own (not copied). Raises SliceError for wrong settings."""
+    check_settings(settings)
+    from_plan = {
+        "sysctl": {"neigh_gc_thresh": view["neigh_gc_thresh"]},
+        "bridge": {"address": view["bridge_address"], "mtu": view["mtu"]},
+        "vxlan": {"device": view["vxlan"], "fdb": view["fdb"], "neighbors": view["neighbors"]},
+        "routes": {"routes": view["routes"], "vxlan_device": network["vxlan"]["device"]},
+        "firewall": {
+            "cluster_cidr": view["cluster_cidr"], "pod_cidr": view["pod_cidr"],
+            "node_addresses": view["members"] + [view["address"]],
+            # Guarded on every node, VXLAN peers or not: flanneld may listen on the port anyway.
+            "vxlan_port": network["vxlan"]["port"],
+            "wireguard_port": (network.get("wireguard") or {}).get("port") if wireguard else None,
+        },
+    }
+    arguments = {}
+    for concern in NODE_CONCERNS:
+        arguments[concern] = dict(settings[concern])
+        arguments[concern].update(from_plan[concern])
+    return arguments
+
+
+def table_text(network, nodes):
+    """The fleet table of a plan's NETWORK and NODES: one text, O(n), made once per run on
+    the controller (no per-peer work: the nodes derive their slices from it)."""
+    rows = dict((name, [node.get(field) for field in TABLE_FIELDS]) for name, node in nodes.items())
+    body = {"network": dict((key, network[key]) for key in TABLE_NETWORK_KEYS if key in network),
+            "fields": list(TABLE_FIELDS), "nodes": rows}
+    return "%s %d\n%s" % (TABLE_NAME, TABLE_VERSION, json.dumps(body, sort_keys=True, separators=(",", ":")))
+
+
+def read_table(text):
+    """(network, nodes) of a fleet table TEXT, nodes as the plan has them (the fields the
+    slice reads; see TABLE_FIELDS). Raises SliceError naming what is
+    wrong with it."""
+    if not isinstance(text, str) or not text:
+        raise SliceError("the fleet table is not a text (got %s): pass the plan step's podnet_plan_table"
+                         % type(text).__name__)
+    head, dummy, body = text.partition("\n")
+    words = head.split(" ")
+    if len(words) != 2 or words[0] != TABLE_NAME:
+        raise SliceError("the fleet table does not start with '%s <version>' (it starts with %r): pass "
+                         "the plan step's podnet_plan_table" % (TABLE_NAME, head[:40]))
+    if words[1] != str(TABLE_VERSION):
+        raise SliceError("the fleet table is version %s; this podnet_node reads version %d: run the "
+                         "controller's and the nodes' podnet.network of one release (the plan step "
+                         "made the table)" % (words[1], TABLE_VERSION))
+    try:
+        document = json.loads(body)
+        network, fields, rows = document["network"], document["fields"], document["nodes"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise SliceError("the fleet table (version %d) cannot be read: %s" % (TABLE_VERSION, exc))
+    nodes = {}
+    for name, row in rows.items():
+        node = dict(zip(fields, row))
+        for field in TABLE_OPTIONAL:
+            if node.get(field, 0) is None:
+                del node[field]
+        nodes[name] = node
+    return network, nodes
+
+
+def concerns_from_table(text, hostname, settings, wireguard=False):
+    """HOSTNAME's host concerns' module arguments from the fleet table TEXT: what
+    concern_arguments(host_view(plan, HOSTNAME, peers=False), ...) gives on the controller.
+    Raises SliceError naming the culprit."""
+    check_settings(settings)
+    network, nodes = read_table(text)
+    if hostname not in nodes:
+        raise SliceError("host %s is not in the fleet table (%d nodes): the table is the plan's, and "
+                         "the plan does not hold this host; plan again with it in the inventory's podnet "
+                         "hosts" % (hostname, len(nodes)))
+    return concern_arguments(slice_view(network, nodes, hostname, peers=False), network, settings, wireguard)
