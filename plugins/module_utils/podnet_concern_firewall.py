@@ -50,27 +50,82 @@ OLD_FINGERPRINT = "/run/podnet-firewall.sha1"
 
 # ---------------------------------------------------------------- input (pure)
 
-def _network(value):
-    """The IPv4 network VALUE names exactly (host bits zero), or None."""
+# Unique local addresses: an IPv6 cluster CIDR inside is masqueraded by default (as
+# Kubernetes does for ULA pods), a global one is routed as it is.
+ULA = ipaddress.IPv6Network("fd00::/8")
+
+
+def _network(value, family=4):
+    """The IPv4 (FAMILY 6: IPv6) network VALUE names exactly (host bits zero, written as
+    Python writes it), or None."""
     text = str(value or "")
     if "/" not in text:
         return None
     try:
-        net = ipaddress.IPv4Network(text, strict=True)
+        net = (ipaddress.IPv4Network if family == 4 else ipaddress.IPv6Network)(text, strict=True)
     except ValueError:
         return None
     return net if str(net) == text else None
 
 
-def _cidr_error(name, value, example, fix):
-    """The message for a value of NAME that is not exactly an IPv4 network."""
+def _cidr_error(name, value, example, fix, family=4):
+    """The message for a value of NAME that is not exactly an IPv4 (IPv6) network."""
+    kind = ipaddress.IPv4Network if family == 4 else ipaddress.IPv6Network
     try:
-        net = ipaddress.IPv4Network(str(value or ""), strict=False)
+        net = kind(str(value or ""), strict=False)
     except ValueError:
         net = None
     if net is not None and "/" in str(value) and str(net) != str(value):
-        return "%s=%r has host bits set: write the network %s (%s)" % (name, value, net, fix)
-    return "%s=%r is not an IPv4 network in CIDR form such as %s: %s" % (name, value, example, fix)
+        # an IPv6 network may also differ only in how it is written (FD00::/8, leading zeros)
+        what = "has host bits set" if family == 4 else "has host bits set or is not written canonically"
+        return "%s=%r %s: write the network %s (%s)" % (name, value, what, net, fix)
+    return "%s=%r is not an IPv%d network in CIDR form such as %s: %s" % (name, value, family, example, fix)
+
+
+def _node_address(text):
+    """An IPv4 or IPv6 address, or None."""
+    try:
+        return ipaddress.ip_address(str(text))
+    except ValueError:
+        return None
+
+
+def check_ipv6_inputs(params):
+    """The meaning errors of the optional IPv6 (dual stack) inputs."""
+    errors = []
+    given = [params.get("cluster_cidr_ipv6"), params.get("pod_cidr_ipv6")]
+    if given == [None, None]:
+        if params.get("masquerade_ipv6"):
+            errors.append("podnet_firewall_masquerade_ipv6=true needs podnet_firewall_cluster_cidr_ipv6: "
+                          "pass the plan's IPv6 cluster CIDR, or leave masquerade_ipv6 null")
+        return errors
+    cluster = _network(given[0], 6)
+    pod = _network(given[1], 6)
+    if cluster is None:
+        errors.append(_cidr_error("podnet_firewall_cluster_cidr_ipv6", given[0], "fd00:10:244::/48",
+                                  "pass network.cluster_cidr_ipv6 from the plan, or null for both "
+                                  "IPv6 inputs", 6))
+    if pod is None:
+        errors.append(_cidr_error("podnet_firewall_pod_cidr_ipv6", given[1], "fd00:10:244:1::/64",
+                                  "pass this host's pod_cidr_ipv6 from the plan, or null for both "
+                                  "IPv6 inputs", 6))
+    if cluster is not None and pod is not None and not pod.subnet_of(cluster):
+        errors.append(
+            "podnet_firewall_pod_cidr_ipv6=%s is not inside podnet_firewall_cluster_cidr_ipv6=%s: "
+            "pass both from the same plan" % (pod, cluster))
+    return errors
+
+
+def masquerade_ipv6(params):
+    """Whether IPv6 pods leaving the IPv6 cluster CIDR are masqueraded: the option when it
+    is set, else true for a ULA cluster CIDR (fd00::/8) and false for a global one."""
+    cluster = _network(params.get("cluster_cidr_ipv6"), 6)
+    if cluster is None:
+        return False
+    chosen = params.get("masquerade_ipv6")
+    if chosen is None:
+        return cluster.subnet_of(ULA)
+    return bool(chosen)
 
 
 def check_inputs(params):
@@ -90,17 +145,12 @@ def check_inputs(params):
             "podnet_firewall_pod_cidr=%s is not inside podnet_firewall_cluster_cidr=%s: pass "
             "both from the same plan" % (pod, cluster))
     nodes = params.get("node_addresses") or []
-    bad = []
-    for address in nodes:
-        try:
-            ipaddress.IPv4Address(str(address))
-        except ValueError:
-            bad.append(address)
+    bad = [address for address in nodes if _node_address(address) is None]
     if not nodes or bad:
         errors.append(
-            "podnet_firewall_node_addresses=%r must be a non-empty list of the IPv4 underlay "
-            "addresses of all member nodes, this one included%s: pass the plan's "
-            "nodes[*].address" % (list(nodes), " (not addresses: %r)" % bad if bad else ""))
+            "podnet_firewall_node_addresses=%r must be a non-empty list of the IPv4 (or IPv6) "
+            "underlay addresses of all member nodes, this one included%s: pass the plan's "
+            "nodes[*].address (and address_ipv6)" % (list(nodes), " (not addresses: %r)" % bad if bad else ""))
     port = params.get("vxlan_port")
     if port is not None and not 1 <= int(port) <= 65535:
         errors.append(
@@ -113,7 +163,7 @@ def check_inputs(params):
             "podnet_firewall_wireguard_port=%r is not a UDP port 1-65535 of its own (the VXLAN "
             "port is %r): pass the plan's network.wireguard.port (flannel uses 51820), or null "
             "when no pair uses WireGuard" % (wg_port, port))
-    return errors
+    return errors + check_ipv6_inputs(params)
 
 
 # ---------------------------------------------------------------- render (pure)
@@ -136,14 +186,37 @@ def forward_rules(cluster_cidr):
     ]
 
 
+def forward_rules_ipv6(cluster_cidr_ipv6):
+    """forward_rules for the IPv6 cluster CIDR (members: the set nodes6)."""
+    return [
+        "ip6 saddr %s accept" % cluster_cidr_ipv6,
+        "ip6 daddr %s ip6 saddr @nodes6 accept" % cluster_cidr_ipv6,
+        "ip6 daddr %s ct state established,related accept" % cluster_cidr_ipv6,
+        "ip6 daddr %s ct status dnat accept" % cluster_cidr_ipv6,
+        'ip6 daddr %s counter name "%s" drop' % (cluster_cidr_ipv6, FORWARD_COUNTER),
+    ]
+
+
 def render_table(cluster_cidr, pod_cidr, node_addresses, masquerade=True, vxlan_port=None,
-                 wireguard_port=None):
+                 wireguard_port=None, cluster_cidr_ipv6=None, pod_cidr_ipv6=None,
+                 masquerade_ipv6=False):
     """The wanted table, laid out as `nft -s list table inet podnet` prints it (so the
-    diff against the live listing shows only real differences)."""
-    nodes = sorted(set(ipaddress.IPv4Address(str(a)) for a in node_addresses))
+    diff against the live listing shows only real differences).
+
+    IPv6 (dual stack): member addresses of either family (IPv6 ones in the set nodes6,
+    which the port guards accept too), the forward rules for CLUSTER_CIDR_IPV6, and the
+    masquerade of IPv6 pods leaving it when MASQUERADE_IPV6. Without any IPv6 input the
+    table is exactly the IPv4 one."""
+    addresses = set(ipaddress.ip_address(str(a)) for a in node_addresses)
+    nodes = sorted(a for a in addresses if a.version == 4)
+    nodes6 = sorted(a for a in addresses if a.version == 6)
+    ipv6 = cluster_cidr_ipv6 is not None or bool(nodes6)
+    comment = "podnet: pod subnet %s in cluster %s" % (pod_cidr, cluster_cidr)
+    if cluster_cidr_ipv6 is not None:
+        comment += ", IPv6 pod subnet %s in cluster %s" % (pod_cidr_ipv6, cluster_cidr_ipv6)
     lines = [
         "table %s %s {" % (FAMILY, TABLE),
-        '\tcomment "podnet: pod subnet %s in cluster %s"' % (pod_cidr, cluster_cidr),
+        '\tcomment "%s"' % comment,
     ]
     guarded = [(port, name) for port, name in ((vxlan_port, "vxlan_rejected"),
                                                (wireguard_port, "wireguard_rejected"))
@@ -154,34 +227,42 @@ def render_table(cluster_cidr, pod_cidr, node_addresses, masquerade=True, vxlan_
             "\t}",
             "",
         ]
-    lines += [
-        "\tset nodes {",
-        "\t\ttype ipv4_addr",
-        "\t\telements = { %s }" % ", ".join(str(n) for n in nodes),
-        "\t}",
-    ]
+    sets = [("nodes", "ipv4_addr", nodes)] + ([("nodes6", "ipv6_addr", nodes6)] if ipv6 else [])
+    for position, (set_name, set_type, members) in enumerate(sets):
+        lines += [""] if position else []
+        lines += ["\tset %s {" % set_name, "\t\ttype %s" % set_type]
+        # nft lists an empty set without an elements line
+        lines += ["\t\telements = { %s }" % ", ".join(str(n) for n in members)] if members else []
+        lines.append("\t}")
     if guarded:
         lines += ["", "\tchain input {", "\t\ttype filter hook input priority filter; policy accept;"]
         for port, counter in guarded:
-            lines += [
-                "\t\tudp dport %d ip saddr @nodes accept" % int(port),
-                '\t\tudp dport %d counter name "%s" drop' % (int(port), counter),
-            ]
+            lines.append("\t\tudp dport %d ip saddr @nodes accept" % int(port))
+            if ipv6:
+                lines.append("\t\tudp dport %d ip6 saddr @nodes6 accept" % int(port))
+            lines.append('\t\tudp dport %d counter name "%s" drop' % (int(port), counter))
         lines.append("\t}")
+    rules = forward_rules(cluster_cidr)
+    if cluster_cidr_ipv6 is not None:
+        rules += forward_rules_ipv6(cluster_cidr_ipv6)
     lines += [
         "",
         "\tchain forward {",
         "\t\ttype filter hook forward priority filter; policy accept;",
-    ] + ["\t\t%s" % rule for rule in forward_rules(cluster_cidr)] + ["\t}"]
+    ] + ["\t\t%s" % rule for rule in rules] + ["\t}"]
+    nat = []
     if masquerade:
+        nat.append("\t\tip saddr %s ip daddr != %s ip daddr != @nodes masquerade"
+                   % (cluster_cidr, cluster_cidr))
+    if cluster_cidr_ipv6 is not None and masquerade_ipv6:
+        nat.append("\t\tip6 saddr %s ip6 daddr != %s ip6 daddr != @nodes6 masquerade"
+                   % (cluster_cidr_ipv6, cluster_cidr_ipv6))
+    if nat:
         lines += [
             "",
             "\tchain postrouting {",
             "\t\ttype nat hook postrouting priority srcnat; policy accept;",
-            "\t\tip saddr %s ip daddr != %s ip daddr != @nodes masquerade"
-            % (cluster_cidr, cluster_cidr),
-            "\t}",
-        ]
+        ] + nat + ["\t}"]
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -386,9 +467,13 @@ def plan(params, live):
         result["table"] = "unchanged"
         return result
     cluster = str(_network(params["cluster_cidr"]))
+    cluster6 = params.get("cluster_cidr_ipv6")
     table = render_table(cluster, str(_network(params["pod_cidr"])), params["node_addresses"],
                          params.get("masquerade", True), params.get("vxlan_port"),
-                         params.get("wireguard_port"))
+                         params.get("wireguard_port"),
+                         str(_network(cluster6, 6)) if cluster6 is not None else None,
+                         str(_network(params.get("pod_cidr_ipv6"), 6)) if cluster6 is not None else None,
+                         masquerade_ipv6(params))
     persist_path = params.get("persist_path") or "/etc/podnet/firewall.nft"
     result["ruleset"] = table
     result["file"] = render_file(table, persist_path)
@@ -432,6 +517,11 @@ ARGUMENT_SPEC = dict(
     wireguard_port=dict(type="int"),
     iptables_forward_accept=dict(type="bool", default=True),
     persist_path=dict(type="path", default="/etc/podnet/firewall.nft"),
+    # Dual stack (None: IPv4 only, as before); masquerade_ipv6 None: masquerade a ULA
+    # (fd00::/8) IPv6 cluster CIDR, not a global one.
+    cluster_cidr_ipv6=dict(type="str"),
+    pod_cidr_ipv6=dict(type="str"),
+    masquerade_ipv6=dict(type="bool"),
 )
 
 

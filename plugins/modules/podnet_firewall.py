@@ -52,6 +52,14 @@ description:
   - Retires what older podnet versions used, without stopping anything, i.e. the unit
     podnet-firewall.service (its ExecStop would delete the table) and its fingerprint
     file /run/podnet-firewall.sha1.
+  - Dual stack (IPv6) with O(cluster_cidr_ipv6) and O(pod_cidr_ipv6), the same table also
+    holds the IPv6 forward rules (C(ip6 saddr)/C(ip6 daddr) O(cluster_cidr_ipv6), member
+    nodes from the set C(nodes6)) and, per O(masquerade_ipv6), the masquerade of IPv6 pods
+    leaving O(cluster_cidr_ipv6). IPv6 addresses in O(node_addresses) go into the set
+    C(nodes6), which the VXLAN and WireGuard port guards accept as well. Without IPv6
+    inputs the table is exactly the IPv4 one.
+  - The iptables FORWARD accepts stay IPv4 only (no ip6tables rules); Debian's Docker
+    20.10 does not touch ip6tables unless its C(ip6tables) option is on.
   - The input checks run before anything is changed.
 options:
   state:
@@ -77,8 +85,10 @@ options:
     default: ""
   node_addresses:
     description:
-      - Underlay IPv4 addresses of all member nodes, this one included. Required
+      - Underlay addresses of all member nodes, this one included. Required
         (non-empty) with O(state=present).
+      - IPv4 addresses go into the set C(nodes), IPv6 ones (dual-stack or IPv6-only
+        underlays) into the set C(nodes6); a node with both gives both.
     type: list
     elements: str
     default: []
@@ -106,6 +116,28 @@ options:
         the iptables command exists. V(false) deletes them.
     type: bool
     default: true
+  cluster_cidr_ipv6:
+    description:
+      - The IPv6 cluster CIDR of a dual-stack network, e.g. V(fd00:10:244::/48), written
+        as Python and nft write it (lower case, zeros compressed). Given together with
+        O(pod_cidr_ipv6); V(null) (the default) for an IPv4-only network.
+    type: str
+  pod_cidr_ipv6:
+    description:
+      - This node's IPv6 pod subnet inside O(cluster_cidr_ipv6) (named in the table's
+        comment). Given together with O(cluster_cidr_ipv6).
+    type: str
+  masquerade_ipv6:
+    description:
+      - Masquerade IPv6 pod traffic leaving O(cluster_cidr_ipv6) (to anything neither in
+        it nor a member node) to the node's address.
+      - V(null) (the default) decides by the prefix, as Kubernetes does by default. A
+        unique local O(cluster_cidr_ipv6) (inside C(fd00::/8)) is masqueraded, since ULA
+        is not routed on the internet. A global one is not, so pods keep their
+        addresses and the operator routes the prefix to the nodes.
+      - V(true) or V(false) overrides that choice. V(true) without
+        O(cluster_cidr_ipv6) is an error.
+    type: bool
   persist_path:
     description: The ruleset file that the boot step loads (root:root 0644).
     type: path
@@ -121,6 +153,15 @@ EXAMPLES = r"""
     cluster_cidr: 10.244.0.0/16
     pod_cidr: 10.244.1.0/24
     node_addresses: [172.30.31.11, 172.30.31.12, 172.30.32.11]
+    vxlan_port: 8472
+
+- name: Firewall | dual stack, a ULA IPv6 cluster CIDR (masqueraded by default)
+  podnet_firewall:
+    cluster_cidr: 10.244.0.0/16
+    pod_cidr: 10.244.1.0/24
+    cluster_cidr_ipv6: "fd00:10:244::/48"
+    pod_cidr_ipv6: "fd00:10:244:1::/64"
+    node_addresses: [172.30.31.11, 172.30.31.12, "2001:db8:1::13"]
     vxlan_port: 8472
 
 - name: Firewall | remove podnet's table, accepts and files

@@ -450,3 +450,161 @@ def test_tables_of_older_podnet_versions_are_podnets():
     assert host.owns_nft_table(older) and host.owns_nft_table(LOADED) and not host.owns_nft_table(FOREIGN)
     assert fw.plan(PARAMS, live(table=older))["table"] == "reloaded"
     assert not host.owns_nft_table(LOADED.replace('"podnet:', '"podnetx:'))
+
+
+# ---------------------------------------------------------------- IPv6 (dual stack)
+
+NODES6 = NODES + ["fd42:24:3::12", "fd42:24:3::11", "2001:db8:5::11"]
+PARAMS6 = dict(PARAMS, node_addresses=NODES6, wireguard_port=51820,
+               cluster_cidr_ipv6="fd00:10:244::/48", pod_cidr_ipv6="fd00:10:244:1::/64")
+# `nft -s list table inet podnet` (nftables 1.0.6, Debian 12 test host) right after
+# loading PARAMS6's ruleset.
+LOADED6 = """\
+table inet podnet {
+\tcomment "podnet: pod subnet 10.244.1.0/24 in cluster 10.244.0.0/16, IPv6 pod subnet fd00:10:244:1::/64 in cluster fd00:10:244::/48"
+\tcounter forward_rejected {
+\t}
+
+\tcounter vxlan_rejected {
+\t}
+
+\tcounter wireguard_rejected {
+\t}
+
+\tset nodes {
+\t\ttype ipv4_addr
+\t\telements = { 172.30.31.11, 172.30.31.12,
+\t\t\t     172.30.32.11 }
+\t}
+
+\tset nodes6 {
+\t\ttype ipv6_addr
+\t\telements = { 2001:db8:5::11,
+\t\t\t     fd42:24:3::11,
+\t\t\t     fd42:24:3::12 }
+\t}
+
+\tchain input {
+\t\ttype filter hook input priority filter; policy accept;
+\t\tudp dport 8472 ip saddr @nodes accept
+\t\tudp dport 8472 ip6 saddr @nodes6 accept
+\t\tudp dport 8472 counter name "vxlan_rejected" drop
+\t\tudp dport 51820 ip saddr @nodes accept
+\t\tudp dport 51820 ip6 saddr @nodes6 accept
+\t\tudp dport 51820 counter name "wireguard_rejected" drop
+\t}
+
+\tchain forward {
+\t\ttype filter hook forward priority filter; policy accept;
+\t\tip saddr 10.244.0.0/16 accept
+\t\tip daddr 10.244.0.0/16 ip saddr @nodes accept
+\t\tip daddr 10.244.0.0/16 ct state established,related accept
+\t\tip daddr 10.244.0.0/16 ct status dnat accept
+\t\tip daddr 10.244.0.0/16 counter name "forward_rejected" drop
+\t\tip6 saddr fd00:10:244::/48 accept
+\t\tip6 daddr fd00:10:244::/48 ip6 saddr @nodes6 accept
+\t\tip6 daddr fd00:10:244::/48 ct state established,related accept
+\t\tip6 daddr fd00:10:244::/48 ct status dnat accept
+\t\tip6 daddr fd00:10:244::/48 counter name "forward_rejected" drop
+\t}
+
+\tchain postrouting {
+\t\ttype nat hook postrouting priority srcnat; policy accept;
+\t\tip saddr 10.244.0.0/16 ip daddr != 10.244.0.0/16 ip daddr != @nodes masquerade
+\t\tip6 saddr fd00:10:244::/48 ip6 daddr != fd00:10:244::/48 ip6 daddr != @nodes6 masquerade
+\t}
+}
+"""
+
+
+def test_without_ipv6_inputs_the_table_is_the_ipv4_one():
+    assert fw.plan(dict(PARAMS, cluster_cidr_ipv6=None, pod_cidr_ipv6=None, masquerade_ipv6=None),
+                   live(table=LOADED))["load"] is False
+    assert "ip6" not in table() and "nodes6" not in table()
+
+
+def test_the_dual_stack_table_is_what_nft_lists_after_loading_it():
+    planned = fw.plan(PARAMS6, live(table=LOADED6))
+    assert planned["errors"] == [] and planned["load"] is False and planned["table"] == "unchanged"
+    # the same inputs without IPv6 differ from it: drift, reloaded
+    assert fw.plan(PARAMS, live(table=LOADED6))["load"] is True
+
+
+def test_ipv6_members_pass_the_port_guards_and_reach_pods():
+    text = fw.plan(PARAMS6, live(table=None))["ruleset"]
+    assert guard(text) == [
+        "udp dport 8472 ip saddr @nodes accept",
+        "udp dport 8472 ip6 saddr @nodes6 accept",
+        'udp dport 8472 counter name "vxlan_rejected" drop',
+        "udp dport 51820 ip saddr @nodes accept",
+        "udp dport 51820 ip6 saddr @nodes6 accept",
+        'udp dport 51820 counter name "wireguard_rejected" drop',
+    ]
+    assert forward_chain(text)[5:] == [
+        "ip6 saddr fd00:10:244::/48 accept",
+        "ip6 daddr fd00:10:244::/48 ip6 saddr @nodes6 accept",
+        "ip6 daddr fd00:10:244::/48 ct state established,related accept",
+        "ip6 daddr fd00:10:244::/48 ct status dnat accept",
+        'ip6 daddr fd00:10:244::/48 counter name "forward_rejected" drop',
+    ]
+
+
+def masquerades(text):
+    return [line.strip() for line in text.splitlines() if "masquerade" in line]
+
+
+@pytest.mark.parametrize("cluster6, pod6, chosen, masqueraded", [
+    ("fd00:10:244::/48", "fd00:10:244:1::/64", None, True),      # ULA: masquerade by default
+    ("2001:db8:244::/48", "2001:db8:244:1::/64", None, False),   # global: routed as it is
+    ("fd00:10:244::/48", "fd00:10:244:1::/64", False, False),
+    ("2001:db8:244::/48", "2001:db8:244:1::/64", True, True),
+])
+def test_ipv6_egress_masquerades_ula_by_default_and_follows_the_option(cluster6, pod6, chosen, masqueraded):
+    p = dict(PARAMS6, cluster_cidr_ipv6=cluster6, pod_cidr_ipv6=pod6, masquerade_ipv6=chosen)
+    text = fw.plan(p, live(table=None))["ruleset"]
+    rule = "ip6 saddr %s ip6 daddr != %s ip6 daddr != @nodes6 masquerade" % (cluster6, cluster6)
+    assert masquerades(text) == ["ip saddr 10.244.0.0/16 ip daddr != 10.244.0.0/16 ip daddr != @nodes masquerade"] \
+        + ([rule] if masqueraded else [])
+    # IPv6 egress alone: IPv4 masquerade off
+    only6 = fw.plan(dict(p, masquerade=False), live(table=None))["ruleset"]
+    assert masquerades(only6) == ([rule] if masqueraded else [])
+    assert ("chain postrouting" in only6) == masqueraded
+
+
+def test_an_ipv6_only_underlay_leaves_the_ipv4_member_set_empty():
+    text = fw.plan(dict(PARAMS6, node_addresses=["fd42:24:3::11", "fd42:24:3::12"]), live(table=None))["ruleset"]
+    assert "\tset nodes {\n\t\ttype ipv4_addr\n\t}\n" in text
+    assert "\t\telements = { fd42:24:3::11, fd42:24:3::12 }\n" in text
+
+
+@pytest.mark.parametrize("masquerade6", [None, False])
+def test_the_dual_stack_ruleset_is_valid_nftables(masquerade6, tmp_path):
+    nft = shutil.which("nft")
+    if nft is None:
+        pytest.skip("nft is not installed")
+    path = tmp_path / "firewall.nft"
+    path.write_text(fw.check_file(fw.plan(dict(PARAMS6, masquerade_ipv6=masquerade6), live(table=None))["file"]))
+    done = subprocess.run([nft, "-c", "-f", str(path)], capture_output=True, text=True, check=False)
+    if done.returncode != 0 and "Operation not permitted" in done.stderr:
+        pytest.skip("nft -c needs CAP_NET_ADMIN here")
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("change, words", [
+    (dict(pod_cidr_ipv6=None), ["podnet_firewall_pod_cidr_ipv6=None", "null for both"]),
+    (dict(cluster_cidr_ipv6=None), ["podnet_firewall_cluster_cidr_ipv6=None"]),
+    (dict(cluster_cidr_ipv6="fd00:10:244::1/48"), ["podnet_firewall_cluster_cidr_ipv6=", "host bits",
+                                                   "fd00:10:244::/48"]),
+    (dict(cluster_cidr_ipv6="10.244.0.0/16"), ["is not an IPv6 network"]),
+    (dict(pod_cidr_ipv6="fd00:10:245:1::/64"), ["podnet_firewall_pod_cidr_ipv6=fd00:10:245:1::/64 is not "
+                                                "inside podnet_firewall_cluster_cidr_ipv6=fd00:10:244::/48"]),
+    (dict(node_addresses=["fd42:24:3::11", "fd42::zz"]), ["not addresses: ['fd42::zz']"]),
+    (dict(cluster_cidr_ipv6=None, pod_cidr_ipv6=None, masquerade_ipv6=True),
+     ["podnet_firewall_masquerade_ipv6=true needs podnet_firewall_cluster_cidr_ipv6"]),
+])
+def test_ipv6_meaning_errors_name_the_role_variable_and_the_fix(change, words):
+    planned = fw.plan(dict(PARAMS6, **change), live())
+    assert len(planned["errors"]) == 1, planned["errors"]
+    for word in words:
+        assert word in planned["errors"][0]
+    assert (planned["load"], planned["file"]) == (False, None)
