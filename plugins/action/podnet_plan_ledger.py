@@ -22,6 +22,7 @@ from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 from ansible_collections.podnet.network.plugins.plugin_utils.planner import ledger_commit
 from ansible_collections.podnet.network.plugins.plugin_utils.planner.errors import PlanError
+from ansible_collections.podnet.network.plugins.plugin_utils.planner.host_view import fleet_table
 from ansible_collections.podnet.network.plugins.plugin_utils.planner.ledger_reader import (
     ledger_registry_read, read_ledger_text)
 
@@ -253,7 +254,7 @@ class ActionModule(ActionBase):
         try:
             plan = ledger_commit.check_committed(document, self._declared(args, task_vars), ledger_text,
                                                  path, ledger_file, boolean(args.get("sliced") or False))
-            facts = {"podnet_plan_result": plan, "podnet_plan_ask": [],
+            facts = {"podnet_plan_result": plan, "podnet_plan_table": fleet_table(plan), "podnet_plan_ask": [],
                      "podnet_plan_network": plan.get("network") or {},
                      "podnet_plan_wireguard": ledger_commit.wireguard_used(plan),
                      "podnet_plan_ledger_file": ledger_file, "podnet_plan_apply_only": True,

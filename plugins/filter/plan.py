@@ -20,6 +20,7 @@ class FilterModule:
             "podnet_plan",
             "podnet_preflight",
             "podnet_host_view",
+            "podnet_fleet_table",
             "podnet_runtime_ranges",
             "podnet_wireguard_nodes",
             "podnet_bgp_nodes",

@@ -21,10 +21,12 @@ description:
     M(podnet.network.podnet_bridge), M(podnet.network.podnet_vxlan),
     M(podnet.network.podnet_routes), M(podnet.network.podnet_firewall)) with the same
     arguments, checked against the same argument specification.
-  - Its action plugin (same name, on the controller) takes the node's slice of the plan
-    from C(hostvars['localhost'].podnet_plan_result) when the task runs, gives each
-    concern its arguments (O(settings) plus the slice) and drops the slice afterwards, so
-    the controller holds one node's slice per running task, never every node's at once.
+  - Its action plugin (same name, on the controller) ships the plan's fleet table (made
+    once per run by the plan step, C(hostvars['localhost'].podnet_plan_table)), the node's
+    name, O(settings) and O(wireguard); this module derives the node's slice of the plan
+    (a route, FDB and neighbour entry per peer) and each concern's arguments from the
+    table with the planner's own code (C(podnet_host_view)). The controller makes no
+    node's slice - its work per node does not grow with the fleet.
   - Stops at the first concern that fails, naming it; the concerns after it do not run.
   - The result holds what each concern did (RV(concerns)), not the arguments it was given
     (a slice holds a route, FDB and neighbour entry per peer).
@@ -35,8 +37,7 @@ description:
 options:
   settings:
     description:
-      - Read by the action plugin. The concerns' settings that are role variables, not
-        the plan's - C(sysctl) (C(ip_forward), C(rp_filter), C(state)), C(bridge)
+      - The concerns' settings that are role variables, not the plan's - C(sysctl) (C(ip_forward), C(rp_filter), C(state)), C(bridge)
         (C(name), C(adopt), C(state)), C(vxlan) (C(tx_checksum_offload), C(adopt),
         C(state)), C(routes) (C(protocol), C(state)) and C(firewall) (C(masquerade),
         C(iptables_forward_accept), C(state)), exactly these.
@@ -44,15 +45,26 @@ options:
     type: dict
   wireguard:
     description:
-      - Read by the action plugin. Whether some pair of the network may use WireGuard
-        (its port is guarded by the firewall then).
+      - Whether some pair of the network may use WireGuard (its port is guarded by the
+        firewall then).
     type: bool
     default: false
+  table:
+    description:
+      - Set by the action plugin - the plan's fleet table (filter
+        C(podnet.network.podnet_fleet_table)), from which the module derives O(hostname)'s
+        slice and, with O(settings), each concern's arguments. A table of another version,
+        or one without O(hostname), fails naming it before anything is changed.
+      - Not logged (its size grows with the fleet).
+    type: str
+  hostname:
+    description:
+      - Set by the action plugin - the node's inventory hostname, its name in O(table).
+    type: str
   concerns:
     description:
       - Each concern's module arguments, keyed by concern; concerns left out are not run.
-      - Set by the action plugin from O(settings) and the plan; given directly they are
-        converged as they are.
+      - Instead of O(table) - given directly they are converged as they are.
     type: dict
 extends_documentation_fragment: [podnet.network.attributes]
 """
@@ -88,6 +100,7 @@ invocation:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.podnet.network.plugins.module_utils.podnet_node import converge_node
+from ansible_collections.podnet.network.plugins.module_utils.podnet_slice import SliceError, concerns_from_table
 
 
 def summary(concerns):
@@ -105,11 +118,24 @@ def main():
         argument_spec=dict(
             settings=dict(type="dict"),
             wireguard=dict(type="bool", default=False),
+            # no_log: a fleet-sized text has no place in the node's log.
+            table=dict(type="str", no_log=True),
+            hostname=dict(type="str"),
             concerns=dict(type="dict"),
         ),
+        mutually_exclusive=[("table", "concerns")],
+        required_by={"table": ("hostname", "settings")},
         supports_check_mode=True,
     )
-    concerns = module.params["concerns"]
+    params = module.params
+    concerns = params["concerns"]
+    if params["table"] is not None:
+        try:
+            concerns = concerns_from_table(params["table"], params["hostname"], params["settings"],
+                                           params["wireguard"])
+        except SliceError as exc:
+            module.fail_json(msg="podnet_node: %s (nothing was changed on %s)" % (exc, params["hostname"]),
+                             invocation=summary(None))
     invocation = summary(concerns)
     if concerns is None:
         module.fail_json(msg="podnet_node: no concerns given (the action plugin podnet.network.podnet_node "

@@ -32,6 +32,7 @@ USED = {"podnet_plan", "podnet_host_view", "podnet_merge_nodes", "podnet_ledger_
         "podnet_report_document", "podnet_report_html", "podnet_wireguard_nodes",
         "podnet_role_inputs", "podnet_systemd_quote",
         # for playbooks/plan.yml (its etcd-mode inputs; see docs/etcd-pki.md, stray leases)
+        "podnet_fleet_table",
         "podnet_registry_hold",
         # for roles/podnet_registry (etcd auth; the agents' slices in etcd mode)
         "podnet_registry_access", "podnet_agent_slice_keys",

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """podnet_node: one task for a node's five host concerns. Its action plugin's payload (the
-concerns' arguments from the plan, the O(1) node view), the shared settings against the
+plan's fleet table, the node's name and settings; the O(1) node view), the module deriving
+the concerns' arguments from the table, the shared settings against the
 roles' defaults, and the module side run for real in check mode on this machine through
 the concern code (the sysctl concern reads /proc/sys), stopping at the first failure."""
 
@@ -12,8 +13,8 @@ import pytest
 import yaml
 from ansible_collections.podnet.network.plugins.plugin_utils.planner import PlanError, host_view, plan
 from ansible_collections.podnet.network.plugins.plugin_utils.planner.host_view import (
-    CONCERN_SETTINGS, NODE_CONCERNS, concern_arguments, node_view)
-from ansible_collections.podnet.network.tests.unit.role_modules import load_module, load_module_utils
+    CONCERN_SETTINGS, NODE_CONCERNS, concern_arguments, fleet_table, node_view)
+from ansible_collections.podnet.network.tests.unit.role_modules import load_module, load_module_utils, run_module
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 agent = load_module_utils("podnet_agent")
@@ -85,16 +86,69 @@ def test_the_node_view_is_the_slices_o1_part():
         node_view(PLAN, "c9")
 
 
-def test_the_payload_is_the_module_arguments_and_the_node_view():
+def test_the_payload_is_the_table_the_name_and_the_settings_and_the_node_view():
+    """O(1) per node on the controller: the plan's fleet table goes as it is (one string),
+    the node derives its slice; bad settings or a host not in the plan stop it here."""
     action = _action()
-    arguments, small = action.payload(PLAN, "a2", SETTINGS, True)
-    # One JSON text (AnsibleModule reads a JSON object string as the dict it declares).
-    assert json.loads(arguments["concerns"]) == concern_arguments(host_view(PLAN, "a2", peers=False),
-                                                                  PLAN["network"], SETTINGS, True)
+    table = fleet_table(PLAN)
+    arguments, small = action.payload(PLAN, table, "a2", SETTINGS, True)
+    assert arguments == {"table": table, "hostname": "a2", "settings": SETTINGS, "wireguard": True}
+    assert arguments["table"] is table
     assert small == node_view(PLAN, "a2")
-    assert "peers" not in json.dumps(arguments)
     with pytest.raises(PlanError, match="host zz is not in the plan"):
-        action.payload(PLAN, "zz", SETTINGS, False)
+        action.payload(PLAN, table, "zz", SETTINGS, False)
+    with pytest.raises(PlanError, match="routes takes exactly protocol, state"):
+        action.payload(PLAN, table, "a2", dict(SETTINGS, routes={"protocol": 191}), False)
+
+
+class Vars(dict):
+    """hostvars as the action plugin sees them: raw_get gives localhost's stored variables."""
+
+    def raw_get(self, host):
+        return self[host]
+
+
+def test_the_action_takes_the_plan_steps_table_or_makes_one():
+    action = _action()
+    table = fleet_table(PLAN)
+    stored = {"podnet_plan_result": PLAN, "podnet_plan_table": table}
+    assert action.plan_and_table({"hostvars": Vars(localhost=stored)}) == (PLAN, table)
+    # A play that made no table (or a value that is not one): made from the plan read.
+    for other in ({"podnet_plan_result": PLAN}, dict(stored, podnet_plan_table={"nodes": {}})):
+        plan_read, made = action.plan_and_table({"hostvars": Vars(localhost=other)})
+        assert plan_read is PLAN and made == table
+
+
+def _module_args(table, hostname, **more):
+    return dict({"table": table, "hostname": hostname, "settings": SETTINGS, "wireguard": False}, **more)
+
+
+def test_the_module_refuses_a_table_it_cannot_use_naming_it_and_changes_nothing():
+    table = fleet_table(PLAN)
+    result = run_module("podnet_node", _module_args(table, "zz"))
+    assert result["failed"] and "host zz is not in the fleet table (3 nodes)" in result["msg"]
+    assert result["msg"].endswith("(nothing was changed on zz)")
+    result = run_module("podnet_node", _module_args(table.replace(" 1\n", " 7\n", 1), "a1"))
+    assert result["failed"] and "fleet table is version 7" in result["msg"] and "nothing was changed on a1" in result["msg"]
+    result = run_module("podnet_node", _module_args(table, "a1", concerns={"sysctl": {}}))
+    assert result["failed"] and "mutually exclusive" in result["msg"]
+    # The table is never echoed back or logged (its size grows with the fleet).
+    assert table not in json.dumps(result)
+
+
+def test_the_module_derives_the_planners_concerns_from_the_table():
+    """On this machine, check mode: the sysctl concern (it reads /proc/sys) gets the slice's
+    neighbour thresholds; the module's own derivation is the planner's (test_fleet_table)."""
+    table = fleet_table(PLAN)
+    derived = load_module_utils("podnet_slice").concerns_from_table(table, "a1", SETTINGS, False)
+    assert derived == concern_arguments(host_view(PLAN, "a1", peers=False), PLAN["network"], SETTINGS, False)
+    result = run_module("podnet_node", _module_args(table, "a1"))
+    # The five concerns ran in order from the derived arguments (in check mode: what they
+    # would do here), and the result shows their sizes only.
+    assert not result.get("failed") and list(result["concerns"]) == list(NODE_CONCERNS), result
+    assert result["invocation"] == module.summary(derived)
+    actions = result["concerns"]["vxlan"]["actions"] + result["concerns"]["routes"]["actions"]
+    assert any("dst 172.16.5.20" in action for action in actions), actions  # b1, across zones
 
 
 def test_the_shared_settings_are_the_roles_defaults():

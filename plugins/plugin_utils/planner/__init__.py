@@ -21,7 +21,7 @@ _EXPORTS = {
     "agent_slice_keys": "agent_slices",
     "bgp_nodes": "bgp", "bgp_router_config": "bgp",
     "flannel_config": "flannel", "flannel_leases": "flannel", "flannel_leases_parse": "flannel",
-    "host_view": "host_view",
+    "fleet_table": "host_view", "host_view": "host_view",
     "PlanWarning": "names", "role_inputs": "names", "systemd_quote": "names",
     "allocation_table": "inventory", "inventory_nodes": "inventory", "reported_subnets": "inventory",
     "wireguard_nodes": "inventory",
