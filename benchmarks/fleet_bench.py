@@ -27,14 +27,19 @@ nodes spread over the fleet), printing the time per node: a node's slice holds a
 per peer, so it grows linearly with the fleet, and the controller's total is that times n.
 
 `--deliver 5000` is the controller's side of a site.yml run at that size, measured whole:
-plan the fleet, then for every node, one at a time, make its task's payload exactly as the
-action plugin podnet.network.podnet_node does and serialise it as Ansible ships module
-arguments (its module encoder, then the repr into the module's wrapper), and drop it. It
-prints the plan's and the payloads' CPU time, the payload's size and the process's peak
-RSS (run it under `/usr/bin/time -v` for the whole process's figures, as `make
-bench-fleet` does), beside the same figures for the node play before podnet_node
-(each node's slice kept as a host fact, five concern tasks each shipping its arguments
-through Ansible's encoder), measured on a sample of nodes and scaled to the fleet.
+plan the fleet, encode its fleet table once (the plan step's podnet_fleet_table), then for
+every node, one at a time, do what the action plugin podnet.network.podnet_node does (read
+the plan and the table from localhost's stored variables, check the settings, make the
+node's O(1) view and its module arguments) and serialise the arguments as Ansible ships
+them (its module encoder, then the repr into the module's wrapper), and drop them. It
+prints the plan's, the table's and the payloads' CPU time, the payload's size and the
+process's peak RSS (run it under `/usr/bin/time -v` for the whole process's figures, as
+`make bench-fleet` does), beside two earlier designs measured on a sample of nodes and
+scaled to the fleet: podnet_node shipping each node's own slice (made on the controller,
+O(n) per node), and the node play before podnet_node (each node's slice kept as a host
+fact, five concern tasks each shipping its arguments through Ansible's encoder). Apart,
+it prints what each node spends deriving its slice and concerns' arguments from the table
+(node CPU, not the controller's; sampled).
 
 Usage: make bench-fleet [N=16]   or   .venv/bin/python benchmarks/fleet_bench.py --nodes 16[,48]
 """
@@ -251,16 +256,21 @@ DEFAULT_SETTINGS = {
 
 
 def deliver(sizes: list[int], sample: int = 20) -> None:
-    """Plan each fleet of SIZES nodes and make every node's podnet_node payload, one node
-    at a time, serialised as Ansible ships it; print CPU, sizes and peak RSS, after and
-    before (the node play as it was: sampled, scaled to the fleet)."""
+    """Plan each fleet of SIZES nodes, encode its fleet table once and make every node's
+    podnet_node payload, one at a time, serialised as Ansible ships it; print CPU, sizes
+    and peak RSS, beside the earlier designs (sampled, scaled to the fleet) and the node's
+    own cost of deriving its concerns from the table (sampled)."""
+    import resource  # pylint: disable=import-outside-toplevel
+
     sys.path.insert(0, str(ROOT / ".cache" / "collections"))
     # pylint: disable=import-outside-toplevel
     from ansible._internal._templating._engine import TemplateEngine
     from ansible.module_utils.common.json import Direction, get_module_encoder
-    from ansible_collections.podnet.network.plugins.action.podnet_node import payload
+    from ansible_collections.podnet.network.plugins.action.podnet_node import payload, plan_and_table
+    from ansible_collections.podnet.network.plugins.module_utils.podnet_slice import concerns_from_table
     from ansible_collections.podnet.network.plugins.plugin_utils.planner import host_view, plan
-    from ansible_collections.podnet.network.plugins.plugin_utils.planner.host_view import concern_arguments
+    from ansible_collections.podnet.network.plugins.plugin_utils.planner.host_view import (
+        concern_arguments, fleet_table)
 
     encoder = get_module_encoder("legacy", Direction.CONTROLLER_TO_MODULE)
 
@@ -270,33 +280,54 @@ def deliver(sizes: list[int], sample: int = 20) -> None:
         encoded = json.dumps({"ANSIBLE_MODULE_ARGS": module_args}, cls=encoder)
         return len(repr(encoded))
 
+    class HostVars(dict):
+        """hostvars as the action plugin reads them (raw_get: the stored variables)."""
+
+        def raw_get(self, host):
+            return self[host]
+
     for size in sizes:
         cpu = time.process_time
         start = cpu()
         result = plan(_fleet(size), {"cluster_cidr": "10.0.0.0/8", "backend": "auto"})
         planned = cpu() - start
+        start = cpu()
+        table = fleet_table(result)
+        encoded = cpu() - start
         names = sorted(result["nodes"])
-
-        # Before: per node the slice as a host fact (kept), then five tasks whose arguments
-        # go through the encoder one concern at a time.
         picked = names[::max(1, size // sample)]
+
+        # Before podnet_node: per node the slice as a host fact (kept), then five tasks whose
+        # arguments go through the encoder one concern at a time.
         start, kept = cpu(), 0
         for name in picked:
             view = host_view(result, name, peers=False)
             kept += len(json.dumps(view))
             for arguments in concern_arguments(view, result["network"], DEFAULT_SETTINGS).values():
                 ship(arguments)
-        before = (cpu() - start) / len(picked)
+        oldest = (cpu() - start) / len(picked)
+        # podnet_node before the fleet table: the node's slice made on the controller and
+        # shipped as one JSON text of its concerns' arguments.
+        start, slice_bytes = cpu(), 0
+        for name in picked:
+            view = host_view(result, name, peers=False)
+            concerns = concern_arguments(view, result["network"], DEFAULT_SETTINGS, False)
+            slice_bytes += ship({"concerns": json.dumps(concerns, separators=(",", ":"))})
+            del view, concerns
+        sliced = (cpu() - start) / len(picked)
         # What hostvars['localhost'].podnet_plan_result costs each time a task templates it
         # (the action plugin reads the stored plan instead).
         start = cpu()
         TemplateEngine(variables={"podnet_plan_result": result}).template(result)
         templated = cpu() - start
 
-        # After: every node, one at a time; nothing of a node is kept but its O(1) view.
+        # Now: every node, one at a time, as the action plugin does it; nothing of a node is
+        # kept but its O(1) view.
+        task_vars = {"hostvars": HostVars(localhost={"podnet_plan_result": result, "podnet_plan_table": table})}
         start, shipped, largest, kept_after = cpu(), 0, 0, 0
         for done, name in enumerate(names, 1):
-            module_args, node = payload(result, name, DEFAULT_SETTINGS, False)
+            plan_read, table_read = plan_and_table(task_vars)
+            module_args, node = payload(plan_read, table_read, name, DEFAULT_SETTINGS, False)
             size_out = ship(module_args)
             shipped += size_out
             largest = max(largest, size_out)
@@ -307,14 +338,27 @@ def deliver(sizes: list[int], sample: int = 20) -> None:
                       f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB", flush=True)
         after = cpu() - start
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+        # On the node (not the controller): the module derives its concerns from the table.
+        start = cpu()
+        for name in picked:
+            concerns_from_table(table, name, DEFAULT_SETTINGS, False)
+        derive = (cpu() - start) / len(picked)
+
         print(f"{size} nodes, {max(2, size // 100)} zones, backend auto: plan {planned:.2f} s CPU; "
-              f"templating the whole plan once {templated * 1000:.0f} ms")
-        print(f"  before (sampled on {len(picked)} nodes, scaled): {before * 1000:.1f} ms per node, "
-              f"{before * size:.0f} s for the fleet; slices held at once {kept / len(picked) * size / 2**20:.0f} MB")
-        print(f"  after (every node, measured): {after / size * 1000:.1f} ms per node, {after:.1f} s for the "
-              f"fleet, plan + payloads {planned + after:.1f} s CPU; payload {shipped / size / 1024:.0f} KB "
-              f"per node (largest {largest / 1024:.0f} KB); kept per node {kept_after / size:.0f} B; "
-              f"peak RSS {peak:.0f} MB", flush=True)
+              f"fleet table {encoded * 1000:.0f} ms CPU, {len(table) / 1024:.0f} KB; templating the whole "
+              f"plan once {templated * 1000:.0f} ms")
+        print(f"  before podnet_node (sampled on {len(picked)} nodes, scaled): {oldest * 1000:.1f} ms per node, "
+              f"{oldest * size:.0f} s for the fleet; slices held at once {kept / len(picked) * size / 2**20:.0f} MB")
+        print(f"  podnet_node shipping each node's slice (sampled on {len(picked)} nodes, scaled): "
+              f"{sliced * 1000:.1f} ms per node, {sliced * size:.0f} s for the fleet; payload "
+              f"{slice_bytes / len(picked) / 1024:.0f} KB per node")
+        print(f"  now, the fleet table (every node, measured): {after / size * 1000:.2f} ms per node, {after:.1f} s "
+              f"for the fleet, plan + table + payloads {planned + encoded + after:.1f} s CPU; payload "
+              f"{shipped / size / 1024:.0f} KB per node (largest {largest / 1024:.0f} KB); kept per node "
+              f"{kept_after / size:.0f} B; peak RSS {peak:.0f} MB")
+        print(f"  on each node (not the controller; sampled on {len(picked)} nodes): deriving its concerns "
+              f"from the table {derive * 1000:.1f} ms CPU", flush=True)
 
 
 def fleet(size: int, mitogen: bool, keep: bool) -> list[tuple]:
@@ -385,8 +429,8 @@ def main() -> None:
     parser.add_argument("--mitogen", action="store_true", help="also time the no-op run under mitogen_linear")
     parser.add_argument("--keep", action="store_true", help="leave the benchmark lab up afterwards")
     parser.add_argument("--render-only", help="comma-separated fleet sizes to plan without hosts")
-    parser.add_argument("--deliver", help="comma-separated fleet sizes: plan and make every node's "
-                                          "podnet_node payload, one at a time (no hosts)")
+    parser.add_argument("--deliver", help="comma-separated fleet sizes: plan, encode the fleet table and "
+                                          "make every node's podnet_node payload, one at a time (no hosts)")
     args = parser.parse_args()
     if args.deliver:
         deliver([int(size) for size in args.deliver.split(",")])
