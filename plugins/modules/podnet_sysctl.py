@@ -56,6 +56,8 @@ options:
         pod traffic (dual stack).
       - V(null) (the default) leaves IPv6 forwarding alone and writes nothing about IPv6.
       - Set live and persisted in C(/etc/sysctl.d/60-podnet.conf) after the IPv4 keys.
+        Back to V(null), the IPv6 lines leave the file; the live values stay until the
+        next boot, as with O(state=absent).
     type: raw
   ipv6_accept_ra_interfaces:
     description:
