@@ -21,6 +21,7 @@ class FilterModule:
             "podnet_preflight",
             "podnet_host_view",
             "podnet_fleet_table",
+            "podnet_agent_slice",
             "podnet_runtime_ranges",
             "podnet_wireguard_nodes",
             "podnet_bgp_nodes",

@@ -5,10 +5,8 @@ in check mode through NodeModule on this machine, and an ICMP probe of 127.0.0.1
 
 import json
 import os
-import re
 
 import pytest
-import yaml
 from ansible_collections.podnet.network.tests.unit.role_modules import load_module, load_module_utils
 
 agent = load_module_utils("podnet_agent")
@@ -142,57 +140,3 @@ def test_metrics_are_written_atomically(tmp_path):
     agent.write_metrics(str(tmp_path), "podnet_agent_drift 0\n")
     assert (tmp_path / agent.METRICS_FILE).read_text() == "podnet_agent_drift 0\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == [agent.METRICS_FILE]
-
-
-def test_the_agent_gets_every_argument_the_node_play_gives_each_module():
-    """site.yml's agent play lists each concern's module arguments again (the node play
-    passes them to the roles): the same names as each role's converge task, so a new
-    argument cannot be forgotten by the agent."""
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    with open(os.path.join(root, "playbooks", "site.yml")) as handle:
-        plays = yaml.safe_load(handle)
-    play = next(p for p in plays if "podnet_agent" in [r if isinstance(r, str) else r.get("role")
-                                                       for r in p.get("roles") or []])
-    concerns = play["vars"]["__podnet_site_agent_concerns"]
-    assert sorted(concerns) == sorted(agent.CONCERNS)
-    for concern, arguments in concerns.items():
-        with open(os.path.join(root, "roles", "podnet_" + concern, "tasks", "converge.yml")) as handle:
-            task = yaml.safe_load(handle)[0]
-        module_args = dict(task["podnet.network.podnet_" + concern])
-        if concern == "wireguard":
-            # The preshared key stays on the node: the agent reads it from the peers file.
-            del module_args["preshared_key"]
-            module_args["preshared_key_from_node"] = True
-        assert sorted(arguments) == sorted(module_args), concern
-        assert set(arguments) <= set(load_module_utils("podnet_concern_" + concern).ARGUMENT_SPEC), concern
-
-
-def test_the_agent_plays_stand_in_defaults_are_the_roles_own():
-    """The agent play does not import the concern roles, so a role variable the inventory
-    leaves unset reaches it through `| default(...)`: each such literal must be what the
-    role's defaults/main.yml says, or the agent would check another state than the run set."""
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    with open(os.path.join(root, "playbooks", "site.yml")) as handle:
-        plays = yaml.safe_load(handle)
-    play = next(p for p in plays if "podnet_agent" in [r if isinstance(r, str) else r.get("role")
-                                                       for r in p.get("roles") or []])
-    stand_in = re.compile(r"^\{\{ (podnet_(\w+?)_\w+) \| default\((.+)\) \}\}$")
-    # The five host concerns' settings are the node play's (playbooks/vars/podnet_concerns.yml).
-    assert "vars/podnet_concerns.yml" in play["vars_files"]
-    with open(os.path.join(root, "playbooks", "vars", "podnet_concerns.yml")) as handle:
-        shared = yaml.safe_load(handle)["__podnet_site_concern_settings"]
-    reference = re.compile(r"^\{\{ __podnet_site_concern_settings\.(\w+)\.(\w+) \}\}$")
-    checked = 0
-    for concern, arguments in play["vars"]["__podnet_site_agent_concerns"].items():
-        with open(os.path.join(root, "roles", "podnet_" + concern, "defaults", "main.yml")) as handle:
-            defaults = yaml.safe_load(handle)
-        for key, value in arguments.items():
-            named = reference.match(str(value).strip())
-            if named:
-                assert named.groups() == (concern, key), value
-                value = shared[concern][key]
-            found = stand_in.match(str(value).strip())
-            if found and found.group(2) == concern:
-                assert yaml.safe_load(found.group(3)) == defaults[found.group(1)], found.group(1)
-                checked += 1
-    assert checked >= 10  # every role variable of the play is covered, not none by a bad pattern

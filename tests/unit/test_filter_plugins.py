@@ -24,6 +24,7 @@ GROUPS = sorted(os.path.basename(path)[:-3] for path in glob.glob(os.path.join(F
 COLLECTION = "ansible_collections.podnet.network.plugins"
 # Every filter the playbooks and roles use; renaming one breaks them.
 USED = {"podnet_plan", "podnet_host_view", "podnet_merge_nodes", "podnet_ledger_network",
+        "podnet_agent_slice",
         "podnet_ledger", "podnet_preflight", "podnet_ledger_inputs", "podnet_ledger_mark_reset",
         "podnet_preview", "podnet_flannel_config", "podnet_flannel_leases",
         "podnet_flannel_leases_parse", "podnet_registry_keys", "podnet_registry_read",
@@ -31,8 +32,8 @@ USED = {"podnet_plan", "podnet_host_view", "podnet_merge_nodes", "podnet_ledger_
         "podnet_allocation_table", "podnet_runtime_ranges", "podnet_verify_report",
         "podnet_report_document", "podnet_report_html", "podnet_wireguard_nodes",
         "podnet_role_inputs", "podnet_systemd_quote",
-        # for playbooks/plan.yml (its etcd-mode inputs; see docs/etcd-pki.md, stray leases)
         "podnet_fleet_table",
+        # for playbooks/plan.yml (its etcd-mode inputs; see docs/etcd-pki.md, stray leases)
         "podnet_registry_hold",
         # for roles/podnet_registry (etcd auth; the agents' slices in etcd mode)
         "podnet_registry_access", "podnet_agent_slice_keys",

@@ -18,6 +18,7 @@ import types
 # name -> the module of this package that defines it
 _EXPORTS = {
     "PlanError": "errors",
+    "agent_slice": "agent_slices",
     "agent_slice_keys": "agent_slices",
     "bgp_nodes": "bgp", "bgp_router_config": "bgp",
     "flannel_config": "flannel", "flannel_leases": "flannel", "flannel_leases_parse": "flannel",

@@ -8,11 +8,11 @@ reads only ``config`` and ``subnets/``), holding the document the node's
 ``{"generation": int, "digest": sha1 of the slice's canonical JSON, "slice": {"hostname",
 "zone", "concerns": {concern: its module's arguments}, "peers": [...]}}``.
 
-The concerns' arguments are those site.yml's agent play gives each node: the node play's
-(``host_view.concern_arguments``, with each concern role's default where the inventory sets
-none), and WireGuard's and BGP's as the agent play adds them:
-``tests/unit/test_agent_slices.py`` holds the two lists equal, and molecule/etcd compares
-the published digest with the one each node's slice file holds.
+The slice is ``agent_slice``, which site.yml's agent play also writes into each node's
+slice file (filter ``podnet_agent_slice``): the five host concerns get the node play's
+arguments (``host_view.concern_arguments``, with each concern role's default where the
+inventory sets none), WireGuard and BGP theirs. molecule/etcd compares the published digest
+with the one each node's slice file holds.
 
 The generation moves only when the slice changed, and only forward: a changed slice gets
 the run's time, at least the published generation plus one; an unchanged one keeps its
