@@ -86,7 +86,8 @@ def test_every_host_derives_exactly_the_planners_concerns(name, wireguard):
 def test_the_table_round_trips_the_plans_values(name):
     result = PLANS[name]
     table = fleet_table(result)
-    assert table.startswith("podnet-fleet-table 1\n{")
+    head, dummy, body = table.partition("\n")
+    assert head == "podnet-fleet-table 1" and "{" not in body and "\"" not in body
     network, nodes = slices.read_table(table)
     assert network == {key: result["network"][key] for key in slices.TABLE_NETWORK_KEYS
                        if key in result["network"]}
