@@ -23,6 +23,7 @@ class FilterModule:
             "podnet_fleet_table",
             "podnet_agent_slice",
             "podnet_runtime_ranges",
+            "podnet_roll_probes",
             "podnet_wireguard_nodes",
             "podnet_bgp_nodes",
             "podnet_bgp_router_config",

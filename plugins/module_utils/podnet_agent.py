@@ -341,15 +341,18 @@ def _echo_request(ident, seq):
     return struct.pack("!BBHHH", 8, 0, _checksum(header + payload), ident, seq) + payload
 
 
-def ping_all(addresses, timeout):
+def ping_all(addresses, timeout, source=None):
     """ICMP echo to every address at once over one raw socket (root); {address: RTT in
-    seconds, or None when no reply came within TIMEOUT}."""
+    seconds, or None when no reply came within TIMEOUT}. SOURCE: the local address the
+    echoes leave from (the kernel's choice when None)."""
     rtt = dict((address, None) for address in addresses)
     if not addresses:
         return rtt
     ident = os.getpid() & 0xFFFF
     sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
     try:
+        if source:
+            sock.bind((source, 0))
         sent = {}
         for seq, address in enumerate(sorted(rtt), 1):
             try:

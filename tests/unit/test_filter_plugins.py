@@ -24,7 +24,7 @@ GROUPS = sorted(os.path.basename(path)[:-3] for path in glob.glob(os.path.join(F
 COLLECTION = "ansible_collections.podnet.network.plugins"
 # Every filter the playbooks and roles use; renaming one breaks them.
 USED = {"podnet_plan", "podnet_host_view", "podnet_merge_nodes", "podnet_ledger_network",
-        "podnet_agent_slice",
+        "podnet_agent_slice", "podnet_roll_probes",
         "podnet_ledger", "podnet_preflight", "podnet_ledger_inputs", "podnet_ledger_mark_reset",
         "podnet_preview", "podnet_flannel_config", "podnet_flannel_leases",
         "podnet_flannel_leases_parse", "podnet_registry_keys", "podnet_registry_read",

@@ -108,3 +108,47 @@ def test_a_roll_goes_zone_by_zone():
         commit.roll(committed, ["a1"], "banana")
     with pytest.raises(PlanError, match="podnet_rolling_max_fail_percentage: 150"):
         commit.roll(committed, ["a1"], "zone", 150)
+
+
+ROLL = {"hosts": ["a1", "a2", "a3", "b1", "b2", "c1"], "serial": [3, 2, 1], "max_fail_percentage": 0}
+
+
+def test_a_node_probes_its_own_batch_after_it_and_the_batches_before():
+    # zone a, the first batch: only its own zone (nothing before it), the ones after it, wrapping
+    assert commit.roll_probes(ROLL, "a1", 2) == ["a2", "a3"]
+    assert commit.roll_probes(ROLL, "a3", 2) == ["a1", "a2"]
+    assert commit.roll_probes(ROLL, "a2", 1) == ["a3"]
+    # zone b: the other b node, and zone a's nodes, rotating with the place in the batch
+    assert commit.roll_probes(ROLL, "b1", 1) == ["b2", "a1"]
+    assert commit.roll_probes(ROLL, "b2", 1) == ["b1", "a2"]
+    assert commit.roll_probes(ROLL, "b2", 2) == ["b1", "a3", "a1"]
+    # zone c, alone in its batch: earlier nodes only, never more than there are
+    assert commit.roll_probes(ROLL, "c1", 9) == ["a1", "a2", "a3", "b1", "b2"]
+    # the batch's probes cover every earlier node when batch size x sample reaches them
+    assert {p for h in ("b1", "b2") for p in commit.roll_probes(ROLL, h, 2)} >= {"a1", "a2", "a3"}
+
+
+def test_later_batches_are_never_probed():
+    for place, host in enumerate(ROLL["hosts"]):
+        for peer in commit.roll_probes(ROLL, host, 6):
+            assert ROLL["hosts"].index(peer) < place or peer[0] == host[0], (host, peer)
+
+
+def test_batches_as_ansibles_serial_cuts_them():
+    hosts = ["n%d" % i for i in range(10)]
+    assert [len(b) for b in commit._batches(hosts, [3])] == [3, 3, 3, 1]
+    assert [len(b) for b in commit._batches(hosts, ["25%"])] == [2, 2, 2, 2, 2]
+    assert [len(b) for b in commit._batches(hosts, ["5%"])] == [1] * 10
+    assert [len(b) for b in commit._batches(hosts, [4, 1])] == [4, 1, 1, 1, 1, 1, 1]
+    # a batch of 2 by percentage: the node probes its batch-mate and the batches before
+    assert commit.roll_probes({"hosts": hosts, "serial": ["20%"]}, "n3", 1) == ["n2", "n1"]
+    assert commit.roll_probes({"hosts": hosts, "serial": ["20%"]}, "n2", 1) == ["n3", "n0"]
+
+
+def test_no_probe_outside_the_roll_or_with_zero_peers_and_a_bad_count_is_named():
+    assert commit.roll_probes(ROLL, "z9", 3) == []
+    assert commit.roll_probes(ROLL, "b1", 0) == []
+    assert commit.roll_probes({}, "b1", 3) == []
+    for bad in ("some", -1, True):
+        with pytest.raises(PlanError, match="podnet_rolling_probe_peers: .* is not a number of peers"):
+            commit.roll_probes(ROLL, "a1", bad)

@@ -35,6 +35,7 @@ _EXPORTS = {
     "report_document": "report", "report_html": "report", "verify_report": "report",
     "agent_problems": "report",
     "runtime_ranges": "runtimes",
+    "roll_probes": "ledger_commit",
 }
 
 __all__ = sorted(_EXPORTS)

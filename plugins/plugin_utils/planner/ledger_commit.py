@@ -202,5 +202,54 @@ def roll(plan, hosts, rolling, max_fail_percentage=0):
     return {"hosts": ordered, "serial": serial, "max_fail_percentage": fail}
 
 
+def _batches(hosts, serial):
+    """HOSTS cut into the batches Ansible's ``serial`` list makes of them (its last entry
+    repeats; a percentage is of all the hosts, rounded down, at least one)."""
+    batches, start, turn = [], 0, 0
+    while start < len(hosts):
+        size = serial[min(turn, len(serial) - 1)]
+        text = str(size)
+        if text.endswith("%"):
+            size = max(1, int(len(hosts) * int(text[:-1]) / 100))
+        size = int(size) or len(hosts)
+        batches.append(hosts[start:start + size])
+        start += size
+        turn += 1
+    return batches
+
+
+def roll_probes(roll, host, sample=3):
+    """The peers HOST probes when its batch of the rolling apply ROLL (``roll``'s output)
+    is converged: up to SAMPLE others of its own batch, the ones after it in the roll's
+    order (wrapping round), and up to SAMPLE of the batches before (already converged),
+    rotating with HOST's place in its batch, so that the batch's probes spread over the
+    earlier nodes (all of them when batch size x SAMPLE reaches their number). Not the
+    later batches: they are not converged yet. A list of hostnames; [] when HOST is not in
+    the roll or SAMPLE is 0."""
+    given = sample
+    try:
+        sample = int(sample)
+    except (TypeError, ValueError):
+        sample = -1
+    if sample < 0 or isinstance(given, bool):
+        raise PlanError("podnet_rolling_probe_peers: %r is not a number of peers; give how many "
+                        "peers each node probes after its batch (0 probes none)" % (given,))
+    hosts = list((roll or {}).get("hosts") or [])
+    if host not in hosts or sample == 0:
+        return []
+    earlier = []
+    for batch in _batches(hosts, (roll or {}).get("serial") or [0]):
+        if host in batch:
+            place = batch.index(host)
+            own = batch[place + 1:] + batch[:place]
+            picked = own[:sample]
+            if earlier:
+                start = (place * sample) % len(earlier)
+                picked += (earlier + earlier)[start:start + min(sample, len(earlier))]
+            return picked
+        earlier.extend(batch)
+    return []
+
+
 __all__ = ["plan_path", "declared", "digest", "committed", "check_committed", "wireguard_used",
-           "check_reported", "roll"]
+           "check_reported", "roll", "roll_probes"]
