@@ -80,8 +80,8 @@ flannel: setup
 
 # Fleet benchmark (bounded; builds and removes its own lab): cold, no-op, add one node and
 # the floor play on N nodes in 2 zones (and the no-op run under mitogen, measured only),
-# plus the controller's share for 1,000 and 5,000 nodes (--deliver: plan and every node's
-# podnet_node payload, one node at a time, with the process's peak RSS and CPU).
+# plus the controller's share for 1,000 and 5,000 nodes (--deliver: plan, the fleet table and
+# every node's podnet_node payload, one node at a time, with the process's peak RSS and CPU).
 N ?= 16
 bench-fleet: setup
 	@for attempt in 1 2 3; do $(VENV)/pip install -q -r requirements-bench.txt && break; \
