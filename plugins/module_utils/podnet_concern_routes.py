@@ -308,8 +308,9 @@ def converge(module):
     p = module.params
     protocol = p["protocol"]
     error = check_protocol(protocol, read_named_protocols(module, PROTO_FILE))
-    want, error = (None, error) if error else check_wanted(p["state"], p["routes"], p["vxlan_device"],
-                                                            p.get("vxlan_device_ipv6"))
+    want = None
+    if not error:
+        want, error = check_wanted(p["state"], p["routes"], p["vxlan_device"], p.get("vxlan_device_ipv6"))
     if error:
         module.fail_json(msg=error, actions=[])
 
