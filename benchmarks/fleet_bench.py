@@ -361,9 +361,15 @@ def deliver(sizes: list[int], sample: int = 20) -> None:
               f"from the table {derive * 1000:.1f} ms CPU", flush=True)
 
 
-def fleet(size: int, mitogen: bool, keep: bool) -> list[tuple]:
+def log_name(size: int, label: str) -> str:
+    """The file a run's whole output goes to under --log-dir: 48-no-op-re-run.log."""
+    return "%d-%s.log" % (size, re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-"))
+
+
+def fleet(size: int, mitogen: bool, keep: bool, log_dir: Path | None = None) -> list[tuple]:
     """Build the benchmark lab of SIZE nodes (+2 spares), time the runs on it, print its
-    table and remove the lab (also when interrupted). Returns the rows."""
+    table and remove the lab (also when interrupted). Returns the rows. With LOG_DIR, each
+    timed run's output (with profile_tasks' time per task) is kept there."""
     timeout = run_timeout(size + 2)
     rows = []
     try:
@@ -387,6 +393,8 @@ def fleet(size: int, mitogen: bool, keep: bool) -> list[tuple]:
                 print(f"{exc} (reported, not fatal)", flush=True)
                 rows.append((label + " FAILED", float("nan"), 0, 0, hosts, float("nan")))
                 return
+            if log_dir:
+                (log_dir / log_name(size, label)).write_text(out)
             figures = recap(out, node_names(inventory))
             rows.append((label, secs, figures["tasks"], figures["changed"], hosts, cpu))
             print(f"fleet bench: {label}: {secs:.1f} s", flush=True)
@@ -428,6 +436,8 @@ def main() -> None:
                              "the other and compared per node (16,48); default 16")
     parser.add_argument("--mitogen", action="store_true", help="also time the no-op run under mitogen_linear")
     parser.add_argument("--keep", action="store_true", help="leave the benchmark lab up afterwards")
+    parser.add_argument("--log-dir", type=Path, help="keep each timed run's output (profile_tasks' "
+                                                     "time per task) in this directory")
     parser.add_argument("--render-only", help="comma-separated fleet sizes to plan without hosts")
     parser.add_argument("--deliver", help="comma-separated fleet sizes: plan, encode the fleet table and "
                                           "make every node's podnet_node payload, one at a time (no hosts)")
@@ -439,6 +449,8 @@ def main() -> None:
         render_only([int(size) for size in args.render_only.split(",")])
         return
     sizes = parse_sizes(args.nodes)
+    if args.log_dir:
+        args.log_dir.mkdir(parents=True, exist_ok=True)
     if args.keep and len(sizes) > 1:
         raise SystemExit("fleet bench: --keep takes one size (each size's lab replaces the last one's)")
 
@@ -451,7 +463,7 @@ def main() -> None:
     signal.signal(signal.SIGINT, interrupted)
     results = {}
     for size in sizes:
-        results[size] = fleet(size, args.mitogen, args.keep)
+        results[size] = fleet(size, args.mitogen, args.keep, args.log_dir)
         print(flush=True)
     if len(results) > 1:
         print("\n".join(comparison(results)), flush=True)

@@ -61,3 +61,8 @@ def test_comparison_is_each_runs_cost_per_node_over_the_first_sizes():
     # The same in the controller's CPU time: 96 s / 48 against 24 s / 16.
     assert lines[5].startswith("CPU s per node")
     assert lines[7].split()[-4:] == ["1.50", "(1.00x)", "2.00", "(1.33x)"]
+
+
+def test_a_runs_log_is_named_by_size_and_label():
+    assert bench.log_name(48, "no-op re-run") == "48-no-op-re-run.log"
+    assert bench.log_name(16, "floor (1 trivial task)") == "16-floor-1-trivial-task.log"
