@@ -13,8 +13,10 @@ so the rendered files are stable.
 """
 
 from ansible_collections.podnet.network.plugins.module_utils import podnet_slice
-from ansible_collections.podnet.network.plugins.module_utils.podnet_slice import (  # noqa: F401 (re-exported)
-    CONCERN_SETTINGS, KERNEL_GC_THRESH, NODE_CONCERNS, SliceError, neigh_gc_thresh, small_view, slice_view)
+from ansible_collections.podnet.network.plugins.module_utils.podnet_slice import SliceError, small_view, slice_view
+# Re-exported: the planner's callers (agent slices, tests) take them from here.
+from ansible_collections.podnet.network.plugins.module_utils.podnet_slice import (  # noqa: F401 pylint: disable=unused-import
+    CONCERN_SETTINGS, NODE_CONCERNS, neigh_gc_thresh)
 
 from .errors import PlanError
 

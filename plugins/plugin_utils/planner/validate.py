@@ -10,8 +10,10 @@ hostname, so nothing downstream depends on dict order.
 
 import base64
 
-from ansible_collections.podnet.network.plugins.module_utils.podnet_slice import (  # noqa: F401 (re-exported)
-    VXLAN_OVERHEAD, WIREGUARD_OVERHEAD)
+from ansible_collections.podnet.network.plugins.module_utils.podnet_slice import WIREGUARD_OVERHEAD
+# Re-exported: plan.py takes it from here.
+from ansible_collections.podnet.network.plugins.module_utils.podnet_slice import (  # noqa: F401 pylint: disable=unused-import
+    VXLAN_OVERHEAD)
 
 from .errors import PlanError
 from .addresses import IPV4, IPV6, cidr, family_of, mask, overlaps, parse_address, parse_cidr
