@@ -228,7 +228,7 @@ class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _VALID_ARGS = frozenset(("path", "sources", "content", "lock", "registry_kvs", "registry_prefix",
                              "plan", "hosts", "network", "apply", "sliced", "rolling",
-                             "max_fail_percentage", "reported"))
+                             "max_fail_percentage", "probe_peers", "probe_timeout", "reported"))
 
     @staticmethod
     def _declared(args, task_vars):
@@ -262,7 +262,8 @@ class ActionModule(ActionBase):
             if args.get("rolling") not in (None, ""):
                 in_run = list(task_vars.get("ansible_play_hosts_all") or [])
                 facts["podnet_plan_roll"] = ledger_commit.roll(
-                    plan, in_run, args["rolling"], args.get("max_fail_percentage", 0))
+                    plan, in_run, args["rolling"], args.get("max_fail_percentage", 0),
+                    args.get("probe_peers", 3), args.get("probe_timeout", 10))
         except PlanError as exc:
             raise LedgerError(str(exc)) from None
         result.update(changed=False, path=ledger_file, plan_path=path, ansible_facts=facts)

@@ -4,7 +4,8 @@
 A playbook that reads a role's internal variable (``__podnet_<role>_...``) breaks when
 the role changes inside; one that repeats a role's default (a port, a path) silently
 disagrees with it once the user changes that default. Internal names a playbook defines
-itself (``vars:`` of its own plays, or the playbook's own ``vars_files:``) are fine.
+itself (``vars:`` of its own plays, a ``register:`` or ``loop_var:`` of its own tasks, or the
+playbook's own ``vars_files:``) are fine.
 """
 
 import glob
@@ -32,7 +33,7 @@ def own_vars_files(path, text):
 @pytest.mark.parametrize("path", PLAYBOOKS, ids=os.path.basename)
 def test_playbook_reads_no_role_internals(path):
     text = open(path, encoding="utf-8").read()
-    defined = set(re.findall(r"^\s*(?:register:\s*)?(__podnet_\w+)\s*:?", text, re.M))
+    defined = set(re.findall(r"^\s*(?:register:\s*|loop_var:\s*)?(__podnet_\w+)\s*:?", text, re.M))
     defined |= own_vars_files(path, text)
     foreign = sorted(set(INTERNAL.findall(text)) - defined)
     assert not foreign, f"{os.path.basename(path)} reads role internals {foreign}: use the role's published output"

@@ -100,7 +100,8 @@ def test_a_node_holding_another_subnet_than_the_plan_is_refused():
 def test_a_roll_goes_zone_by_zone():
     committed = _check()
     assert commit.roll(committed, ["b1", "a2", "a1"], "zone") == {
-        "hosts": ["a1", "a2", "b1"], "serial": [2, 1], "max_fail_percentage": 0}
+        "hosts": ["a1", "a2", "b1"], "serial": [2, 1], "max_fail_percentage": 0,
+        "probe_peers": 3, "probe_timeout": 10}
     assert commit.roll(committed, ["b1", "a1"], "zone")["serial"] == [1, 1]   # a --limit
     assert commit.roll(committed, ["a1", "b1"], 1, 50)["serial"] == [1]
     assert commit.roll(committed, ["a1", "b1"], "50%")["serial"] == ["50%"]
@@ -108,9 +109,17 @@ def test_a_roll_goes_zone_by_zone():
         commit.roll(committed, ["a1"], "banana")
     with pytest.raises(PlanError, match="podnet_rolling_max_fail_percentage: 150"):
         commit.roll(committed, ["a1"], "zone", 150)
+    # what each node probes after its batch: checked with the roll, before any host
+    assert commit.roll(committed, ["a1", "b1"], "zone", 0, 1, 5)["probe_peers"] == 1
+    for peers, timeout, message in ((-1, 10, "podnet_rolling_probe_peers: -1 is not a number of peers"),
+                                    ("lots", 10, "podnet_rolling_probe_peers: 'lots'"),
+                                    (3, 0, "podnet_rolling_probe_timeout: 0 is not a number of seconds")):
+        with pytest.raises(PlanError, match=message):
+            commit.roll(committed, ["a1"], "zone", 0, peers, timeout)
 
 
-ROLL = {"hosts": ["a1", "a2", "a3", "b1", "b2", "c1"], "serial": [3, 2, 1], "max_fail_percentage": 0}
+ROLL = {"hosts": ["a1", "a2", "a3", "b1", "b2", "c1"], "serial": [3, 2, 1], "max_fail_percentage": 0,
+        "probe_peers": 2}
 
 
 def test_a_node_probes_its_own_batch_after_it_and_the_batches_before():
@@ -149,6 +158,7 @@ def test_no_probe_outside_the_roll_or_with_zero_peers_and_a_bad_count_is_named()
     assert commit.roll_probes(ROLL, "z9", 3) == []
     assert commit.roll_probes(ROLL, "b1", 0) == []
     assert commit.roll_probes({}, "b1", 3) == []
+    assert commit.roll_probes(ROLL, "a1") == ["a2", "a3"]   # the roll's probe_peers
     for bad in ("some", -1, True):
         with pytest.raises(PlanError, match="podnet_rolling_probe_peers: .* is not a number of peers"):
             commit.roll_probes(ROLL, "a1", bad)

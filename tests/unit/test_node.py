@@ -160,7 +160,8 @@ def test_the_shared_settings_are_the_roles_defaults():
     assert dict((c, tuple(v)) for c, v in settings.items()) == CONCERN_SETTINGS
     stand_in = re.compile(r"^\{\{ (podnet_(\w+?)_\w+) \| default\((.+)\) \}\}$")
     checked = 0
-    values = [v for c in settings.values() for v in c.values()] + shared["__podnet_site_concern_packages"]
+    values = ([v for c in settings.values() for v in c.values()] + shared["__podnet_site_concern_packages"]
+              + list(shared["__podnet_site_runtime_packages"].values()))
     for value in values:
         found = stand_in.match(str(value).strip())
         if found:

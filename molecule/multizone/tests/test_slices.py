@@ -5,7 +5,8 @@ Runs after test_multizone.py (the spare has left the fleet, reset). One plan.yml
 the plan beside the ledger; then apply-only runs (site.yml --limit) read it without the
 ledger's lock, two of them at once, one per zone; a node the plan does not know stops such
 a run before any host is touched; a rolling run (-e podnet_rolling=zone) with a fault in
-zone a stops after zone a and never reaches zone b.
+zone a, one that fails a task or one that only breaks its pods' traffic (the probe after
+each batch finds it), stops after zone a and never reaches zone b.
 """
 
 import re
@@ -93,6 +94,29 @@ def test_a_node_added_but_not_planned_stops_the_apply_before_any_host(planned):
     assert _committed() == planned
 
 
+def test_a_rolling_apply_stops_after_the_zone_whose_pods_do_not_answer(planned, subnets):
+    # Zone b drifts (b2 here; the next test's roll repairs it); in zone a, a2 drops what it
+    # sends to a1's pod subnet (a policy rule of the operator's, which podnet neither owns nor
+    # sees): every task succeeds, the pod network of zone a does not work, and only the
+    # probe after the batch can tell.
+    _drift("podnet-mz-b2", subnets["podnet-mz-a1"])
+    a1_pods = subnets["podnet-mz-a1"]
+    sh(host("podnet-mz-a2"), f"ip route add blackhole {a1_pods} table 77 && "
+                             f"ip rule add to {a1_pods} table 77 pref 77")
+    try:
+        result = run_playbook("site.yml", "-e", "podnet_rolling=zone")
+        assert result["rc"] != 0
+        output = _flat(result["output"])
+        assert "podnet_probe: no answer within 10 s from the pod gateway of podnet-mz-a" in output, output[-3000:]
+        assert "The roll stops here" in output
+        recap = result["recap"]
+        assert recap["podnet-mz-a1"]["failed"] + recap["podnet-mz-a2"]["failed"] >= 1, recap
+        # the roll stopped with zone a: zone b was never configured (its drift is still there)
+        assert subnets["podnet-mz-a1"] not in podnet_routes(host("podnet-mz-b2"))
+    finally:
+        sh(host("podnet-mz-a2"), "ip rule del pref 77; ip route flush table 77")
+
+
 def test_a_rolling_apply_stops_after_the_zone_that_fails(planned, subnets):
     # Zone b drifts; zone a gets a fault: a1's bridge loses podnet's mark and carries an
     # address podnet never recorded, so podnet refuses to touch it and a1 fails.
@@ -113,4 +137,10 @@ def test_a_rolling_apply_stops_after_the_zone_that_fails(planned, subnets):
     result = run_playbook("site.yml", "-e", "podnet_rolling=zone")
     assert_run_ok(result)
     assert subnets["podnet-mz-a1"] in podnet_routes(host("podnet-mz-b1"))
+    assert subnets["podnet-mz-a1"] in podnet_routes(host("podnet-mz-b2"))
+    # every node probed its peers after its batch, and they answered
+    probes = re.findall(r"ok: \[(podnet-mz-\w+)\]", result["output"].split(
+        "TASK [Podnet | this node's pod gateway reaches its peers' (rolling runs)]")[1].split("TASK [")[0])
+    assert len(result["output"].split("reaches its peers' (rolling runs)]")) == 3   # one per zone batch
+    assert set(probes) <= set(NODES) and len(probes) >= 2, probes
     assert _committed() == planned

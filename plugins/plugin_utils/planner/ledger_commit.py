@@ -168,18 +168,38 @@ def check_reported(plan, reported):
                                 host, held, nodes[host]["pod_cidr"]))
 
 
-def roll(plan, hosts, rolling, max_fail_percentage=0):
+def _count(value, name, least, meaning):
+    """VALUE as an integer >= LEAST, or a PlanError naming the variable NAME."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = least - 1
+    if number < least or isinstance(value, bool):
+        raise PlanError("%s: %r is not %s" % (name, value, meaning))
+    return number
+
+
+def roll(plan, hosts, rolling, max_fail_percentage=0, probe_peers=3, probe_timeout=10):
     """The order and batches of a rolling apply over ``hosts`` (the nodes of this run).
 
     ``rolling``: ``zone`` (one zone per batch, zones in sorted order), a number of nodes per
     batch, or a percentage (``"25%"``); batches follow zone order either way, so a zone is
     finished before the next one starts. Returns ``{"hosts": [...], "serial": [...],
-    "max_fail_percentage": n}`` for the node play (``serial`` and ``max_fail_percentage``).
+    "max_fail_percentage": n, "probe_peers": n, "probe_timeout": s}`` for the node play
+    (``serial``, ``max_fail_percentage``, and what each node probes after its batch:
+    ``roll_probes``), checked here, before any host is contacted.
     """
+    probe = {
+        "probe_peers": _count(probe_peers, "podnet_rolling_probe_peers", 0,
+                              "a number of peers; give how many peers each node probes after its "
+                              "batch (0 probes none)"),
+        "probe_timeout": _count(probe_timeout, "podnet_rolling_probe_timeout", 1,
+                                "a number of seconds (at least 1) to wait for the probed peers"),
+    }
     nodes = plan.get("nodes") or {}
     ordered = sorted((h for h in hosts if h in nodes), key=lambda h: (nodes[h]["zone"], h))
     if not ordered:
-        return {"hosts": [], "serial": [0], "max_fail_percentage": 100}
+        return dict(probe, hosts=[], serial=[0], max_fail_percentage=100)
     text = str(rolling).strip()
     if text == "zone":
         serial = []
@@ -199,7 +219,7 @@ def roll(plan, hosts, rolling, max_fail_percentage=0):
     if not 0 <= fail <= 100:
         raise PlanError("podnet_rolling_max_fail_percentage: %r is not a percentage between 0 and "
                         "100 (0 stops the roll at the first failed node)" % (max_fail_percentage,))
-    return {"hosts": ordered, "serial": serial, "max_fail_percentage": fail}
+    return dict(probe, hosts=ordered, serial=serial, max_fail_percentage=fail)
 
 
 def _batches(hosts, serial):
@@ -218,22 +238,19 @@ def _batches(hosts, serial):
     return batches
 
 
-def roll_probes(roll, host, sample=3):
+def roll_probes(roll, host, sample=None):
     """The peers HOST probes when its batch of the rolling apply ROLL (``roll``'s output)
-    is converged: up to SAMPLE others of its own batch, the ones after it in the roll's
+    is converged: up to SAMPLE (by default the roll's probe_peers) others of its own batch, the ones after it in the roll's
     order (wrapping round), and up to SAMPLE of the batches before (already converged),
     rotating with HOST's place in its batch, so that the batch's probes spread over the
     earlier nodes (all of them when batch size x SAMPLE reaches their number). Not the
     later batches: they are not converged yet. A list of hostnames; [] when HOST is not in
     the roll or SAMPLE is 0."""
-    given = sample
-    try:
-        sample = int(sample)
-    except (TypeError, ValueError):
-        sample = -1
-    if sample < 0 or isinstance(given, bool):
-        raise PlanError("podnet_rolling_probe_peers: %r is not a number of peers; give how many "
-                        "peers each node probes after its batch (0 probes none)" % (given,))
+    if sample is None:
+        sample = (roll or {}).get("probe_peers", 3)
+    sample = _count(sample, "podnet_rolling_probe_peers", 0,
+                    "a number of peers; give how many peers each node probes after its batch "
+                    "(0 probes none)")
     hosts = list((roll or {}).get("hosts") or [])
     if host not in hosts or sample == 0:
         return []
