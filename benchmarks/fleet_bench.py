@@ -197,6 +197,15 @@ def hold_back(inventory: dict) -> tuple[dict, dict]:
     return inventory, spares
 
 
+def zone_prefix(per_zone: int, node_prefix: int = 24, default_prefix: int = 20) -> int | None:
+    """The zone block the benchmark plans with for PER_ZONE nodes a zone (its spare
+    included): None (the planner's default, a /20 of /24s: 16 nodes) while that holds them,
+    else the longest prefix that does (--nodes 48: 25 a zone, /19). Planning a new lab with
+    it changes no node's routes, only how many node subnets a zone's block holds."""
+    bits = max(per_zone - 1, 0).bit_length()
+    return None if node_prefix - default_prefix >= bits else node_prefix - bits
+
+
 def write_inventory(inventory: dict) -> None:
     HOSTS_FILE.write_text(yaml.safe_dump(inventory, sort_keys=True))
 
@@ -378,6 +387,8 @@ def fleet(size: int, mitogen: bool, keep: bool, log_dir: Path | None = None) -> 
                                    "-e", f"podnet_lab_nodes_per_zone={per_zone}"], timeout=timeout)
         print(f"fleet bench: lab of {size} nodes (+2 spares) up in {seconds:.0f} s", flush=True)
         inventory, spares = hold_back(yaml.safe_load(HOSTS_FILE.read_text()))
+        if zone_prefix(per_zone) is not None:
+            inventory["all"]["vars"]["podnet_plan_zone_prefix"] = zone_prefix(per_zone)
         write_inventory(inventory)
         inv = ["-i", str(INVENTORY_DIR)]
         playbook(inv + ["playbooks/lab/prepare.yml"], timeout=timeout)

@@ -66,3 +66,17 @@ def test_comparison_is_each_runs_cost_per_node_over_the_first_sizes():
 def test_a_runs_log_is_named_by_size_and_label():
     assert bench.log_name(48, "no-op re-run") == "48-no-op-re-run.log"
     assert bench.log_name(16, "floor (1 trivial task)") == "16-floor-1-trivial-task.log"
+
+
+def test_a_zone_of_more_than_16_nodes_is_planned_in_a_block_that_holds_them():
+    # The planner's default /20 of /24s holds 16 node subnets: --nodes 30 (15 + a spare a
+    # zone) keeps it; --nodes 48 (25 a zone) needs a /19, --nodes 78 (40) a /18.
+    assert bench.zone_prefix(9) is None
+    assert bench.zone_prefix(16) is None
+    assert bench.zone_prefix(17) == 19
+    assert bench.zone_prefix(25) == 19
+    assert bench.zone_prefix(32) == 19
+    assert bench.zone_prefix(40) == 18
+    for per_zone in range(1, 41):
+        prefix = bench.zone_prefix(per_zone)
+        assert 2 ** (24 - (20 if prefix is None else prefix)) >= per_zone
