@@ -13,7 +13,15 @@ ships that text to every node, and each node derives its own slice from it
 (``concerns_from_table``).
 
 Standard library only, no netaddr, nothing of the planner: the modules import it on the
-nodes. Addresses are IPv4 texts the planner produced (validated there).
+nodes. Addresses are texts the planner produced (validated there).
+
+Dual stack (a plan with ``cluster_cidr_ipv6`` whose ``ipv6_planner_only`` is not true): the
+slice adds the node's IPv6 pod prefix, gateway and underlay address, a host-gw route per
+peer to its IPv6 pod prefix via the peer's underlay IPv6 address, and the peers' IPv6
+underlay addresses; the concerns get IPv6 forwarding, accept_ra on the underlay, the
+bridge's IPv6 address and the firewall's IPv6 rules. The planner refuses a dual-stack plan
+in which some pair's IPv6 pods would need VXLAN, WireGuard or BGP (not built yet), and the
+slice refuses it again (SliceError). IPv4-only plans give exactly what they gave before.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -48,6 +56,9 @@ CONCERN_SETTINGS = {
     "routes": ("protocol", "state"),
     "firewall": ("masquerade", "iptables_forward_accept", "state"),
 }
+# Settings a concern may be given, passed on only to a dual-stack node: the firewall's
+# masquerade_ipv6 (null: masquerade a ULA cluster CIDR, not a global one).
+OPTIONAL_SETTINGS = {"firewall": ("masquerade_ipv6",)}
 
 # The fleet table: its first line names it and its version, the rest is one JSON object
 # {"network": {...}, "fields": [...], "nodes": {hostname: [value per field]}}, compressed
@@ -60,13 +71,18 @@ TABLE_NAME = "podnet-fleet-table"
 TABLE_VERSION = 1
 # What the slice reads of the plan's network (absent keys stay absent) ...
 TABLE_NETWORK_KEYS = ("backend", "zone_backends", "cross_zone_backend", "vxlan", "wireguard", "bgp",
-                      "underlay_mtu", "cluster_cidr", "node_prefix", "zones")
+                      "underlay_mtu", "cluster_cidr", "node_prefix", "zones", "cluster_cidr_ipv6",
+                      "ipv6_planner_only")
 # ... and of each node: a field the node lacks is null (the slice reads prefix and
 # wireguard_key with .get, the same), and a null bgp_asn is read back as absent (its
 # presence says the node speaks BGP).
 TABLE_FIELDS = ("zone", "address", "prefix", "pod_cidr", "gateway", "vtep_ip", "vtep_mac", "mtu",
                 "wireguard_key", "bgp_asn")
 TABLE_OPTIONAL = ("bgp_asn",)
+# Dual stack: each node's IPv6 fields, in the table only when the hosts carry the plan's
+# IPv6 pod network (ipv6_wired: an IPv4-only or planner-only table has the fields it had);
+# a field a node lacks is null and read back as absent, as the plan has it.
+TABLE_FIELDS_IPV6 = ("pod_cidr_ipv6", "gateway_ipv6", "address_ipv6", "prefix_ipv6")
 
 
 class SliceError(ValueError):
@@ -84,6 +100,20 @@ def _mask(prefixlen):
 
 def _prefixlen(cidr):
     return int(cidr.partition("/")[2])
+
+
+def _net6(address, prefixlen):
+    """The 16 bytes of IPv6 ADDRESS's network of PREFIXLEN bits (bytes order == numeric)."""
+    raw = bytearray(socket.inet_pton(socket.AF_INET6, address))
+    for i in range(16):
+        bits = min(8, max(0, prefixlen - 8 * i))
+        raw[i] &= (0xFF << (8 - bits)) & 0xFF
+    return bytes(raw)
+
+
+def ipv6_wired(network):
+    """Whether the hosts carry the plan's IPv6 pod network (dual stack, not planner-only)."""
+    return bool(network.get("cluster_cidr_ipv6")) and network.get("ipv6_planner_only") is not True
 
 
 def neigh_gc_thresh(entries):
@@ -270,29 +300,93 @@ def slice_view(network, nodes, hostname, peers=True):
     ))
     if peer_list is not None:
         view["peers"] = peer_list
+    if ipv6_wired(network):
+        view.update(_ipv6_view(network, nodes, hostname, fabric_zones))
     return view
+
+
+def _ipv6_mode(network, fabric_zones, me, peer):
+    """The backend of the pair (ME, PEER) for their IPv6 pods: segments' rule in the IPv6
+    family (host-gw only where both have an IPv6 underlay address on one segment)."""
+    zone_backends = network.get("zone_backends") or {}
+    backend = network["backend"]
+    same_zone = peer["zone"] == me["zone"]
+    mode = zone_backends.get(me["zone"], backend) if same_zone else \
+        "bgp" if peer["zone"] in fabric_zones else backend
+    if mode != "auto":
+        return mode
+    mine, theirs = me.get("address_ipv6"), peer.get("address_ipv6")
+    if mine and theirs:
+        prefix, other = me.get("prefix_ipv6"), peer.get("prefix_ipv6")
+        if prefix is None or other is None:
+            if same_zone:
+                return "host-gw"
+        elif prefix == other and _net6(mine, prefix) == _net6(theirs, prefix):
+            return "host-gw"
+    return "vxlan" if same_zone else network.get("cross_zone_backend") or "vxlan"
+
+
+def _ipv6_view(network, nodes, hostname, fabric_zones):
+    """HOSTNAME's IPv6 part of its slice (dual stack): its prefix, gateway, bridge address
+    and underlay address, a host-gw route per peer (sorted by destination) and the peers'
+    IPv6 underlay addresses (sorted). Raises SliceError for a pair whose IPv6 pods would
+    need another backend (the planner refuses such a plan first)."""
+    me = nodes[hostname]
+    routes, members = [], []
+    for name, peer in nodes.items():
+        if name == hostname:
+            continue
+        mode = _ipv6_mode(network, fabric_zones, me, peer)
+        if mode != "host-gw" or not me.get("address_ipv6") or not peer.get("address_ipv6"):
+            raise SliceError(
+                "hosts %s and %s would carry IPv6 pods over %s, which podnet does not build yet: "
+                "dual stack needs host-gw pairs (both hosts with an IPv6 underlay address on one "
+                "segment); the planner refuses such a plan - plan again" % (
+                    hostname, name, mode if mode != "host-gw" else "host-gw without an IPv6 underlay address"))
+        dest = peer["pod_cidr_ipv6"]
+        key = socket.inet_pton(socket.AF_INET6, dest.partition("/")[0])
+        routes.append((key, {"dest": dest, "via": peer["address_ipv6"], "dev": "underlay", "onlink": False}))
+        members.append((socket.inet_pton(socket.AF_INET6, peer["address_ipv6"]), peer["address_ipv6"]))
+    routes.sort(key=lambda entry: entry[0])
+    members.sort()
+    return (
+        ("address_ipv6", me.get("address_ipv6")),
+        ("pod_cidr_ipv6", me["pod_cidr_ipv6"]),
+        ("gateway_ipv6", me["gateway_ipv6"]),
+        ("bridge_address_ipv6", "%s/%d" % (me["gateway_ipv6"], _prefixlen(me["pod_cidr_ipv6"]))),
+        ("cluster_cidr_ipv6", network["cluster_cidr_ipv6"]),
+        ("routes_ipv6", [route for dummy, route in routes]),
+        ("members_ipv6", [address for dummy, address in members]),
+    )
 
 
 def check_settings(settings):
     """Raise SliceError unless SETTINGS is {concern: {setting: value}} with exactly
-    NODE_CONCERNS and each concern's CONCERN_SETTINGS."""
+    NODE_CONCERNS and each concern's CONCERN_SETTINGS (and, optionally, its
+    OPTIONAL_SETTINGS)."""
     if not isinstance(settings, dict) or sorted(settings) != sorted(NODE_CONCERNS):
         raise SliceError("concern settings: expected a dict of exactly %s, got %r (site.yml's "
                          "__podnet_site_concern_settings)" % (", ".join(NODE_CONCERNS), settings))
     for concern in NODE_CONCERNS:
         names = CONCERN_SETTINGS[concern]
         given = settings[concern]
+        if isinstance(given, dict):
+            given = dict((k, v) for k, v in given.items() if k not in OPTIONAL_SETTINGS.get(concern, ()))
         if not isinstance(given, dict) or sorted(given) != sorted(names):
             raise SliceError("concern settings: %s takes exactly %s, got %r" % (
                 concern, ", ".join(names), sorted(given) if isinstance(given, dict) else given))
 
 
-def concern_arguments(view, network, settings, wireguard=False):
+def concern_arguments(view, network, settings, wireguard=False, underlay_interfaces_ipv6=None):
     """Each host concern's module arguments for the node of ``view`` (a slice, peers or
-    not): SETTINGS {concern: {setting: value}} (exactly CONCERN_SETTINGS' names) plus what
-    the plan says. WIREGUARD: whether some pair of the network may use WireGuard (its port
-    is guarded then). Returns {concern: arguments} in NODE_CONCERNS order; the lists are
-    the view's own (not copied). Raises SliceError for wrong settings."""
+    not): SETTINGS {concern: {setting: value}} (exactly CONCERN_SETTINGS' names, plus the
+    optional OPTIONAL_SETTINGS) plus what the plan says. WIREGUARD: whether some pair of
+    the network may use WireGuard (its port is guarded then). Dual stack (the view has
+    ``pod_cidr_ipv6``): UNDERLAY_INTERFACES_IPV6, the names of the node's interfaces that
+    hold its IPv6 underlay address (only the node knows them: podnet_node looks them up),
+    get accept_ra 2. Returns {concern: arguments} in NODE_CONCERNS order; the lists are
+    the view's own (not copied) but for the dual-stack ones. Raises SliceError for wrong
+    settings."""
     check_settings(settings)
     from_plan = {
         "sysctl": {"neigh_gc_thresh": view["neigh_gc_thresh"]},
@@ -307,19 +401,36 @@ def concern_arguments(view, network, settings, wireguard=False):
             "wireguard_port": (network.get("wireguard") or {}).get("port") if wireguard else None,
         },
     }
+    if "pod_cidr_ipv6" in view:
+        from_plan["sysctl"].update(ipv6_forward=True,
+                                   ipv6_accept_ra_interfaces=sorted(underlay_interfaces_ipv6 or []))
+        from_plan["bridge"]["address_ipv6"] = view["bridge_address_ipv6"]
+        from_plan["routes"]["routes"] = view["routes"] + view["routes_ipv6"]
+        firewall = from_plan["firewall"]
+        firewall.update(cluster_cidr_ipv6=view["cluster_cidr_ipv6"], pod_cidr_ipv6=view["pod_cidr_ipv6"])
+        firewall["node_addresses"] = firewall["node_addresses"] + view["members_ipv6"] + (
+            [view["address_ipv6"]] if view["address_ipv6"] else [])
     arguments = {}
     for concern in NODE_CONCERNS:
         arguments[concern] = dict(settings[concern])
         arguments[concern].update(from_plan[concern])
+    # Optional settings only matter to a dual-stack node (an IPv4 node's arguments stay
+    # what they were).
+    for concern, names in OPTIONAL_SETTINGS.items():
+        for name in names:
+            value = arguments[concern].pop(name, None)
+            if "pod_cidr_ipv6" in view and value is not None:
+                arguments[concern][name] = value
     return arguments
 
 
 def table_text(network, nodes):
     """The fleet table of a plan's NETWORK and NODES: one text, O(n), made once per run on
     the controller (no per-peer work: the nodes derive their slices from it)."""
-    rows = dict((name, [node.get(field) for field in TABLE_FIELDS]) for name, node in nodes.items())
+    fields = TABLE_FIELDS + (TABLE_FIELDS_IPV6 if ipv6_wired(network) else ())
+    rows = dict((name, [node.get(field) for field in fields]) for name, node in nodes.items())
     body = {"network": dict((key, network[key]) for key in TABLE_NETWORK_KEYS if key in network),
-            "fields": list(TABLE_FIELDS), "nodes": rows}
+            "fields": list(fields), "nodes": rows}
     text = json.dumps(body, sort_keys=True, separators=(",", ":")).encode("utf-8")
     return "%s %d\n%s" % (TABLE_NAME, TABLE_VERSION, base64.b64encode(zlib.compress(text, 6)).decode("ascii"))
 
@@ -348,21 +459,27 @@ def read_table(text):
     nodes = {}
     for name, row in rows.items():
         node = dict(zip(fields, row))
-        for field in TABLE_OPTIONAL:
+        for field in TABLE_OPTIONAL + TABLE_FIELDS_IPV6:
             if node.get(field, 0) is None:
                 del node[field]
         nodes[name] = node
     return network, nodes
 
 
-def concerns_from_table(text, hostname, settings, wireguard=False):
+def concerns_from_table(text, hostname, settings, wireguard=False, underlay_interfaces_ipv6=None):
     """HOSTNAME's host concerns' module arguments from the fleet table TEXT: what
     concern_arguments(host_view(plan, HOSTNAME, peers=False), ...) gives on the controller.
-    Raises SliceError naming the culprit."""
+    UNDERLAY_INTERFACES_IPV6 (dual stack): a function of the node's IPv6 underlay address
+    giving the names of the interfaces that hold it (called only for a dual-stack node with
+    such an address). Raises SliceError naming the culprit."""
     check_settings(settings)
     network, nodes = read_table(text)
     if hostname not in nodes:
         raise SliceError("host %s is not in the fleet table (%d nodes): the table is the plan's, and "
                          "the plan does not hold this host; plan again with it in the inventory's podnet "
                          "hosts" % (hostname, len(nodes)))
-    return concern_arguments(slice_view(network, nodes, hostname, peers=False), network, settings, wireguard)
+    view = slice_view(network, nodes, hostname, peers=False)
+    interfaces = None
+    if view.get("address_ipv6") and underlay_interfaces_ipv6 is not None:
+        interfaces = underlay_interfaces_ipv6(view["address_ipv6"])
+    return concern_arguments(view, network, settings, wireguard, interfaces)

@@ -33,14 +33,21 @@ description:
     RV(invocation.module_args) shows only the size of each concern's arguments.
   - Sets the host fact C(podnet_node) (in C(ansible_facts)) to the node's few values that
     do not grow with the fleet - hostname, zone, address, pod_cidr, gateway,
-    bridge_address, mtu, cluster_cidr and the plan's registry - for the tasks after it.
+    bridge_address, mtu, cluster_cidr and the plan's registry, and on a dual-stack plan
+    pod_cidr_ipv6 and gateway_ipv6 - for the tasks after it.
+  - Dual stack (the plan's C(cluster_cidr_ipv6), not planner-only) - each concern also
+    gets its IPv6 arguments (IPv6 forwarding and accept_ra 2 on the interfaces holding the
+    node's IPv6 underlay address, read on the node; the bridge's IPv6 address; host-gw
+    routes to the peers' IPv6 pod prefixes; the firewall's IPv6 rules). The node's IPv6
+    underlay address must be on one of its interfaces.
 options:
   settings:
     description:
       - The concerns' settings that are role variables, not the plan's - C(sysctl) (C(ip_forward), C(rp_filter), C(state)), C(bridge)
         (C(name), C(adopt), C(state)), C(vxlan) (C(tx_checksum_offload), C(adopt),
         C(state)), C(routes) (C(protocol), C(state)) and C(firewall) (C(masquerade),
-        C(iptables_forward_accept), C(state)), exactly these.
+        C(iptables_forward_accept), C(state)), exactly these, and optionally C(firewall)'s
+        C(masquerade_ipv6) (used on a dual-stack plan only).
       - C(playbooks/vars/podnet_concerns.yml) gives each its role variable or the role's default.
     type: dict
   wireguard:
@@ -99,7 +106,7 @@ invocation:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.podnet.network.plugins.module_utils.podnet_node import converge_node
+from ansible_collections.podnet.network.plugins.module_utils.podnet_node import converge_node, underlay_interfaces_ipv6
 from ansible_collections.podnet.network.plugins.module_utils.podnet_slice import SliceError, concerns_from_table
 
 
@@ -132,7 +139,7 @@ def main():
     if params["table"] is not None:
         try:
             concerns = concerns_from_table(params["table"], params["hostname"], params["settings"],
-                                           params["wireguard"])
+                                           params["wireguard"], underlay_interfaces_ipv6(module))
         except SliceError as exc:
             module.fail_json(msg="podnet_node: %s (nothing was changed on %s)" % (exc, params["hostname"]),
                              invocation=summary(None))

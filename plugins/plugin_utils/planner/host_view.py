@@ -53,9 +53,15 @@ def node_view(plan, hostname):
     gateway, zone, cluster CIDR), the same values as host_view's keys of those names, and
     the plan's registry (file or etcd)."""
     nodes, network = _nodes_and_network(plan, hostname, "node_view")
-    view = small_view(network, nodes[hostname], hostname)
+    me = nodes[hostname]
+    view = small_view(network, me, hostname)
     # Not in host_view: where the plan's allocations live (file, or etcd).
     view["registry"] = network.get("registry")
+    # Dual stack on the hosts: the IPv6 pod prefix and gateway (only then: an IPv4-only
+    # view is the one it was).
+    if podnet_slice.ipv6_wired(network):
+        view["pod_cidr_ipv6"] = me["pod_cidr_ipv6"]
+        view["gateway_ipv6"] = me["gateway_ipv6"]
     return view
 
 
@@ -67,13 +73,15 @@ def fleet_table(plan):
     return podnet_slice.table_text(network, nodes)
 
 
-def concern_arguments(view, network, settings, wireguard=False):
+def concern_arguments(view, network, settings, wireguard=False, underlay_interfaces_ipv6=None):
     """Each host concern's module arguments for the node of ``view`` (host_view's slice,
     peers or not): SETTINGS {concern: {setting: value}} (exactly CONCERN_SETTINGS' names)
     plus what the plan says. WIREGUARD: whether some pair of the network may use WireGuard
-    (its port is guarded then). Returns {concern: arguments} in NODE_CONCERNS order; the
-    lists are the view's own (not copied). The code is module_utils/podnet_slice.py's."""
+    (its port is guarded then). UNDERLAY_INTERFACES_IPV6 (dual stack): the node's
+    interfaces holding its IPv6 underlay address (accept_ra 2 on them; only the node knows
+    them). Returns {concern: arguments} in NODE_CONCERNS order; the lists are the view's
+    own (not copied). The code is module_utils/podnet_slice.py's."""
     try:
-        return podnet_slice.concern_arguments(view, network, settings, wireguard)
+        return podnet_slice.concern_arguments(view, network, settings, wireguard, underlay_interfaces_ipv6)
     except SliceError as exc:
         raise PlanError(str(exc)) from None

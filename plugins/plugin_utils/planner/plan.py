@@ -5,7 +5,7 @@
 from .addresses import IPV6, cidr, fast_cidr, ntoa
 from .allocate import allocate_nodes, allocate_zones
 from .bgp import check_nodes as check_bgp_nodes, check_routers_present, node_asn
-from .segments import check_host_gw, check_underlay_families, tunnel_peer_counts
+from .segments import check_host_gw, check_ipv6_pairs, check_underlay_families, tunnel_peer_counts
 from .errors import PlanError
 from .validate import (MIN_POD_MTU_IPV6, VXLAN_OVERHEAD, VXLAN_OVERHEAD_IPV6, WIREGUARD_OVERHEAD, Node,
                        Node6, fast6, uses_wireguard, validate_network, validate_nodes)
@@ -170,6 +170,8 @@ def preflight(nodes, network):
         known_by_zone.setdefault(node.zone, []).append(node)
     check_underlay_families(net, known)
     check_host_gw(net, known, known_by_zone)
+    # Dual stack: the IPv6 underlay comes from the inventory or the ledger (never asked).
+    check_ipv6_pairs(net, records, by_zone, partial=True)
     check_routers_present(net, by_zone)
     check_bgp_nodes(net, known)
     return {"ask": ask, "network": net.as_dict(_zones(net, blocks, six)),
@@ -192,6 +194,7 @@ def plan(nodes, network):
     check_underlay_families(net, records)
     _check_ipv4_underlay(net, records)
     check_host_gw(net, records, by_zone)
+    check_ipv6_pairs(net, records, by_zone)
     check_routers_present(net, by_zone)
     check_bgp_nodes(net, records)
     tunnel_peers = tunnel_peer_counts(net, records, by_zone)

@@ -161,14 +161,14 @@ class Network:
 class Space:
     """The IPv6 pod network: the attributes the allocator reads on a ``Network``."""
 
-    __slots__ = ("cluster_net", "cluster_len", "node_len", "zone_len", "zone_pins", "service")
+    __slots__ = ("cluster_net", "cluster_len", "node_len", "zone_len", "zone_pins", "service", "planner_only")
     family = IPV6
     suffix = "_ipv6"
 
     def as_dict(self):
         return {
             "cluster_cidr_ipv6": IPV6.cidr(self.cluster_net, self.cluster_len),
-            "ipv6_planner_only": True,
+            "ipv6_planner_only": self.planner_only,
             "node_prefix_ipv6": self.node_len,
             "service_cidr_ipv6": None if self.service is None else IPV6.cidr(*self.service),
             "zone_prefix_ipv6": self.zone_len,
@@ -491,9 +491,9 @@ def _zone_pin(space, zone, block, block_owner):
 def _ipv6(network, net):
     """The IPv6 pod network (``net.ipv6``), or None when no cluster_cidr_ipv6 is given.
 
-    Host roles do not configure IPv6 yet: every IPv6 input is refused unless
-    ``ipv6_planner_only`` says the operator knows the hosts stay IPv4-only (the plan and
-    the ledger then hold the IPv6 prefixes, ready for when they do)."""
+    ``ipv6_planner_only`` true: the hosts stay IPv4-only (the plan and the ledger hold the
+    IPv6 prefixes, ready for when they do). Otherwise the hosts carry IPv6 pods, which
+    podnet builds for host-gw pairs only: ``segments.check_ipv6_pairs`` refuses the rest."""
     net.ipv6 = None
     text = network.get("cluster_cidr_ipv6")
     if text is None:
@@ -503,17 +503,12 @@ def _ipv6(network, net):
                                 "podnet_plan_cluster_cidr_ipv6 (dual stack) or leave %s unset" % (
                                     key, network[key], key))
         return
-    if network.get("ipv6_planner_only") is not True:
-        raise PlanError("network.cluster_cidr_ipv6: %s, but podnet's host roles do not configure "
-                        "IPv6 yet: the planner would allocate and record IPv6 pod prefixes that no "
-                        "host carries. To plan and record them ahead of that, set "
-                        "podnet_plan_ipv6_planner_only: true (network.ipv6_planner_only); otherwise "
-                        "leave podnet_plan_cluster_cidr_ipv6 unset (docs/inputs.md)" % (text,))
     if network.get("registry") == "etcd":
         raise PlanError("network.cluster_cidr_ipv6: the etcd registry does not hold IPv6 prefixes "
                         "yet (flannel's IPv6 keys); use podnet_plan_registry: ledger for dual stack, "
                         "or leave podnet_plan_cluster_cidr_ipv6 unset")
     six = net.ipv6 = Space()
+    six.planner_only = network.get("ipv6_planner_only") is True
     six.cluster_net, six.cluster_len = IPV6.parse_cidr(
         text, "network.cluster_cidr_ipv6", "cluster_cidr_ipv6 is the IPv6 pod network; give the IPv4 "
         "one as cluster_cidr")

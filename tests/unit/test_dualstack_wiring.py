@@ -1,0 +1,210 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Dual stack on the hosts (issue 24 item 2, the wiring): a dual-stack plan whose pairs are
+all host-gw gives each node's concerns their IPv6 arguments, the same through the fleet
+table on the node as through the planner's slice; IPv4-only and planner-only plans give
+what they gave; a dual-stack plan that needs IPv6 over VXLAN, WireGuard or BGP, or has an
+IPv6-only underlay, is refused before any host is touched, naming the pair."""
+
+import json
+
+import pytest
+from ansible_collections.podnet.network.plugins.plugin_utils.planner import (
+    PlanError, host_view, plan, preflight)
+from ansible_collections.podnet.network.plugins.plugin_utils.planner.host_view import (
+    concern_arguments, fleet_table, node_view)
+from ansible_collections.podnet.network.tests.unit.role_modules import load_module_utils
+from ansible_collections.podnet.network.tests.unit.test_fleet_table import SETTINGS
+
+slices = load_module_utils("podnet_slice")
+node_utils = load_module_utils("podnet_node")
+
+V4 = {"cluster_cidr": "10.244.0.0/16"}
+DUAL = dict(V4, cluster_cidr_ipv6="fd00:10:244::/56")
+# One zone on one segment in both families (a3 gives no IPv6 prefix: same zone, same segment).
+ONE_SEGMENT = {
+    "a1": {"zone": "east", "address": "192.168.1.10", "prefix": 24,
+           "address_ipv6": "2001:db8:1::10", "prefix_ipv6": 64},
+    "a2": {"zone": "east", "address": "192.168.1.11", "prefix": 24,
+           "address_ipv6": "2001:db8:1::11", "prefix_ipv6": 64},
+    "a3": {"zone": "east", "address": "192.168.1.12", "prefix": 24,
+           "address_ipv6": "2001:db8:1::9"},
+}
+# `ip -json -6 addr show lo` and `... eth0` recorded on a lab machine (eth0 holds fd00::2).
+IP_ADDR_LO = [{"ifindex": 1, "ifname": "lo", "flags": ["LOOPBACK", "UP", "LOWER_UP"], "mtu": 65536,
+               "operstate": "UNKNOWN", "txqlen": 1000,
+               "addr_info": [{"family": "inet6", "local": "::1", "prefixlen": 128, "scope": "host",
+                              "valid_life_time": 4294967295, "preferred_life_time": 4294967295}]}]
+IP_ADDR_ETH0 = [{"ifindex": 4, "ifname": "eth0", "flags": ["BROADCAST", "MULTICAST", "UP", "LOWER_UP"],
+                 "mtu": 1400, "operstate": "UP", "txqlen": 1000,
+                 "addr_info": [{"family": "inet6", "local": "fd00::2", "prefixlen": 64, "scope": "global",
+                                "nodad": True, "valid_life_time": 4294967295,
+                                "preferred_life_time": 4294967295},
+                               {"family": "inet6", "local": "fe80::fc:ff:fe00:1", "prefixlen": 64,
+                                "scope": "link", "valid_life_time": 4294967295,
+                                "preferred_life_time": 4294967295}]}]
+
+
+def dual_plan(backend="host-gw", nodes=None):
+    return plan(nodes or ONE_SEGMENT, dict(DUAL, backend=backend))
+
+
+@pytest.mark.parametrize("backend", ["host-gw", "auto"])
+def test_dual_stack_arguments_through_the_table_equal_the_planners(backend):
+    result = dual_plan(backend)
+    table = fleet_table(result)
+    asked = []
+
+    def interfaces(address):
+        asked.append(address)
+        return ["eth0"]
+
+    for host in ONE_SEGMENT:
+        derived = slices.concerns_from_table(table, host, SETTINGS, False, interfaces)
+        expected = concern_arguments(host_view(result, host, peers=False), result["network"], SETTINGS,
+                                     False, ["eth0"])
+        assert json.dumps(derived) == json.dumps(expected), host
+    assert asked == [ONE_SEGMENT[h]["address_ipv6"] for h in ONE_SEGMENT]
+
+
+def test_a_dual_stack_nodes_concerns_carry_ipv6():
+    result = dual_plan()
+    nodes = result["nodes"]
+    args = concern_arguments(host_view(result, "a1", peers=False), result["network"], SETTINGS, False, ["eth0"])
+    assert nodes["a1"]["pod_cidr_ipv6"] == "fd00:10:244::/64" and nodes["a1"]["gateway_ipv6"] == "fd00:10:244::1"
+    assert args["sysctl"]["ipv6_forward"] is True and args["sysctl"]["ipv6_accept_ra_interfaces"] == ["eth0"]
+    assert args["bridge"]["address_ipv6"] == "fd00:10:244::1/64"
+    assert args["bridge"]["address"] == nodes["a1"]["gateway"] + "/24"
+    # IPv4 host-gw routes first, then the IPv6 ones, each via the peer's address of its family.
+    v4 = [{"dest": nodes[h]["pod_cidr"], "via": nodes[h]["address"], "dev": "underlay", "onlink": False}
+          for h in ("a2", "a3")]
+    v6 = sorted(({"dest": nodes[h]["pod_cidr_ipv6"], "via": ONE_SEGMENT[h]["address_ipv6"], "dev": "underlay",
+                  "onlink": False} for h in ("a2", "a3")), key=lambda r: r["dest"])
+    assert args["routes"]["routes"] == v4 + v6
+    firewall = args["firewall"]
+    assert (firewall["cluster_cidr_ipv6"], firewall["pod_cidr_ipv6"]) == ("fd00:10:244::/56", "fd00:10:244::/64")
+    assert firewall["node_addresses"] == ["192.168.1.11", "192.168.1.12", "192.168.1.10",
+                                          "2001:db8:1::9", "2001:db8:1::11", "2001:db8:1::10"]
+    assert "masquerade_ipv6" not in firewall  # not given: the module's default (ULA: masquerade)
+    with_setting = dict(SETTINGS, firewall=dict(SETTINGS["firewall"], masquerade_ipv6=False))
+    assert concern_arguments(host_view(result, "a1", peers=False), result["network"], with_setting,
+                             False, ["eth0"])["firewall"]["masquerade_ipv6"] is False
+
+
+def test_node_view_gains_the_ipv6_prefix_and_gateway_only_on_a_dual_stack_plan():
+    assert node_view(dual_plan(), "a2")["pod_cidr_ipv6"] == dual_plan()["nodes"]["a2"]["pod_cidr_ipv6"]
+    assert node_view(dual_plan(), "a2")["gateway_ipv6"] == dual_plan()["nodes"]["a2"]["gateway_ipv6"]
+    four = plan({h: {k: v for k, v in n.items() if "ipv6" not in k} for h, n in ONE_SEGMENT.items()},
+                dict(V4, backend="host-gw"))
+    only = plan(ONE_SEGMENT, dict(DUAL, backend="host-gw", ipv6_planner_only=True))
+    for result in (four, only):
+        assert not [key for key in node_view(result, "a2") if "ipv6" in key]
+
+
+def test_ipv4_and_planner_only_arguments_have_no_ipv6_and_ignore_masquerade_ipv6():
+    four = plan({h: {k: v for k, v in n.items() if "ipv6" not in k} for h, n in ONE_SEGMENT.items()},
+                dict(V4, backend="host-gw"))
+    only = plan(ONE_SEGMENT, dict(DUAL, backend="host-gw", ipv6_planner_only=True))
+    with_setting = dict(SETTINGS, firewall=dict(SETTINGS["firewall"], masquerade_ipv6=True))
+    for result in (four, only):
+        table = fleet_table(result)
+        assert slices.read_table(table)[1]["a1"].keys() == set(slices.TABLE_FIELDS) - {"bgp_asn"}
+        for host in ONE_SEGMENT:
+            plain = concern_arguments(host_view(result, host, peers=False), result["network"], SETTINGS)
+            assert slices.concerns_from_table(table, host, with_setting, False, None) == plain
+            assert "ipv6" not in json.dumps(plain) and "fd00" not in json.dumps(plain)
+
+
+def test_settings_still_refuse_an_unknown_name():
+    bad = dict(SETTINGS, firewall=dict(SETTINGS["firewall"], masquerade_six=True))
+    with pytest.raises(slices.SliceError, match="firewall takes exactly"):
+        slices.check_settings(bad)
+
+
+TWO_ZONES = dict(ONE_SEGMENT, b1={"zone": "west", "address": "172.16.5.20", "prefix": 24,
+                                  "address_ipv6": "2001:db8:5::20", "prefix_ipv6": 64})
+
+
+@pytest.mark.parametrize("nodes, network, needles", [
+    (TWO_ZONES, {}, ["hosts a1 (zone east) and b1 (zone west)", "over vxlan"]),
+    (TWO_ZONES, {"cross_zone_backend": "wireguard"}, ["and b1 (zone west)", "over wireguard"]),
+    (ONE_SEGMENT, {"backend": "vxlan"}, ["hosts a1 (zone east) and a2 (zone east)", "over vxlan"]),
+    # IPv4 on one segment, IPv6 on two: auto would tunnel the IPv6 pods.
+    (dict(ONE_SEGMENT, a2=dict(ONE_SEGMENT["a2"], address_ipv6="2001:db8:2::11")), {"backend": "auto"},
+     ["hosts a1 (zone east) and a2 (zone east)", "over vxlan"]),
+    (dict(ONE_SEGMENT, a3={k: v for k, v in ONE_SEGMENT["a3"].items() if "ipv6" not in k}), {"backend": "auto"},
+     ["a3", "over vxlan"]),
+    (dict(ONE_SEGMENT, a3={"zone": "east", "address_ipv6": "2001:db8:1::9"}), {"backend": "auto"},
+     ["host a3 (zone east) has only an IPv6 underlay"]),
+])
+def test_dual_stack_beyond_host_gw_is_refused_naming_the_pair(nodes, network, needles):
+    with pytest.raises(PlanError) as info:
+        plan(nodes, dict(DUAL, **network))
+    text = str(info.value)
+    for needle in needles + ["network.cluster_cidr_ipv6", "host roles do not configure IPv6 yet",
+                             "needs every pair on host-gw", "podnet_plan_cluster_cidr_ipv6 unset",
+                             "podnet_plan_ipv6_planner_only: true"]:
+        assert needle in text, text
+    # The same plan as planner-only is fine (the hosts stay IPv4-only).
+    if "only an IPv6 underlay" not in text:
+        plan(nodes, dict(DUAL, ipv6_planner_only=True, **network))
+
+
+def test_the_refusal_comes_before_any_host_is_asked():
+    # preflight: IPv4 addresses still to be asked from the hosts; IPv6 ones from the inventory.
+    asked = {h: {k: v for k, v in n.items() if k not in ("address", "prefix")} for h, n in TWO_ZONES.items()}
+    with pytest.raises(PlanError, match="hosts a1 .zone east. and b1 .zone west. would carry"):
+        preflight(asked, DUAL)
+    assert preflight({h: n for h, n in asked.items() if h != "b1"}, dict(DUAL, backend="host-gw"))["ask"] == [
+        "a1", "a2", "a3"]
+
+
+def test_bgp_zones_are_refused_for_dual_stack():
+    routers = {"east": [{"name": "tor", "asn": 4260000000, "address": ["192.168.1.254"]}]}
+    with pytest.raises(PlanError, match="over bgp"):
+        plan(ONE_SEGMENT, dict(DUAL, zone_backends={"east": "bgp"}, bgp={"routers": routers}))
+
+
+def test_the_slice_refuses_a_pair_the_planner_would_have_refused():
+    result = plan(TWO_ZONES, dict(DUAL, ipv6_planner_only=True))
+    network = dict(result["network"], ipv6_planner_only=False)
+    with pytest.raises(slices.SliceError, match="hosts a1 and b1 would carry IPv6 pods over vxlan"):
+        slices.slice_view(network, result["nodes"], "a1")
+
+
+def test_a_single_dual_stack_node_needs_no_pair():
+    result = plan({"a1": ONE_SEGMENT["a1"]}, dict(DUAL, backend="vxlan"))
+    args = concern_arguments(host_view(result, "a1", peers=False), result["network"], SETTINGS, False, ["eth0"])
+    assert args["routes"]["routes"] == [] and args["bridge"]["address_ipv6"] == "fd00:10:244::1/64"
+
+
+def test_the_node_finds_the_interfaces_holding_its_underlay_address():
+    links = IP_ADDR_LO + IP_ADDR_ETH0
+    assert node_utils.interfaces_holding(links, "fd00::2") == ["eth0"]
+    assert node_utils.interfaces_holding(links, "fd00:0::0002") == ["eth0"]  # as addresses
+    assert node_utils.interfaces_holding(links, "fd00::3") == []
+    assert node_utils.interfaces_holding([], "fd00::2") == []
+
+
+class FakeHost:
+    """Stands in for AnsibleModule's run_command/get_bin_path with recorded output."""
+
+    def __init__(self, rc, out, err=""):
+        self.result = (rc, out, err)
+        self.argv = None
+
+    def get_bin_path(self, tool, required=False):
+        return "/usr/sbin/" + tool
+
+    def run_command(self, argv):
+        self.argv = argv
+        return self.result
+
+
+def test_underlay_interfaces_ipv6_reads_ip_and_names_a_missing_address():
+    host = FakeHost(0, json.dumps(IP_ADDR_LO + IP_ADDR_ETH0))
+    assert node_utils.underlay_interfaces_ipv6(host)("fd00::2") == ["eth0"]
+    assert host.argv == ["/usr/sbin/ip", "-json", "-6", "addr", "show"]
+    with pytest.raises(slices.SliceError, match="2001:db8::7 .* is on none of its interfaces.*podnet_address_ipv6"):
+        node_utils.underlay_interfaces_ipv6(host)("2001:db8::7")
+    with pytest.raises(slices.SliceError, match="failed: no ip"):
+        node_utils.underlay_interfaces_ipv6(FakeHost(1, "", "no ip"))("fd00::2")
