@@ -78,7 +78,7 @@ def plan_and_table(task_vars):
 class ActionModule(ActionBase):
     """Ship the fleet table to the module podnet_node, keep the node's O(1) view."""
 
-    _VALID_ARGS = frozenset(("settings", "wireguard"))
+    _VALID_ARGS = frozenset(("settings", "wireguard", "masquerade_ipv6"))
     _supports_check_mode = True
     _supports_async = False
 
@@ -91,6 +91,9 @@ class ActionModule(ActionBase):
             plan, table = plan_and_table(task_vars)
             module_args, node = payload(plan, table, hostname, args.get("settings"),
                                         boolean(args.get("wireguard", False), strict=True))
+            # Dual stack's egress setting, shipped only when the task gives one.
+            if args.get("masquerade_ipv6") is not None:
+                module_args["masquerade_ipv6"] = boolean(args["masquerade_ipv6"], strict=True)
         except (PlanError, TypeError) as exc:
             raise AnsibleActionFail("podnet_node: %s (nothing was changed on %s)" % (exc, hostname)) from None
         result.update(self._execute_module(module_name="podnet.network.podnet_node", module_args=module_args,

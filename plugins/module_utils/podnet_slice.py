@@ -402,6 +402,11 @@ def concern_arguments(view, network, settings, wireguard=False, underlay_interfa
         },
     }
     if "pod_cidr_ipv6" in view:
+        if settings["bridge"].get("state") == "absent":
+            raise SliceError("dual stack: this node's containers use Docker's docker0 (podnet_node_bridge: "
+                             "docker0, so podnet's bridge is absent), and podnet does not give docker0 its "
+                             "IPv6 address yet; use podnet's bridge (podnet_node_bridge: cbr0) or leave "
+                             "podnet_plan_cluster_cidr_ipv6 unset")
         from_plan["sysctl"].update(ipv6_forward=True,
                                    ipv6_accept_ra_interfaces=sorted(underlay_interfaces_ipv6 or []))
         from_plan["bridge"]["address_ipv6"] = view["bridge_address_ipv6"]

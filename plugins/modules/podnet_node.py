@@ -56,6 +56,14 @@ options:
         firewall then).
     type: bool
     default: false
+  masquerade_ipv6:
+    description:
+      - Dual stack only (ignored on an IPv4-only or planner-only plan) - the firewall's
+        C(masquerade_ipv6) for egress of IPv6 pods. Null (the default) masquerades a ULA
+        (fd00::/8) IPv6 cluster CIDR and not a global one, which the operator routes;
+        true or false forces it.
+      - C(playbooks/site.yml) passes the site variable C(podnet_masquerade_ipv6).
+    type: bool
   table:
     description:
       - Set by the action plugin - the plan's fleet table (filter
@@ -129,6 +137,7 @@ def main():
             table=dict(type="str", no_log=True),
             hostname=dict(type="str"),
             concerns=dict(type="dict"),
+            masquerade_ipv6=dict(type="bool"),
         ),
         mutually_exclusive=[("table", "concerns")],
         required_by={"table": ("hostname", "settings")},
@@ -137,8 +146,12 @@ def main():
     params = module.params
     concerns = params["concerns"]
     if params["table"] is not None:
+        settings = params["settings"]
+        if params["masquerade_ipv6"] is not None and isinstance(settings, dict) \
+                and isinstance(settings.get("firewall"), dict):
+            settings = dict(settings, firewall=dict(settings["firewall"], masquerade_ipv6=params["masquerade_ipv6"]))
         try:
-            concerns = concerns_from_table(params["table"], params["hostname"], params["settings"],
+            concerns = concerns_from_table(params["table"], params["hostname"], settings,
                                            params["wireguard"], underlay_interfaces_ipv6(module))
         except SliceError as exc:
             module.fail_json(msg="podnet_node: %s (nothing was changed on %s)" % (exc, params["hostname"]),

@@ -208,3 +208,23 @@ def test_underlay_interfaces_ipv6_reads_ip_and_names_a_missing_address():
         node_utils.underlay_interfaces_ipv6(host)("2001:db8::7")
     with pytest.raises(slices.SliceError, match="failed: no ip"):
         node_utils.underlay_interfaces_ipv6(FakeHost(1, "", "no ip"))("fd00::2")
+
+
+def test_the_module_refuses_a_node_whose_ipv6_underlay_address_it_does_not_hold():
+    # Run as Ansible runs it, on this machine (check mode): 2001:db8:1::10 is on none of its
+    # interfaces, so nothing is converged and the message names the address and the fix.
+    from ansible_collections.podnet.network.tests.unit.role_modules import run_module  # pylint: disable=import-outside-toplevel
+    args = {"table": fleet_table(dual_plan()), "hostname": "a1", "settings": SETTINGS, "wireguard": False,
+            "masquerade_ipv6": False}
+    result = run_module("podnet_node", args)
+    assert result["failed"] and "2001:db8:1::10 (the plan's address_ipv6" in result["msg"], result
+    assert "nothing was changed on a1" in result["msg"] and "concerns" not in result, result
+    result = run_module("podnet_node", dict(args, masquerade_ipv6="maybe"))
+    assert result["failed"] and "masquerade_ipv6" in result["msg"], result
+
+
+def test_a_dual_stack_node_on_dockers_docker0_is_refused():
+    result = dual_plan()
+    docker0 = dict(SETTINGS, bridge=dict(SETTINGS["bridge"], state="absent"))
+    with pytest.raises(slices.SliceError, match="docker0.*podnet_node_bridge: cbr0"):
+        slices.concerns_from_table(fleet_table(result), "a1", docker0, False, lambda address: ["eth0"])
