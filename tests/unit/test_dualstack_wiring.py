@@ -228,3 +228,10 @@ def test_a_dual_stack_node_on_dockers_docker0_is_refused():
     docker0 = dict(SETTINGS, bridge=dict(SETTINGS["bridge"], state="absent"))
     with pytest.raises(slices.SliceError, match="docker0.*podnet_node_bridge: cbr0"):
         slices.concerns_from_table(fleet_table(result), "a1", docker0, False, lambda address: ["eth0"])
+
+
+def test_the_node_agent_refuses_a_dual_stack_node():
+    from ansible_collections.podnet.network.plugins.plugin_utils.planner.agent_slices import agent_slice  # pylint: disable=import-outside-toplevel
+    with pytest.raises(PlanError, match="host a1: the node agent .podnet_agent: true. does not handle dual stack"):
+        agent_slice(dual_plan(), "a1")
+    assert agent_slice(plan(ONE_SEGMENT, dict(DUAL, backend="host-gw", ipv6_planner_only=True)), "a1")["hostname"] == "a1"

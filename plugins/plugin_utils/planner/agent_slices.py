@@ -81,6 +81,12 @@ def agent_slice(plan, host, variables=None, wireguard=False):
     part and the role settings); WireGuard and BGP are checked where the run configured them."""
     view = host_view(plan, host)
     network = plan["network"]
+    if "pod_cidr_ipv6" in view:
+        # Its sysctl concern cannot know the node's underlay interface (podnet_node reads it
+        # on the node): the agent would undo accept_ra. Refused until the agent learns it.
+        raise PlanError("host %s: the node agent (podnet_agent: true) does not handle dual stack yet "
+                        "(network.cluster_cidr_ipv6 %s); set podnet_agent: false for it, or leave "
+                        "podnet_plan_cluster_cidr_ipv6 unset" % (host, network.get("cluster_cidr_ipv6")))
     v = _settings(host, variables if variables is not None else {})
     settings = {
         "sysctl": {"ip_forward": v["podnet_sysctl_ip_forward"], "rp_filter": v["podnet_sysctl_rp_filter"],
