@@ -29,17 +29,19 @@ ONE_SEGMENT = {
     "a3": {"zone": "east", "address": "192.168.1.12", "prefix": 24,
            "address_ipv6": "2001:db8:1::9"},
 }
-# `ip -json -6 addr show lo` and `... eth0` recorded on a lab machine (eth0 holds fd00::2).
+# `ip -json -6 addr show lo` recorded on the lab machine, and `ip -json -6 addr show eth0` on
+# a dual-stack test host of the host-gw run in the CHANGELOG (its underlay fd42:24:4::11).
 IP_ADDR_LO = [{"ifindex": 1, "ifname": "lo", "flags": ["LOOPBACK", "UP", "LOWER_UP"], "mtu": 65536,
                "operstate": "UNKNOWN", "txqlen": 1000,
                "addr_info": [{"family": "inet6", "local": "::1", "prefixlen": 128, "scope": "host",
                               "valid_life_time": 4294967295, "preferred_life_time": 4294967295}]}]
-IP_ADDR_ETH0 = [{"ifindex": 4, "ifname": "eth0", "flags": ["BROADCAST", "MULTICAST", "UP", "LOWER_UP"],
-                 "mtu": 1400, "operstate": "UP", "txqlen": 1000,
-                 "addr_info": [{"family": "inet6", "local": "fd00::2", "prefixlen": 64, "scope": "global",
+IP_ADDR_ETH0 = [{"ifindex": 2758, "link_index": 2759, "ifname": "eth0",
+                 "flags": ["BROADCAST", "MULTICAST", "UP", "LOWER_UP"], "mtu": 1500, "qdisc": "noqueue",
+                 "operstate": "UP", "group": "default", "link_netnsid": 0,
+                 "addr_info": [{"family": "inet6", "local": "fd42:24:4::11", "prefixlen": 64, "scope": "global",
                                 "nodad": True, "valid_life_time": 4294967295,
                                 "preferred_life_time": 4294967295},
-                               {"family": "inet6", "local": "fe80::fc:ff:fe00:1", "prefixlen": 64,
+                               {"family": "inet6", "local": "fe80::42:acff:fe1e:f40b", "prefixlen": 64,
                                 "scope": "link", "valid_life_time": 4294967295,
                                 "preferred_life_time": 4294967295}]}]
 
@@ -179,10 +181,11 @@ def test_a_single_dual_stack_node_needs_no_pair():
 
 def test_the_node_finds_the_interfaces_holding_its_underlay_address():
     links = IP_ADDR_LO + IP_ADDR_ETH0
-    assert node_utils.interfaces_holding(links, "fd00::2") == ["eth0"]
-    assert node_utils.interfaces_holding(links, "fd00:0::0002") == ["eth0"]  # as addresses
-    assert node_utils.interfaces_holding(links, "fd00::3") == []
-    assert node_utils.interfaces_holding([], "fd00::2") == []
+    assert node_utils.interfaces_holding(links, "fd42:24:4::11") == ["eth0"]
+    assert node_utils.interfaces_holding(links, "fd42:24:4:0::0011") == ["eth0"]  # as addresses
+    assert node_utils.interfaces_holding(links, "::1") == ["lo"]
+    assert node_utils.interfaces_holding(links, "fd42:24:4::12") == []
+    assert node_utils.interfaces_holding([], "fd42:24:4::11") == []
 
 
 class FakeHost:
@@ -202,12 +205,12 @@ class FakeHost:
 
 def test_underlay_interfaces_ipv6_reads_ip_and_names_a_missing_address():
     host = FakeHost(0, json.dumps(IP_ADDR_LO + IP_ADDR_ETH0))
-    assert node_utils.underlay_interfaces_ipv6(host)("fd00::2") == ["eth0"]
+    assert node_utils.underlay_interfaces_ipv6(host)("fd42:24:4::11") == ["eth0"]
     assert host.argv == ["/usr/sbin/ip", "-json", "-6", "addr", "show"]
     with pytest.raises(slices.SliceError, match="2001:db8::7 .* is on none of its interfaces.*podnet_address_ipv6"):
         node_utils.underlay_interfaces_ipv6(host)("2001:db8::7")
     with pytest.raises(slices.SliceError, match="failed: no ip"):
-        node_utils.underlay_interfaces_ipv6(FakeHost(1, "", "no ip"))("fd00::2")
+        node_utils.underlay_interfaces_ipv6(FakeHost(1, "", "no ip"))("fd42:24:4::11")
 
 
 def test_the_module_refuses_a_node_whose_ipv6_underlay_address_it_does_not_hold():
