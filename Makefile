@@ -79,7 +79,8 @@ flannel: setup
 	fi
 
 # Fleet benchmark (bounded; builds and removes its own lab): cold, no-op, add one node and
-# the floor play on N nodes in 2 zones (and the no-op run under mitogen, measured only),
+# the floor play on N nodes in 2 zones (and the no-op run under mitogen, measured only;
+# N=16,48 measures both sizes and compares their cost per node),
 # plus the controller's share for 1,000 and 5,000 nodes (--deliver: plan, the fleet table and
 # every node's podnet_node payload, one node at a time, with the process's peak RSS and CPU).
 N ?= 16
