@@ -113,7 +113,7 @@ def table(rows: list[tuple]) -> list[str]:
     """The lines of one fleet size's table."""
     costs = per_node(rows)
     lines = ["%-26s %9s %11s %15s %14s %9s %18s" % ("run", "seconds", "s per node", "tasks per node",
-                                                     "nodes changed", "x floor", "controller CPU s")]
+                                                    "nodes changed", "x floor", "controller CPU s")]
     for label, secs, tasks, changed, _hosts, cpu in rows:
         lines.append("%-26s %9.1f %11.2f %15d %14d %9.2f %18.1f" % (
             label, secs, costs[label]["per_node"], tasks, changed, costs[label]["x_floor"], cpu))
@@ -384,7 +384,7 @@ def fleet(size: int, mitogen: bool, keep: bool, log_dir: Path | None = None) -> 
     try:
         per_zone = size // 2 + 1  # one spare per zone, to add later
         seconds, _output, _cpu = playbook(["playbooks/lab/up.yml", "-e", "podnet_lab_name=fb",
-                                   "-e", f"podnet_lab_nodes_per_zone={per_zone}"], timeout=timeout)
+                                           "-e", f"podnet_lab_nodes_per_zone={per_zone}"], timeout=timeout)
         print(f"fleet bench: lab of {size} nodes (+2 spares) up in {seconds:.0f} s", flush=True)
         inventory, spares = hold_back(yaml.safe_load(HOSTS_FILE.read_text()))
         if zone_prefix(per_zone) is not None:
