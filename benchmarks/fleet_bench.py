@@ -253,17 +253,6 @@ def _fleet(size: int) -> dict:
             for i in range(size)}
 
 
-# The concerns' settings as the node play gives them when the inventory sets none (the
-# roles' defaults, playbooks/vars/podnet_concerns.yml).
-DEFAULT_SETTINGS = {
-    "sysctl": {"ip_forward": True, "rp_filter": 2, "state": "present"},
-    "bridge": {"name": "cbr0", "adopt": False, "state": "present"},
-    "vxlan": {"tx_checksum_offload": True, "adopt": False, "state": "present"},
-    "routes": {"protocol": 191, "state": "present"},
-    "firewall": {"masquerade": True, "iptables_forward_accept": True, "state": "present"},
-}
-
-
 def deliver(sizes: list[int], sample: int = 20) -> None:
     """Plan each fleet of SIZES nodes, encode its fleet table once and make every node's
     podnet_node payload, one at a time, serialised as Ansible ships it; print CPU, sizes
@@ -278,8 +267,12 @@ def deliver(sizes: list[int], sample: int = 20) -> None:
     from ansible_collections.podnet.network.plugins.action.podnet_node import payload, plan_and_table
     from ansible_collections.podnet.network.plugins.module_utils.podnet_slice import concerns_from_table
     from ansible_collections.podnet.network.plugins.plugin_utils.planner import host_view, plan
+    from ansible_collections.podnet.network.plugins.plugin_utils.planner.agent_slices import concern_settings
     from ansible_collections.podnet.network.plugins.plugin_utils.planner.host_view import (
         concern_arguments, fleet_table)
+
+    # The concerns' settings as the node play gives them when the inventory sets none.
+    default_settings = concern_settings()
 
     encoder = get_module_encoder("legacy", Direction.CONTROLLER_TO_MODULE)
 
@@ -312,7 +305,7 @@ def deliver(sizes: list[int], sample: int = 20) -> None:
         for name in picked:
             view = host_view(result, name, peers=False)
             kept += len(json.dumps(view))
-            for arguments in concern_arguments(view, result["network"], DEFAULT_SETTINGS).values():
+            for arguments in concern_arguments(view, result["network"], default_settings).values():
                 ship(arguments)
         oldest = (cpu() - start) / len(picked)
         # podnet_node before the fleet table: the node's slice made on the controller and
@@ -320,7 +313,7 @@ def deliver(sizes: list[int], sample: int = 20) -> None:
         start, slice_bytes = cpu(), 0
         for name in picked:
             view = host_view(result, name, peers=False)
-            concerns = concern_arguments(view, result["network"], DEFAULT_SETTINGS, False)
+            concerns = concern_arguments(view, result["network"], default_settings, False)
             slice_bytes += ship({"concerns": json.dumps(concerns, separators=(",", ":"))})
             del view, concerns
         sliced = (cpu() - start) / len(picked)
@@ -336,7 +329,7 @@ def deliver(sizes: list[int], sample: int = 20) -> None:
         start, shipped, largest, kept_after = cpu(), 0, 0, 0
         for done, name in enumerate(names, 1):
             plan_read, table_read = plan_and_table(task_vars)
-            module_args, node = payload(plan_read, table_read, name, DEFAULT_SETTINGS, False)
+            module_args, node = payload(plan_read, table_read, name, default_settings, False)
             size_out = ship(module_args)
             shipped += size_out
             largest = max(largest, size_out)
@@ -351,7 +344,7 @@ def deliver(sizes: list[int], sample: int = 20) -> None:
         # On the node (not the controller): the module derives its concerns from the table.
         start = cpu()
         for name in picked:
-            concerns_from_table(table, name, DEFAULT_SETTINGS, False)
+            concerns_from_table(table, name, default_settings, False)
         derive = (cpu() - start) / len(picked)
 
         print(f"{size} nodes, {max(2, size // 100)} zones, backend auto: plan {planned:.2f} s CPU; "

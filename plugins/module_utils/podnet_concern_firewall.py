@@ -168,8 +168,10 @@ def check_inputs(params):
 
 # ---------------------------------------------------------------- render (pure)
 
-def forward_rules(cluster_cidr):
-    """The forward chain: what may be forwarded towards the cluster, in nft's listing form.
+def forward_rules(cluster_cidr, family="ip", members="nodes"):
+    """The forward chain's rules for one family's cluster CIDR (``ip`` and the member set
+    ``nodes``, or ``ip6`` and ``nodes6``): what may be forwarded towards the cluster, in nft's
+    listing form.
 
     Pods and VTEPs (sources inside the cluster: the bridge, the overlays and host-gw peers'
     pods) and member nodes may reach pods; so may replies to the pods' own connections and
@@ -178,22 +180,11 @@ def forward_rules(cluster_cidr):
     cluster is not a transit network. A drop in any base chain is final, so this also
     holds where iptables' FORWARD chain accepts cluster traffic (wanted_accepts)."""
     return [
-        "ip saddr %s accept" % cluster_cidr,
-        "ip daddr %s ip saddr @nodes accept" % cluster_cidr,
-        "ip daddr %s ct state established,related accept" % cluster_cidr,
-        "ip daddr %s ct status dnat accept" % cluster_cidr,
-        'ip daddr %s counter name "%s" drop' % (cluster_cidr, FORWARD_COUNTER),
-    ]
-
-
-def forward_rules_ipv6(cluster_cidr_ipv6):
-    """forward_rules for the IPv6 cluster CIDR (members: the set nodes6)."""
-    return [
-        "ip6 saddr %s accept" % cluster_cidr_ipv6,
-        "ip6 daddr %s ip6 saddr @nodes6 accept" % cluster_cidr_ipv6,
-        "ip6 daddr %s ct state established,related accept" % cluster_cidr_ipv6,
-        "ip6 daddr %s ct status dnat accept" % cluster_cidr_ipv6,
-        'ip6 daddr %s counter name "%s" drop' % (cluster_cidr_ipv6, FORWARD_COUNTER),
+        "%s saddr %s accept" % (family, cluster_cidr),
+        "%s daddr %s %s saddr @%s accept" % (family, cluster_cidr, family, members),
+        "%s daddr %s ct state established,related accept" % (family, cluster_cidr),
+        "%s daddr %s ct status dnat accept" % (family, cluster_cidr),
+        '%s daddr %s counter name "%s" drop' % (family, cluster_cidr, FORWARD_COUNTER),
     ]
 
 
@@ -244,7 +235,7 @@ def render_table(cluster_cidr, pod_cidr, node_addresses, masquerade=True, vxlan_
         lines.append("\t}")
     rules = forward_rules(cluster_cidr)
     if cluster_cidr_ipv6 is not None:
-        rules += forward_rules_ipv6(cluster_cidr_ipv6)
+        rules += forward_rules(cluster_cidr_ipv6, "ip6", "nodes6")
     lines += [
         "",
         "\tchain forward {",

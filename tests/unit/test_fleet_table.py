@@ -11,17 +11,13 @@ import pytest
 from ansible_collections.podnet.network.plugins.plugin_utils.planner import host_view, plan
 from ansible_collections.podnet.network.plugins.plugin_utils.planner.host_view import (
     concern_arguments, fleet_table)
+from ansible_collections.podnet.network.plugins.plugin_utils.planner.agent_slices import concern_settings
 from ansible_collections.podnet.network.tests.unit.role_modules import load_module_utils
 
 slices = load_module_utils("podnet_slice")
 
-SETTINGS = {
-    "sysctl": {"ip_forward": True, "rp_filter": 2, "state": "present"},
-    "bridge": {"name": "cbr0", "adopt": False, "state": "present"},
-    "vxlan": {"tx_checksum_offload": True, "adopt": False, "state": "present"},
-    "routes": {"protocol": 191, "state": "present"},
-    "firewall": {"masquerade": True, "iptables_forward_accept": True, "state": "present"},
-}
+# The roles' defaults, as the node play gives them when the inventory sets none.
+SETTINGS = concern_settings()
 KEY_A = "YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWE="
 KEY_B = "YmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmI="
 TWO_ZONES = {

@@ -14,6 +14,7 @@ import yaml
 from ansible_collections.podnet.network.plugins.plugin_utils.planner import PlanError, host_view, plan
 from ansible_collections.podnet.network.plugins.plugin_utils.planner.host_view import (
     CONCERN_SETTINGS, NODE_CONCERNS, concern_arguments, fleet_table, node_view)
+from ansible_collections.podnet.network.plugins.plugin_utils.planner.agent_slices import concern_settings
 from ansible_collections.podnet.network.tests.unit.role_modules import load_module, load_module_utils, run_module
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -27,13 +28,8 @@ NODES = {
     "b1": {"zone": "west", "address": "172.16.5.20", "prefix": 24},
 }
 PLAN = plan(NODES, {"cluster_cidr": "10.244.0.0/16"})
-SETTINGS = {
-    "sysctl": {"ip_forward": True, "rp_filter": 2, "state": "present"},
-    "bridge": {"name": "cbr0", "adopt": False, "state": "present"},
-    "vxlan": {"tx_checksum_offload": True, "adopt": False, "state": "present"},
-    "routes": {"protocol": 191, "state": "present"},
-    "firewall": {"masquerade": True, "iptables_forward_accept": True, "state": "present"},
-}
+# The roles' defaults, as the node play gives them when the inventory sets none.
+SETTINGS = concern_settings()
 
 
 def _action():

@@ -75,6 +75,29 @@ def _settings(host, variables):
     return values
 
 
+def concern_settings(variables=None, host="node"):
+    """The five host concerns' settings (``host_view.CONCERN_SETTINGS``' names) of a node
+    whose inventory variables are VARIABLES: what site.yml's node play gives podnet_node
+    (playbooks/vars/podnet_concerns.yml), each role's default where unset."""
+    return _concern_settings(_settings(host, variables if variables is not None else {}))
+
+
+def _concern_settings(v):
+    """The settings of the variables V (_settings' output)."""
+    return {
+        "sysctl": {"ip_forward": v["podnet_sysctl_ip_forward"], "rp_filter": v["podnet_sysctl_rp_filter"],
+                   "state": v["podnet_sysctl_state"]},
+        "bridge": {"name": v["podnet_bridge_name"], "adopt": v["podnet_bridge_adopt"],
+                   "state": "absent" if v["podnet_node_bridge"] == "docker0" else "present"},
+        "vxlan": {"tx_checksum_offload": v["podnet_vxlan_tx_checksum_offload"], "adopt": v["podnet_vxlan_adopt"],
+                  "state": v["podnet_vxlan_state"]},
+        "routes": {"protocol": v["podnet_routes_protocol"], "state": v["podnet_routes_state"]},
+        "firewall": {"masquerade": v["podnet_firewall_masquerade"],
+                     "iptables_forward_accept": v["podnet_firewall_iptables_forward_accept"],
+                     "state": v["podnet_firewall_state"]},
+    }
+
+
 def agent_slice(plan, host, variables=None, wireguard=False):
     """HOST's slice as site.yml's agent play writes it: {hostname, zone, concerns, peers}.
     The five host concerns' arguments are the node play's (``concern_arguments``, the plan's
@@ -88,19 +111,7 @@ def agent_slice(plan, host, variables=None, wireguard=False):
                         "(network.cluster_cidr_ipv6 %s); set podnet_agent: false for it, or leave "
                         "podnet_plan_cluster_cidr_ipv6 unset" % (host, network.get("cluster_cidr_ipv6")))
     v = _settings(host, variables if variables is not None else {})
-    settings = {
-        "sysctl": {"ip_forward": v["podnet_sysctl_ip_forward"], "rp_filter": v["podnet_sysctl_rp_filter"],
-                   "state": v["podnet_sysctl_state"]},
-        "bridge": {"name": v["podnet_bridge_name"], "adopt": v["podnet_bridge_adopt"],
-                   "state": "absent" if v["podnet_node_bridge"] == "docker0" else "present"},
-        "vxlan": {"tx_checksum_offload": v["podnet_vxlan_tx_checksum_offload"], "adopt": v["podnet_vxlan_adopt"],
-                  "state": v["podnet_vxlan_state"]},
-        "routes": {"protocol": v["podnet_routes_protocol"], "state": v["podnet_routes_state"]},
-        "firewall": {"masquerade": v["podnet_firewall_masquerade"],
-                     "iptables_forward_accept": v["podnet_firewall_iptables_forward_accept"],
-                     "state": v["podnet_firewall_state"]},
-    }
-    concerns = concern_arguments(view, network, settings, wireguard)
+    concerns = concern_arguments(view, network, _concern_settings(v), wireguard)
     # The keys stay on the node (key_path, the peers file): never in the slice.
     concerns["wireguard"] = {"state": "present" if wireguard else "absent", "config": view.get("wireguard"),
                              "preshared_key_from_node": True,
