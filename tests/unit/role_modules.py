@@ -8,7 +8,11 @@ import exactly the files Ansible ships to hosts, by the names Ansible imports th
 """
 
 import importlib
+import importlib.util
 import sys
+from pathlib import Path
+
+import pytest
 
 COLLECTION = "ansible_collections.podnet.network.plugins"
 
@@ -61,3 +65,16 @@ def run_module(name, args, check_mode=True, path_first=None):
     if not lines:
         raise AssertionError("%s printed no result: %s %s" % (name, done.stdout, done.stderr))
     return json.loads(lines[-1])
+
+
+def load_benchmark(name):
+    """benchmarks/<name>.py as a module, for tests of its pure parts; the test module is
+    skipped where there is none (the built collection, which ansible-test units run, ships
+    no benchmarks: only `make unit` has them). Call it at module level."""
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / ("%s.py" % name)
+    if not path.exists():
+        pytest.skip("benchmarks/ is not part of the built collection", allow_module_level=True)
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

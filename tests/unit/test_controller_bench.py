@@ -2,20 +2,13 @@
 """benchmarks/controller_bench.py's pure parts: the generated inventory (and that the
 planner plans it), the play recap, and the guard's comparison of the machine's state."""
 
-import importlib.util
 import ipaddress
-from pathlib import Path
 
 import pytest
 from ansible_collections.podnet.network.plugins.plugin_utils.planner import host_view, plan
+from ansible_collections.podnet.network.tests.unit.role_modules import load_benchmark
 
-_PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "controller_bench.py"
-if not _PATH.exists():
-    # The built collection (ansible-test units) ships no benchmarks: only `make unit` has it.
-    pytest.skip("benchmarks/ is not part of the built collection", allow_module_level=True)
-_SPEC = importlib.util.spec_from_file_location("controller_bench", _PATH)
-bench = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(bench)
+bench = load_benchmark("controller_bench")
 
 
 def _hosts(document):

@@ -2,18 +2,10 @@
 """benchmarks/fleet_bench.py's pure parts: the fleet sizes it accepts, the time bound of a
 run, and the per-node costs it prints for one size and between sizes."""
 
-import importlib.util
-from pathlib import Path
-
 import pytest
+from ansible_collections.podnet.network.tests.unit.role_modules import load_benchmark
 
-_PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "fleet_bench.py"
-if not _PATH.exists():
-    # The built collection (ansible-test units) ships no benchmarks: only `make unit` has it.
-    pytest.skip("benchmarks/ is not part of the built collection", allow_module_level=True)
-_SPEC = importlib.util.spec_from_file_location("fleet_bench", _PATH)
-bench = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(bench)
+bench = load_benchmark("fleet_bench")
 
 # (label, seconds, tasks per node, nodes changed, nodes in the run, controller CPU seconds)
 ROWS_16 = [("floor (1 trivial task)", 4.0, 1, 0, 16, 3.2), ("cold converge", 40.0, 7, 16, 16, 24.0),
