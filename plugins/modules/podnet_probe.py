@@ -114,13 +114,13 @@ def main():
         module.fail_json(msg="podnet_probe: cannot send ICMP echoes from %s (%s); this node's pod gateway "
                              "must be one of its addresses (is its bridge up?)" % (module.params["source"], exc))
     if unanswered:
+        gateway_of = dict((t["hostname"], t["gateway"]) for t in targets)
         module.fail_json(
             msg="podnet_probe: no answer within %d s from the pod gateway of %s, probed from this node's "
                 "pod gateway %s: the pod network between them does not work (routes, overlay or a "
                 "firewall on either node). The roll stops here; fix it and run again" % (
                     module.params["timeout"],
-                    ", ".join("%s (%s)" % (h, dict((t["hostname"], t["gateway"]) for t in targets)[h])
-                              for h in unanswered),
+                    ", ".join("%s (%s)" % (h, gateway_of[h]) for h in unanswered),
                     module.params["source"]),
             answered=answered, unanswered=unanswered)
     module.exit_json(changed=False, answered=answered, unanswered=[])

@@ -5,7 +5,7 @@ pod gateway, again each second for the silent targets, until all answered or the
 import os
 
 import pytest
-from ansible_collections.podnet.network.tests.unit.role_modules import load_module, load_module_utils
+from ansible_collections.podnet.network.tests.unit.role_modules import load_module, load_module_utils, run_module
 
 probe_module = load_module("podnet_probe")
 agent = load_module_utils("podnet_agent")
@@ -68,3 +68,12 @@ def test_echoes_leave_from_the_source_address_given():
     # an address that is not this host's cannot be a source: the module names the cause
     with pytest.raises(OSError):
         agent.ping_all(["127.0.0.1"], 0.5, "192.0.2.77")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a raw ICMP socket needs root")
+def test_the_module_names_each_silent_peer_and_its_gateway():
+    # 240.0.0.1 (reserved) cannot be sent to: it never answers; loopback does.
+    result = run_module("podnet_probe", {"source": "127.0.0.1", "timeout": 1, "targets": [
+        {"hostname": "near", "gateway": "127.0.0.1"}, {"hostname": "far", "gateway": "240.0.0.1"}]})
+    assert result.get("failed") and result["unanswered"] == ["far"] and list(result["answered"]) == ["near"]
+    assert "no answer within 1 s from the pod gateway of far (240.0.0.1)" in result["msg"], result["msg"]
