@@ -18,8 +18,14 @@ import os
 import re
 
 from ansible_collections.podnet.network.plugins.module_utils.podnet_host import (
-    BOOT_DIR, OWNER_MARK, CommandRunner, as_int, boot_step, boot_step_path, finish, live_diff,
-    managed_header, persist_file, read_text, remove_emptied_directory, retire_unit,
+    BOOT_DIR, OWNER_MARK, CommandRunner, as_int, boot_step, boot_step_path, disable_ipv6_path,
+    finish, live_diff, managed_header, persist_file, read_disable_ipv6, read_ipv6_addresses,
+    read_text, remove_emptied_directory, retire_unit, write_proc,
+)
+# Re-exported: the bridge's tests read it from here (it lives in podnet_host since the
+# WireGuard concern gives its device an IPv6 address too).
+from ansible_collections.podnet.network.plugins.module_utils.podnet_host import (  # noqa: F401 pylint: disable=unused-import
+    parse_ipv6_addresses,
 )
 
 # podnet.service replays the boot steps in name order: the bridge before the overlay.
@@ -101,33 +107,6 @@ def parse_bridge(links, addrs):
         "addresses": addresses,
         "alias": link.get("ifalias", ""),
     }
-
-
-def parse_ipv6_addresses(addrs):
-    """The global IPv6 addresses (host/prefix) in `ip -json -6 addr show dev NAME`; the
-    kernel's link-local fe80::/64 is never podnet's."""
-    found = []
-    for entry in addrs or []:
-        for addr in entry.get("addr_info", []):
-            if addr.get("family") == "inet6" and addr.get("scope") != "link":
-                found.append("%s/%s" % (addr["local"], addr["prefixlen"]))
-    return found
-
-
-def read_ipv6_addresses(runner, name):
-    return parse_ipv6_addresses(runner.read("ip", ["-6", "addr", "show", "dev", name], json_flag="-json"))
-
-
-def disable_ipv6_path(name):
-    """The bridge's own disable_ipv6 switch (1 where the host's default disables IPv6 on new
-    links, as in a container Docker started with IPv6 off by default)."""
-    return "/proc/sys/net/ipv6/conf/%s/disable_ipv6" % name
-
-
-def read_disable_ipv6(module, name):
-    """'1' or '0' for link NAME, or None when IPv6 is absent there."""
-    text = read_text(module, disable_ipv6_path(name))
-    return text.strip() if text is not None else None
 
 
 def read_bridge(runner, name):
@@ -296,19 +275,6 @@ def boot_script(name, batch_path, ipv6=False):
     if ipv6:
         text = text.replace("ip -force -batch", "echo 0 > %s\nip -force -batch" % disable_ipv6_path(name))
     return text
-
-
-def write_proc(module, path, value, actions):
-    """Write VALUE to the /proc/sys file PATH (recorded as the sysctl a person would type)."""
-    actions.append("sysctl -w %s=%s" % (path[len("/proc/sys/"):].replace("/", "."), value))
-    if module.check_mode:
-        return
-    try:
-        with open(path, "w") as handle:
-            handle.write(value)
-    except (IOError, OSError) as exc:
-        module.fail_json(msg="cannot write %s to %s: %s (is /proc/sys read-only, or IPv6 disabled "
-                             "in this kernel?)" % (value, path, str(exc)), actions=actions)
 
 
 # The module's arguments (AnsibleModule's argument_spec; the agent fills defaults from it).

@@ -488,3 +488,46 @@ def check_route_protocol(protocol, named, variable, default):
             % (variable, protocol, name, name, PROTOCOL_MIN, PROTOCOL_MAX, default)
         )
     return None
+
+
+# ---------------------------------------------------------------- IPv6 on a link
+
+def parse_ipv6_addresses(addrs):
+    """The global IPv6 addresses (host/prefix) in `ip -json -6 addr show dev NAME`; the
+    kernel's link-local fe80::/64 is never podnet's."""
+    found = []
+    for entry in addrs or []:
+        for addr in entry.get("addr_info", []):
+            if addr.get("family") == "inet6" and addr.get("scope") != "link":
+                found.append("%s/%s" % (addr["local"], addr["prefixlen"]))
+    return found
+
+
+def read_ipv6_addresses(runner, name):
+    return parse_ipv6_addresses(runner.read("ip", ["-6", "addr", "show", "dev", name], json_flag="-json"))
+
+
+def disable_ipv6_path(name):
+    """A link's own disable_ipv6 switch (1 where the host's default disables IPv6 on new
+    links, as in a container Docker started with IPv6 off by default). Shared by the
+    concerns that give a link of theirs an IPv6 address (bridge, WireGuard)."""
+    return "/proc/sys/net/ipv6/conf/%s/disable_ipv6" % name
+
+
+def read_disable_ipv6(module, name):
+    """'1' or '0' for link NAME, or None when IPv6 is absent there."""
+    text = read_text(module, disable_ipv6_path(name))
+    return text.strip() if text is not None else None
+
+
+def write_proc(module, path, value, actions):
+    """Write VALUE to the /proc/sys file PATH (recorded as the sysctl a person would type)."""
+    actions.append("sysctl -w %s=%s" % (path[len("/proc/sys/"):].replace("/", "."), value))
+    if module.check_mode:
+        return
+    try:
+        with open(path, "w") as handle:
+            handle.write(value)
+    except (IOError, OSError) as exc:
+        module.fail_json(msg="cannot write %s to %s: %s (is /proc/sys read-only, or IPv6 disabled "
+                             "in this kernel?)" % (value, path, str(exc)), actions=actions)
