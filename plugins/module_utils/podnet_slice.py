@@ -15,13 +15,17 @@ ships that text to every node, and each node derives its own slice from it
 Standard library only, no netaddr, nothing of the planner: the modules import it on the
 nodes. Addresses are texts the planner produced (validated there).
 
-Dual stack (a plan with ``cluster_cidr_ipv6`` whose ``ipv6_planner_only`` is not true): the
-slice adds the node's IPv6 pod prefix, gateway and underlay address, a host-gw route per
-peer to its IPv6 pod prefix via the peer's underlay IPv6 address, and the peers' IPv6
-underlay addresses; the concerns get IPv6 forwarding, accept_ra on the underlay, the
-bridge's IPv6 address and the firewall's IPv6 rules. The planner refuses a dual-stack plan
-in which some pair's IPv6 pods would need VXLAN, WireGuard or BGP (not built yet), and the
-slice refuses it again (SliceError). IPv4-only plans give exactly what they gave before.
+Dual stack (a plan with ``cluster_cidr_ipv6`` whose ``ipv6_planner_only`` is not true):
+each pod family is routed on its own (``family_mode``): host-gw where both ends have an
+underlay address of the family on one segment, else the pair's tunnel. A tunnel carries
+both families over one underlay family both ends have, IPv4 where both have it, else IPv6
+(a node may have an IPv4 underlay address, an IPv6 one, or both): VXLAN over IPv4 is
+flannel.<vni>, over IPv6 flannel-v6.<vni> (``vxlan_ipv6``, ``fdb_ipv6``,
+``neighbors_ipv6``); WireGuard peers get both pod prefixes as allowed IPs and an IPv6
+endpoint where the pair has no common IPv4 underlay. The concerns also get IPv6
+forwarding, accept_ra on the underlay, the bridge's IPv6 address and the firewall's IPv6
+rules. IPv6 pods over BGP are not built: the planner refuses such a plan. IPv4-only plans
+give exactly what they gave before.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -39,6 +43,12 @@ import zlib
 # key index 4 + nonce 8 + authentication tag 16, rounded up as flannel does: its `overhead`).
 VXLAN_OVERHEAD = 50
 WIREGUARD_OVERHEAD = 80
+# VXLAN over an IPv6 underlay: the outer header is 40 bytes, not 20.
+VXLAN_OVERHEAD_IPV6 = 70
+# The VXLAN device over an IPv6 underlay (flannel's name for its IPv6 device), by VNI.
+VXLAN_IPV6_DEVICE = "flannel-v6.%d"
+# The pair rule's mark for an underlay address given without its prefix length.
+NO_PREFIX = "no prefix"
 # BFD on the BGP sessions unless the plan says otherwise (bgp.bfd_interval_ms, bfd_multiplier).
 DEFAULT_BFD_INTERVAL_MS = 100
 DEFAULT_BFD_MULTIPLIER = 3
@@ -82,7 +92,8 @@ TABLE_OPTIONAL = ("bgp_asn",)
 # Dual stack: each node's IPv6 fields, in the table only when the hosts carry the plan's
 # IPv6 pod network (ipv6_wired: an IPv4-only or planner-only table has the fields it had);
 # a field a node lacks is null and read back as absent, as the plan has it.
-TABLE_FIELDS_IPV6 = ("pod_cidr_ipv6", "gateway_ipv6", "address_ipv6", "prefix_ipv6")
+TABLE_FIELDS_IPV6 = ("pod_cidr_ipv6", "gateway_ipv6", "address_ipv6", "prefix_ipv6", "vtep_ip_ipv6",
+                     "vtep_mac_ipv6")
 
 
 class SliceError(ValueError):
@@ -183,13 +194,63 @@ def small_view(network, me, hostname):
     }
 
 
+def _key4(address, prefix):
+    """A node's IPv4 underlay as the pair rule compares it: None (no IPv4 underlay address),
+    NO_PREFIX (an address without a prefix) or (network bytes, prefix)."""
+    if address is None:
+        return None
+    if prefix is None:
+        return NO_PREFIX
+    return (struct.pack("!I", _aton(address) & _mask(prefix)), prefix)
+
+
+def _key6(node):
+    """A node's IPv6 underlay as the pair rule compares it (see _key4)."""
+    address = node.get("address_ipv6")
+    if address is None:
+        return None
+    prefix = node.get("prefix_ipv6")
+    if prefix is None:
+        return NO_PREFIX
+    return (_net6(address, prefix), prefix)
+
+
+def family_mode(mode, same_zone, mine, theirs, cross_zone):
+    """The backend carrying one pod family between two nodes whose pair backend is MODE
+    (the zone's inside one zone, network.backend across zones, "bgp" on a BGP fabric), and
+    whose underlays in that family are MINE and THEIRS (_key4/_key6). segments' rule:
+    ``auto`` is host-gw where both ends have an address of the family on one segment
+    (inside a zone, a missing prefix counts as one segment), else a tunnel: vxlan inside a
+    zone, CROSS_ZONE between zones."""
+    if mode != "auto":
+        return mode
+    if mine is not None and theirs is not None:
+        if mine is NO_PREFIX or theirs is NO_PREFIX:
+            if same_zone:
+                return "host-gw"
+        elif mine == theirs:
+            return "host-gw"
+    return "vxlan" if same_zone else cross_zone
+
+
+def _ip_key(address):
+    """Sort key of an address of either family: IPv4 before IPv6, each in numeric order."""
+    if ":" in address:
+        return b"\x06" + socket.inet_pton(socket.AF_INET6, address)
+    return b"\x04" + socket.inet_aton(address)
+
+
 def slice_view(network, nodes, hostname, peers=True):
     """HOSTNAME's slice of a plan's NETWORK and NODES (HOSTNAME must be one of them); the
     planner's ``host_view`` documents it (the filter's RETURN).
 
     With ``peers=False`` the slice has no ``peers`` list (hostname, zone, address, pod
     subnet and backend of every peer: 40 % of a slice, read by verify.yml's probe and the
-    node agent only): none of the host concerns' modules reads it."""
+    node agent only): none of the host concerns' modules reads it.
+
+    Each pod family is routed on its own (family_mode); a tunnel carries both families
+    over one underlay family both ends have, IPv4 where both have it, else IPv6: VXLAN over
+    IPv4 is the device network.vxlan.device (flannel.<vni>), over IPv6 flannel-v6.<vni>."""
     backend = network["backend"]
     zone_backends = network.get("zone_backends") or {}
     vx = network["vxlan"]
@@ -198,77 +259,89 @@ def slice_view(network, nodes, hostname, peers=True):
     wg = network.get("wireguard") or {}
     me = nodes[hostname]
     my_zone = me["zone"]
-    my_prefix = me.get("prefix")
-    my_mask = 0 if my_prefix is None else _mask(my_prefix)
-    my_under = None if my_prefix is None else _aton(me["address"]) & my_mask
+    wired6 = ipv6_wired(network)
+    my_address = me["address"]
+    mine4 = _key4(my_address, me.get("prefix"))
+    mine6 = _key6(me) if wired6 else None
     intra_mode = zone_backends.get(my_zone, backend)
     # bgp.fabric_cross_zone: pairs between two BGP zones are the fabric's too.
     fabric_zones = set()
     if intra_mode == "bgp" and (network.get("bgp") or {}).get("fabric_cross_zone"):
         fabric_zones = set(zone for zone, mode in zone_backends.items() if mode == "bgp")
     node_len = _prefixlen(me["pod_cidr"])
-    inet_aton = socket.inet_aton
-    unpack = struct.unpack
 
-    # The hot loop: one pass, the backend rule of segments' docstring applied per peer,
-    # and sort keys that are the 4-byte network-order forms of the addresses (bytes order
-    # == numeric order), so no string is parsed twice and two sorts serve all four sorted
-    # lists.
-    by_subnet = []
-    by_address = []
+    # One pass over the peers; every list is collected with a sort key (addresses as
+    # bytes: bytes order == numeric order) and sorted once at the end.
+    routes, routes6 = [], []
+    neighbors = {"vxlan": [], "vxlan_ipv6": []}
+    fdb = {"vxlan": [], "vxlan_ipv6": []}
+    members, members6 = [], []
     peer_list = [] if peers else None
-    wg_peers = []
+    wg_peers = {}
     # Only the peers list is in hostname order; every other list is sorted by unique keys
     # below, so without it the nodes are taken as they come (no sort of n names).
     for name, peer in (sorted(nodes.items()) if peers else nodes.items()):
         if name == hostname:
             continue
         zone = peer["zone"]
+        same_zone = zone == my_zone
+        pair = intra_mode if same_zone else "bgp" if zone in fabric_zones else backend
         address = peer["address"]
-        address_key = inet_aton(address)
-        mode = intra_mode if zone == my_zone else "bgp" if zone in fabric_zones else backend
-        if mode == "auto":
-            prefix = peer.get("prefix")
-            if prefix is None or my_prefix is None:
-                mode = "host-gw" if zone == my_zone else cross_zone
-            elif prefix == my_prefix and unpack("!I", address_key)[0] & my_mask == my_under:
-                mode = "host-gw"
-            else:
-                mode = "vxlan" if zone == my_zone else cross_zone
+        mode = family_mode(pair, same_zone, mine4, _key4(address, peer.get("prefix")), cross_zone)
         pod_cidr = peer["pod_cidr"]
-        vtep_ip = peer["vtep_ip"]
         if peer_list is not None:
             peer_list.append({"hostname": name, "zone": zone, "address": address,
                               "pod_cidr": pod_cidr, "backend": mode})
-        by_address.append((address_key, address, None))
-        if mode == "bgp":  # BIRD learns the route from the rack's router: none of podnet's
-            continue
-        if mode == "wireguard":
-            wg_peers.append((inet_aton(vtep_ip), name, peer, pod_cidr))
-            continue
-        mac = peer["vtep_mac"] if mode == "vxlan" else None
-        by_subnet.append((inet_aton(vtep_ip), pod_cidr, vtep_ip, address, mac))
-        if mac:
-            by_address[-1] = (address_key, address, mac)
-    by_subnet.sort()
-    by_address.sort()
-    wg_peers.sort(key=lambda entry: entry[:2])
-    routes = [
-        {"dest": dest, "via": vtep_ip, "dev": "vxlan", "onlink": True} if mac else
-        {"dest": dest, "via": address, "dev": "underlay", "onlink": False}
-        for dummy, dest, vtep_ip, address, mac in by_subnet
-    ]
-    neighbors = [{"ip": vtep_ip, "mac": mac} for dummy, dummy, vtep_ip, dummy, mac in by_subnet if mac]
-    fdb = [{"mac": mac, "dst": address} for dummy, address, mac in by_address if mac]
-    members = [address for dummy, address, dummy in by_address]
+        if address is not None:
+            members.append((socket.inet_aton(address), address))
+        # The tunnel's underlay family: IPv4 where both ends have it.
+        over6 = address is None or my_address is None
+        modes = [(mode, pod_cidr, peer["vtep_ip"], address, peer["vtep_mac"], routes)]
+        if wired6:
+            address6 = peer.get("address_ipv6")
+            if address6 is not None:
+                members6.append((socket.inet_pton(socket.AF_INET6, address6), address6))
+            mode6 = family_mode(pair, same_zone, mine6, _key6(peer), cross_zone)
+            if mode6 == "host-gw" and (address6 is None or mine6 is None):
+                raise SliceError("hosts %s and %s would route their IPv6 pods over host-gw, but %s has "
+                                 "no IPv6 underlay address; the planner refuses such a plan: plan again"
+                                 % (hostname, name, name if address6 is None else hostname))
+            modes.append((mode6, peer["pod_cidr_ipv6"], peer.get("vtep_ip_ipv6"), address6,
+                          peer.get("vtep_mac_ipv6"), routes6))
+        for family_mode_, dest, vtep, next_hop, mac, family_routes in modes:
+            key = _ip_key(dest.partition("/")[0])
+            if family_mode_ == "bgp":  # BIRD learns the route from the rack's router
+                continue
+            if family_mode_ == "wireguard":
+                entry = wg_peers.setdefault(name, (socket.inet_aton(peer["vtep_ip"]), name, peer, over6, []))
+                entry[4].append(dest)
+                continue
+            if family_mode_ == "host-gw":
+                family_routes.append((key, {"dest": dest, "via": next_hop, "dev": "underlay", "onlink": False}))
+                continue
+            dev = "vxlan_ipv6" if over6 else "vxlan"
+            under = peer.get("address_ipv6") if over6 else address
+            tunnel_mac = peer["vtep_mac_ipv6"] if over6 else peer["vtep_mac"]
+            family_routes.append((key, {"dest": dest, "via": vtep, "dev": dev, "onlink": True}))
+            neighbors[dev].append((_ip_key(vtep), {"ip": vtep, "mac": tunnel_mac}))
+            entries = fdb[dev]
+            if not entries or entries[-1][1]["mac"] != tunnel_mac:
+                entries.append((_ip_key(under), {"mac": tunnel_mac, "dst": under}))
+    for collected in [routes, routes6, members, members6] + list(neighbors.values()) + list(fdb.values()):
+        collected.sort(key=lambda entry: entry[0])
+
+    def values(collected):
+        return [value for dummy, value in collected]
 
     vxlan = None
-    if fdb:
+    if fdb["vxlan"]:
         vxlan = {
             "device": vx["device"], "vni": vx["vni"], "port": vx["port"],
-            "local": me["address"], "vtep_ip": me["vtep_ip"], "vtep_mac": me["vtep_mac"],
+            "local": my_address, "vtep_ip": me["vtep_ip"], "vtep_mac": me["vtep_mac"],
             "mtu": network["underlay_mtu"] - VXLAN_OVERHEAD,
         }
+        if any(":" in entry["ip"] for dummy, entry in neighbors["vxlan"]):
+            vxlan["vtep_ip_ipv6"] = me["vtep_ip_ipv6"]
     wireguard = None
     if wg_peers:
         port = wg.get("port")
@@ -282,82 +355,52 @@ def slice_view(network, nodes, hostname, peers=True):
             # Sorted by pod subnet; public_key None = not known to the plan (first run: the
             # role takes it from the peer's key step of this run).
             "peers": [{"hostname": name, "public_key": peer.get("wireguard_key"),
-                       "endpoint": "%s:%d" % (peer["address"], port),
-                       "allowed_ips": [pod_cidr]}
-                      for dummy, name, peer, pod_cidr in wg_peers],
+                       "endpoint": ("[%s]:%d" % (peer["address_ipv6"], port)) if over6 else
+                                   "%s:%d" % (peer["address"], port),
+                       "allowed_ips": allowed}
+                      for dummy, name, peer, over6, allowed in sorted(wg_peers.values(), key=lambda e: e[:2])],
         }
+        if any(":" in ip for peer in wireguard["peers"] for ip in peer["allowed_ips"]):
+            wireguard["address_ipv6"] = me["vtep_ip_ipv6"] + "/128"
     pod_slots = (1 << (32 - node_len)) - 2
     view = small_view(network, me, hostname)
     view.update((
         ("vxlan", vxlan),
         ("wireguard", wireguard),
         ("bgp", bgp_node_view(network, me)),
-        ("routes", routes),
-        ("fdb", fdb),
-        ("neighbors", neighbors),
-        ("members", members),
+        ("routes", values(routes)),
+        ("fdb", values(fdb["vxlan"])),
+        ("neighbors", values(neighbors["vxlan"])),
+        ("members", values(members)),
         ("neigh_gc_thresh", neigh_gc_thresh(len(nodes) - 1 + pod_slots)),
     ))
     if peer_list is not None:
         view["peers"] = peer_list
-    if ipv6_wired(network):
-        view.update(_ipv6_view(network, nodes, hostname, fabric_zones))
+    if wired6:
+        vxlan6 = None
+        if fdb["vxlan_ipv6"]:
+            on6 = [entry["ip"] for dummy, entry in neighbors["vxlan_ipv6"]]
+            vxlan6 = {
+                "device": VXLAN_IPV6_DEVICE % vx["vni"], "vni": vx["vni"], "port": vx["port"],
+                "local": me["address_ipv6"],
+                "vtep_ip": me["vtep_ip"] if any(":" not in ip for ip in on6) else None,
+                "vtep_ip_ipv6": me["vtep_ip_ipv6"] if any(":" in ip for ip in on6) else None,
+                "vtep_mac": me["vtep_mac_ipv6"],
+                "mtu": network["underlay_mtu"] - VXLAN_OVERHEAD_IPV6,
+            }
+        view.update((
+            ("address_ipv6", me.get("address_ipv6")),
+            ("pod_cidr_ipv6", me["pod_cidr_ipv6"]),
+            ("gateway_ipv6", me["gateway_ipv6"]),
+            ("bridge_address_ipv6", "%s/%d" % (me["gateway_ipv6"], _prefixlen(me["pod_cidr_ipv6"]))),
+            ("cluster_cidr_ipv6", network["cluster_cidr_ipv6"]),
+            ("routes_ipv6", values(routes6)),
+            ("members_ipv6", values(members6)),
+            ("vxlan_ipv6", vxlan6),
+            ("fdb_ipv6", values(fdb["vxlan_ipv6"])),
+            ("neighbors_ipv6", values(neighbors["vxlan_ipv6"])),
+        ))
     return view
-
-
-def _ipv6_mode(network, fabric_zones, me, peer):
-    """The backend of the pair (ME, PEER) for their IPv6 pods: segments' rule in the IPv6
-    family (host-gw only where both have an IPv6 underlay address on one segment)."""
-    zone_backends = network.get("zone_backends") or {}
-    backend = network["backend"]
-    same_zone = peer["zone"] == me["zone"]
-    mode = zone_backends.get(me["zone"], backend) if same_zone else \
-        "bgp" if peer["zone"] in fabric_zones else backend
-    if mode != "auto":
-        return mode
-    mine, theirs = me.get("address_ipv6"), peer.get("address_ipv6")
-    if mine and theirs:
-        prefix, other = me.get("prefix_ipv6"), peer.get("prefix_ipv6")
-        if prefix is None or other is None:
-            if same_zone:
-                return "host-gw"
-        elif prefix == other and _net6(mine, prefix) == _net6(theirs, prefix):
-            return "host-gw"
-    return "vxlan" if same_zone else network.get("cross_zone_backend") or "vxlan"
-
-
-def _ipv6_view(network, nodes, hostname, fabric_zones):
-    """HOSTNAME's IPv6 part of its slice (dual stack): its prefix, gateway, bridge address
-    and underlay address, a host-gw route per peer (sorted by destination) and the peers'
-    IPv6 underlay addresses (sorted). Raises SliceError for a pair whose IPv6 pods would
-    need another backend (the planner refuses such a plan first)."""
-    me = nodes[hostname]
-    routes, members = [], []
-    for name, peer in nodes.items():
-        if name == hostname:
-            continue
-        mode = _ipv6_mode(network, fabric_zones, me, peer)
-        if mode != "host-gw" or not me.get("address_ipv6") or not peer.get("address_ipv6"):
-            raise SliceError(
-                "hosts %s and %s would carry IPv6 pods over %s, which podnet does not build yet: "
-                "dual stack needs host-gw pairs (both hosts with an IPv6 underlay address on one "
-                "segment); the planner refuses such a plan - plan again" % (
-                    hostname, name, mode if mode != "host-gw" else "host-gw without an IPv6 underlay address"))
-        dest = peer["pod_cidr_ipv6"]
-        key = socket.inet_pton(socket.AF_INET6, dest.partition("/")[0])
-        routes.append((key, {"dest": dest, "via": peer["address_ipv6"], "dev": "underlay", "onlink": False}))
-        members.append((socket.inet_pton(socket.AF_INET6, peer["address_ipv6"]), peer["address_ipv6"]))
-    routes.sort(key=lambda entry: entry[0])
-    members.sort()
-    return (
-        ("address_ipv6", me.get("address_ipv6")),
-        ("pod_cidr_ipv6", me["pod_cidr_ipv6"]),
-        ("gateway_ipv6", me["gateway_ipv6"]),
-        ("bridge_address_ipv6", "%s/%d" % (me["gateway_ipv6"], _prefixlen(me["pod_cidr_ipv6"]))),
-        ("cluster_cidr_ipv6", network["cluster_cidr_ipv6"]),
-        ("routes_ipv6", [route for dummy, route in routes]),
-        ("members_ipv6", [address for dummy, address in members]),
-    )
 
 
 def check_settings(settings):
@@ -395,7 +438,8 @@ def concern_arguments(view, network, settings, wireguard=False, underlay_interfa
         "routes": {"routes": view["routes"], "vxlan_device": network["vxlan"]["device"]},
         "firewall": {
             "cluster_cidr": view["cluster_cidr"], "pod_cidr": view["pod_cidr"],
-            "node_addresses": view["members"] + [view["address"]],
+            # An IPv6-only node has no IPv4 underlay address.
+            "node_addresses": view["members"] + ([view["address"]] if view["address"] else []),
             # Guarded on every node, VXLAN peers or not: flanneld may listen on the port anyway.
             "vxlan_port": network["vxlan"]["port"],
             "wireguard_port": (network.get("wireguard") or {}).get("port") if wireguard else None,
@@ -410,7 +454,10 @@ def concern_arguments(view, network, settings, wireguard=False, underlay_interfa
         from_plan["sysctl"].update(ipv6_forward=True,
                                    ipv6_accept_ra_interfaces=sorted(underlay_interfaces_ipv6 or []))
         from_plan["bridge"]["address_ipv6"] = view["bridge_address_ipv6"]
+        from_plan["vxlan"].update(device_ipv6=view["vxlan_ipv6"], fdb_ipv6=view["fdb_ipv6"],
+                                  neighbors_ipv6=view["neighbors_ipv6"])
         from_plan["routes"]["routes"] = view["routes"] + view["routes_ipv6"]
+        from_plan["routes"]["vxlan_device_ipv6"] = VXLAN_IPV6_DEVICE % network["vxlan"]["vni"]
         firewall = from_plan["firewall"]
         firewall.update(cluster_cidr_ipv6=view["cluster_cidr_ipv6"], pod_cidr_ipv6=view["pod_cidr_ipv6"])
         firewall["node_addresses"] = firewall["node_addresses"] + view["members_ipv6"] + (

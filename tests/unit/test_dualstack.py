@@ -146,8 +146,6 @@ def test_pins_stability_and_capacity_per_zone():
 
 
 @pytest.mark.parametrize("change, needles", [
-    ({"cluster_cidr_ipv6": "fd00::/56", "ipv6_planner_only": None},
-     ["network.cluster_cidr_ipv6", "podnet_plan_ipv6_planner_only"]),
     ({"cluster_cidr_ipv6": "fe80::/64"}, ["network.cluster_cidr_ipv6", "fe80::/64", "ULA"]),
     ({"cluster_cidr_ipv6": "fd00::/24"}, ["network.cluster_cidr_ipv6", "/32 or longer"]),
     ({"cluster_cidr_ipv6": "10.245.0.0/16"}, ["network.cluster_cidr_ipv6", "is IPv4"]),

@@ -2,8 +2,9 @@
 """Dual stack on the hosts (issue 24 item 2, the wiring): a dual-stack plan whose pairs are
 all host-gw gives each node's concerns their IPv6 arguments, the same through the fleet
 table on the node as through the planner's slice; IPv4-only and planner-only plans give
-what they gave; a dual-stack plan that needs IPv6 over VXLAN, WireGuard or BGP, or has an
-IPv6-only underlay, is refused before any host is touched, naming the pair."""
+what they gave; VXLAN and WireGuard carry both pod families over one underlay family (IPv6
+where a node has no IPv4 underlay); IPv6 pods over BGP are refused before any host is
+touched, naming the pair."""
 
 import json
 
@@ -126,50 +127,101 @@ TWO_ZONES = dict(ONE_SEGMENT, b1={"zone": "west", "address": "172.16.5.20", "pre
                                   "address_ipv6": "2001:db8:5::20", "prefix_ipv6": 64})
 
 
-@pytest.mark.parametrize("nodes, network, needles", [
-    (TWO_ZONES, {}, ["hosts a1 (zone east) and b1 (zone west)", "over vxlan"]),
-    (TWO_ZONES, {"cross_zone_backend": "wireguard"}, ["and b1 (zone west)", "over wireguard"]),
-    (ONE_SEGMENT, {"backend": "vxlan"}, ["hosts a1 (zone east) and a2 (zone east)", "over vxlan"]),
-    # IPv4 on one segment, IPv6 on two: auto would tunnel the IPv6 pods.
-    (dict(ONE_SEGMENT, a2=dict(ONE_SEGMENT["a2"], address_ipv6="2001:db8:2::11")), {"backend": "auto"},
-     ["hosts a1 (zone east) and a2 (zone east)", "over vxlan"]),
-    (dict(ONE_SEGMENT, a3={k: v for k, v in ONE_SEGMENT["a3"].items() if "ipv6" not in k}), {"backend": "auto"},
-     ["a3", "over vxlan"]),
-    (dict(ONE_SEGMENT, a3={"zone": "east", "address_ipv6": "2001:db8:1::9"}), {"backend": "auto"},
-     ["host a3 (zone east) has only an IPv6 underlay"]),
-])
-def test_dual_stack_beyond_host_gw_is_refused_naming_the_pair(nodes, network, needles):
-    with pytest.raises(PlanError) as info:
-        plan(nodes, dict(DUAL, **network))
-    text = str(info.value)
-    for needle in needles + ["network.cluster_cidr_ipv6", "host roles do not configure IPv6 yet",
-                             "needs every pair on host-gw", "podnet_plan_cluster_cidr_ipv6 unset",
-                             "podnet_plan_ipv6_planner_only: true"]:
-        assert needle in text, text
-    # The same plan as planner-only is fine (the hosts stay IPv4-only).
-    if "only an IPv6 underlay" not in text:
-        plan(nodes, dict(DUAL, ipv6_planner_only=True, **network))
+def test_across_zones_vxlan_carries_both_pod_families_over_the_ipv4_underlay():
+    result = plan(TWO_ZONES, DUAL)
+    a1, b1 = result["nodes"]["a1"], result["nodes"]["b1"]
+    view = host_view(result, "a1", peers=False)
+    assert b1["vtep_ip_ipv6"] == b1["pod_cidr_ipv6"].partition("/")[0]
+    assert b1["vtep_mac_ipv6"] == "0e" + b1["vtep_mac"][2:]
+    # IPv4 and IPv6 pods of b1: over flannel.1 (both ends have an IPv4 underlay).
+    assert {"dest": b1["pod_cidr"], "via": b1["vtep_ip"], "dev": "vxlan", "onlink": True} in view["routes"]
+    assert view["routes_ipv6"][-1] == {"dest": b1["pod_cidr_ipv6"], "via": b1["vtep_ip_ipv6"], "dev": "vxlan",
+                                       "onlink": True}
+    assert view["neighbors"] == [{"ip": b1["vtep_ip"], "mac": b1["vtep_mac"]},
+                                 {"ip": b1["vtep_ip_ipv6"], "mac": b1["vtep_mac"]}]
+    assert view["fdb"] == [{"mac": b1["vtep_mac"], "dst": "172.16.5.20"}]
+    assert view["vxlan"]["vtep_ip_ipv6"] == a1["vtep_ip_ipv6"] and view["vxlan"]["local"] == "192.168.1.10"
+    assert view["vxlan_ipv6"] is None and view["fdb_ipv6"] == [] and view["neighbors_ipv6"] == []
+    # Inside the zone: host-gw in both families.
+    a2 = result["nodes"]["a2"]
+    assert {"dest": a2["pod_cidr_ipv6"], "via": "2001:db8:1::11", "dev": "underlay", "onlink": False} in \
+        view["routes_ipv6"]
+    args = concern_arguments(view, result["network"], SETTINGS, False, ["eth0"])
+    assert args["vxlan"]["device_ipv6"] is None and args["routes"]["vxlan_device_ipv6"] == "flannel-v6.1"
 
 
-def test_the_refusal_comes_before_any_host_is_asked():
-    # preflight: IPv4 addresses still to be asked from the hosts; IPv6 ones from the inventory.
-    asked = {h: {k: v for k, v in n.items() if k not in ("address", "prefix")} for h, n in TWO_ZONES.items()}
-    with pytest.raises(PlanError, match="hosts a1 .zone east. and b1 .zone west. would carry"):
-        preflight(asked, DUAL)
-    assert preflight({h: n for h, n in asked.items() if h != "b1"}, dict(DUAL, backend="host-gw"))["ask"] == [
-        "a1", "a2", "a3"]
+def test_across_zones_wireguard_allows_both_prefixes():
+    result = plan(TWO_ZONES, dict(DUAL, cross_zone_backend="wireguard"))
+    b1 = result["nodes"]["b1"]
+    wireguard = host_view(result, "a1", peers=False)["wireguard"]
+    assert wireguard["address_ipv6"] == result["nodes"]["a1"]["vtep_ip_ipv6"] + "/128"
+    assert wireguard["peers"] == [{"hostname": "b1", "public_key": None, "endpoint": "172.16.5.20:51820",
+                                   "allowed_ips": [b1["pod_cidr"], b1["pod_cidr_ipv6"]]}]
+
+
+# a3 has only an IPv6 underlay (on a1's and a2's IPv6 segment), b1 is in another zone.
+ONLY6 = dict(TWO_ZONES, a3={"zone": "east", "address_ipv6": "2001:db8:1::9", "prefix_ipv6": 64})
+
+
+def test_an_ipv6_only_node_gets_its_ipv4_pods_over_vxlan_on_ipv6():
+    result = plan(ONLY6, DUAL)
+    nodes = result["nodes"]
+    a1, a3, b1 = nodes["a1"], nodes["a3"], nodes["b1"]
+    assert a3["address"] is None
+    view = host_view(result, "a1", peers=False)
+    # a1 -> a3: IPv4 pods over flannel-v6.1 (a3 has no IPv4 underlay), IPv6 pods host-gw.
+    assert {"dest": a3["pod_cidr"], "via": a3["vtep_ip"], "dev": "vxlan_ipv6", "onlink": True} in view["routes"]
+    assert {"dest": a3["pod_cidr_ipv6"], "via": "2001:db8:1::9", "dev": "underlay", "onlink": False} in \
+        view["routes_ipv6"]
+    assert view["vxlan_ipv6"] == {"device": "flannel-v6.1", "vni": 1, "port": 8472, "local": "2001:db8:1::10",
+                                  "vtep_ip": a1["vtep_ip"], "vtep_ip_ipv6": None, "vtep_mac": a1["vtep_mac_ipv6"],
+                                  "mtu": 1430}
+    assert view["fdb_ipv6"] == [{"mac": a3["vtep_mac_ipv6"], "dst": "2001:db8:1::9"}]
+    assert view["neighbors_ipv6"] == [{"ip": a3["vtep_ip"], "mac": a3["vtep_mac_ipv6"]}]
+    # a3 itself: no IPv4 underlay, so no flannel.1; b1 over IPv6 in both families.
+    mine = host_view(result, "a3", peers=False)
+    assert mine["vxlan"] is None and mine["fdb"] == []
+    assert mine["vxlan_ipv6"]["vtep_ip_ipv6"] == a3["vtep_ip_ipv6"]
+    assert {"mac": b1["vtep_mac_ipv6"], "dst": "2001:db8:5::20"} in mine["fdb_ipv6"]
+    assert {"dest": b1["pod_cidr_ipv6"], "via": b1["vtep_ip_ipv6"], "dev": "vxlan_ipv6", "onlink": True} in \
+        mine["routes_ipv6"]
+    args = concern_arguments(mine, result["network"], SETTINGS, False, ["eth0"])
+    assert None not in args["firewall"]["node_addresses"]
+    assert "2001:db8:1::9" in args["firewall"]["node_addresses"]
+    # Its pods get the MTU of VXLAN over IPv6 (underlay 1500 - 70).
+    assert a3["mtu"] == 1430
+
+
+@pytest.mark.parametrize("host", ["a1", "a3", "b1"])
+@pytest.mark.parametrize("cross", ["vxlan", "wireguard"])
+def test_tunnel_arguments_through_the_table_equal_the_planners(host, cross):
+    result = plan(ONLY6, dict(DUAL, cross_zone_backend=cross))
+    table = fleet_table(result)
+    expected = concern_arguments(host_view(result, host, peers=False), result["network"], SETTINGS,
+                                 cross == "wireguard", ["eth0"])
+    assert slices.concerns_from_table(table, host, SETTINGS, cross == "wireguard", lambda a: ["eth0"]) == expected
 
 
 def test_bgp_zones_are_refused_for_dual_stack():
     routers = {"east": [{"name": "tor", "asn": 4260000000, "address": ["192.168.1.254"]}]}
-    with pytest.raises(PlanError, match="over bgp"):
+    with pytest.raises(PlanError, match="hosts a1 and a2 .zone east, backend bgp. would carry their IPv6 pods "
+                                        "over BGP"):
         plan(ONE_SEGMENT, dict(DUAL, zone_backends={"east": "bgp"}, bgp={"routers": routers}))
+    # Before any host is asked, too.
+    asked = {h: {k: v for k, v in n.items() if k not in ("address", "prefix")} for h, n in ONE_SEGMENT.items()}
+    with pytest.raises(PlanError, match="over BGP"):
+        preflight(asked, dict(DUAL, zone_backends={"east": "bgp"}, bgp={"routers": routers}))
 
 
-def test_the_slice_refuses_a_pair_the_planner_would_have_refused():
-    result = plan(TWO_ZONES, dict(DUAL, ipv6_planner_only=True))
-    network = dict(result["network"], ipv6_planner_only=False)
-    with pytest.raises(slices.SliceError, match="hosts a1 and b1 would carry IPv6 pods over vxlan"):
+def test_the_slice_refuses_ipv6_host_gw_without_an_ipv6_underlay():
+    nodes = dict(ONE_SEGMENT, a3={k: v for k, v in ONE_SEGMENT["a3"].items() if "ipv6" not in k})
+    with pytest.raises(PlanError, match="host a3 has no IPv6 underlay address"):
+        plan(nodes, dict(DUAL, backend="host-gw"))
+    # A plan that lost a3's IPv6 underlay after the planner's check: the slice refuses too.
+    result = plan(ONE_SEGMENT, dict(DUAL, backend="host-gw"))
+    del result["nodes"]["a3"]["address_ipv6"]
+    network = result["network"]
+    with pytest.raises(slices.SliceError, match="hosts a1 and a3 would route their IPv6 pods over host-gw"):
         slices.slice_view(network, result["nodes"], "a1")
 
 

@@ -11,10 +11,12 @@ from .validate import (MIN_POD_MTU_IPV6, VXLAN_OVERHEAD, VXLAN_OVERHEAD_IPV6, WI
                        Node6, fast6, uses_wireguard, validate_network, validate_nodes)
 
 
-def vtep_mac(subnet):
-    """Locally administered unicast MAC from the subnet: 0a:58 + its 4 bytes."""
-    return "0a:58:%02x:%02x:%02x:%02x" % (
-        subnet >> 24, (subnet >> 16) & 255, (subnet >> 8) & 255, subnet & 255)
+def vtep_mac(subnet, first=0x0A):
+    """Locally administered unicast MAC from the IPv4 pod subnet: 0a:58 + its 4 bytes
+    (flannel.<vni>); FIRST 0x0e gives the MAC of the node's VXLAN device over an IPv6
+    underlay (flannel-v6.<vni>), 0e:58 + the same bytes."""
+    return "%02x:58:%02x:%02x:%02x:%02x" % (
+        first, subnet >> 24, (subnet >> 16) & 255, (subnet >> 8) & 255, subnet & 255)
 
 
 def _check_zone_backends(net, by_zone):
@@ -131,8 +133,10 @@ def _held_leases(net, holders):
     return held
 
 
-def _ipv6_fields(net, node, subnet6, out):
-    """A dual-stack node's IPv6 pod prefix, gateway (its bridge's address) and underlay."""
+def _ipv6_fields(net, node, subnet, subnet6, out):
+    """A dual-stack node's IPv6 pod prefix, gateway (its bridge's address), VTEP address
+    (the prefix's network address, flannel's for flannel-v6.<vni>), the MAC of its VXLAN
+    device over an IPv6 underlay, and its IPv6 underlay."""
     if out["mtu"] < MIN_POD_MTU_IPV6:
         raise PlanError("host %s: its pods get MTU %d (underlay_mtu %d less the tunnel's overhead), "
                         "below IPv6's minimum of %d; raise podnet_plan_underlay_mtu to at least %d, "
@@ -141,6 +145,8 @@ def _ipv6_fields(net, node, subnet6, out):
                             net.underlay_mtu - out["mtu"] + MIN_POD_MTU_IPV6))
     out["pod_cidr_ipv6"] = IPV6.cidr(subnet6, net.ipv6.node_len)
     out["gateway_ipv6"] = IPV6.ntoa(subnet6 + 1)
+    out["vtep_ip_ipv6"] = IPV6.ntoa(subnet6)
+    out["vtep_mac_ipv6"] = vtep_mac(subnet, 0x0E)
     if node.address6 is not None:
         out["address_ipv6"] = IPV6.ntoa(node.address6)
         if node.prefix6 is not None:
@@ -230,7 +236,7 @@ def plan(nodes, network):
             # One private ASN per node: asn_base + its pod subnet's index (bgp.py).
             out_nodes[node.name]["bgp_asn"] = node_asn(net, subnet)
         if six is not None:
-            _ipv6_fields(net, node, six[1][node.name], out_nodes[node.name])
+            _ipv6_fields(net, node, subnet, six[1][node.name], out_nodes[node.name])
     zones = _zones(net, blocks, six)
     network = net.as_dict({zone: dict(spec) for zone, spec in zones.items()})
     # Only the leases that hold a subnet no node of the plan holds (not the nodes' own): each

@@ -216,58 +216,27 @@ def _tunnel_peer_counts(net, nodes, by_zone):
     return result
 
 
-def _ipv6_pair_mode(net, a, b):
-    """The backend carrying the IPv6 pods of the pair (a, b) (``_View``s), by the rule above."""
-    if a.zone == b.zone:
-        mode = net.zone_backends.get(a.zone, net.backend)
-    elif (net.bgp.fabric_cross_zone and net.zone_backends.get(a.zone) == "bgp"
-          and net.zone_backends.get(b.zone) == "bgp"):
-        mode = "bgp"
-    else:
-        mode = net.backend
-    if mode != "auto":
-        return mode
-    if a.address is not None and b.address is not None and same_segment(
-            a.zone, None if a.underlay is None else (a.underlay, a.prefix),
-            b.zone, None if b.underlay is None else (b.underlay, b.prefix)):
-        return "host-gw"
-    return "vxlan" if a.zone == b.zone else net.cross_zone
-
-
 def check_ipv6_pairs(net, nodes, by_zone, partial=False):
-    """Dual stack on the hosts (not ``ipv6_planner_only``): podnet builds IPv6 pod traffic
-    over host-gw only, and pods need an IPv4 underlay on every node. Refuse, before any
-    host is touched, a plan in which some pair would carry IPv6 pods over VXLAN, WireGuard
-    or BGP, or some node has no IPv4 underlay address, naming the pair. O(n) (the tunnel
-    counters, then one pass for the first node that has a tunnel peer). PARTIAL (preflight):
-    a node without an IPv4 address may be one the facts step asks, not an IPv6-only one."""
+    """Dual stack on the hosts (not ``ipv6_planner_only``): podnet carries IPv6 pods over
+    host-gw, VXLAN and WireGuard, not over BGP (BIRD's sessions and imports are IPv4). Refuse,
+    before any host is touched, a plan in which some pair of a BGP zone (or, with
+    bgp.fabric_cross_zone, of two BGP zones) would carry IPv6 pods, naming the pair. O(n).
+    PARTIAL (preflight): the same check (it reads zones only)."""
     six = net.ipv6
-    if six is None or six.planner_only or len(nodes) < 2:
+    if six is None or six.planner_only:
         return
-    fix = ("dual stack on the hosts currently needs every pair on host-gw (one zone on one L2 "
-           "segment, every host with an IPv6 underlay address on it: podnet_address_ipv6, "
-           "podnet_underlay_prefix_ipv6). Leave podnet_plan_cluster_cidr_ipv6 unset, or set "
-           "podnet_plan_ipv6_planner_only: true to plan and record the IPv6 prefixes without "
-           "configuring them on the hosts")
-    for node in nodes:
-        if node.address is None and node.address6 is not None and not partial:
-            raise PlanError("network.cluster_cidr_ipv6: host %s (zone %s) has only an IPv6 underlay, "
-                            "and the host roles do not configure IPv6 yet for an IPv6-only underlay "
-                            "(its IPv4 pods would need a tunnel over IPv6); %s" % (node.name, node.zone, fix))
-    view = [_View(node) for node in nodes]
-    counts = _tunnel_peer_counts(net, view, by_zone)
-    for node in view:
-        if node.address is None or counts[node.name] != (0, 0) or net.zone_backends.get(node.zone) == "bgp":
-            for peer in view:
-                if peer is node:
-                    continue
-                mode = _ipv6_pair_mode(net, node, peer)
-                if mode != "host-gw" or node.address is None or peer.address is None:
-                    if mode == "host-gw":
-                        mode = "host-gw without an IPv6 underlay address on %s" % (
-                            node.name if node.address is None else peer.name)
-                    raise PlanError(
-                        "network.cluster_cidr_ipv6: hosts %s (zone %s) and %s (zone %s) would carry "
-                        "their IPv6 pods over %s, but the host roles do not configure IPv6 yet over "
-                        "VXLAN, WireGuard or BGP; %s" % (node.name, node.zone, peer.name, peer.zone,
-                                                         mode, fix))
+    bgp_zones = sorted(zone for zone, backend in net.zone_backends.items() if backend == "bgp")
+    groups = [[zone] for zone in bgp_zones]
+    if net.bgp.fabric_cross_zone:
+        groups = [bgp_zones]
+    for zones in groups:
+        members = sorted(node.name for zone in zones for node in by_zone.get(zone, ()))
+        if len(members) > 1:
+            raise PlanError(
+                "network.cluster_cidr_ipv6: hosts %s and %s (zone%s %s, backend bgp) would carry their "
+                "IPv6 pods over BGP, which podnet does not build (its BGP sessions carry IPv4 routes); "
+                "give zone %s another backend (podnet_plan_zone_backends: host-gw, vxlan, wireguard or "
+                "auto), or leave podnet_plan_cluster_cidr_ipv6 unset, or set "
+                "podnet_plan_ipv6_planner_only: true to plan and record the IPv6 prefixes without "
+                "configuring them on the hosts" % (
+                    members[0], members[1], "s" if len(zones) > 1 else "", ", ".join(zones), zones[0]))

@@ -13,7 +13,7 @@ import base64
 from ansible_collections.podnet.network.plugins.module_utils.podnet_slice import WIREGUARD_OVERHEAD
 # Re-exported: plan.py takes it from here.
 from ansible_collections.podnet.network.plugins.module_utils.podnet_slice import (  # noqa: F401 pylint: disable=unused-import
-    VXLAN_OVERHEAD)
+    VXLAN_OVERHEAD, VXLAN_OVERHEAD_IPV6)
 
 from .errors import PlanError
 from .addresses import IPV4, IPV6, cidr, family_of, mask, overlaps, parse_address, parse_cidr
@@ -50,8 +50,6 @@ IPV6_CLUSTER_RANGES = ((0xFC << 120, 7, "ULA"), (0x2 << 125, 3, "global unicast"
 MIN_CLUSTER_PREFIX_IPV6 = 32
 # IPv6's minimum link MTU: a pod MTU below it breaks IPv6 pods.
 MIN_POD_MTU_IPV6 = 1280
-# VXLAN over an IPv6 underlay: the outer IPv6 header is 20 bytes longer than IPv4's.
-VXLAN_OVERHEAD_IPV6 = 70
 
 # IPv6 (dual stack, docs/inputs.md): the IPv6 pod network beside the IPv4 one, planned and
 # recorded only while the host roles do not act on it (ipv6_planner_only must say so).
