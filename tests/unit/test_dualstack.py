@@ -155,7 +155,6 @@ def test_pins_stability_and_capacity_per_zone():
     ({"zone_prefix_ipv6": 70}, ["network.zone_prefix_ipv6", "not between"]),
     ({"service_cidr_ipv6": "fd00:10:244:8::/112"}, ["network.service_cidr_ipv6", "overlaps"]),
     ({"reserved": ["fd00:10:244:4::/64"]}, ["network.reserved", "fd00:10:244:4::/64", "IPv6 cluster"]),
-    ({"registry": "etcd", "registry_members": ["a1"]}, ["etcd registry", "ledger"]),
     ({"cluster_cidr": "fd00::/48"}, ["network.cluster_cidr", "cluster_cidr_ipv6"]),
     ({"underlay_mtu": 1300}, ["host a1", "MTU", "1280", "podnet_plan_underlay_mtu"]),
 ])

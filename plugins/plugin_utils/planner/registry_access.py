@@ -61,9 +61,11 @@ def registry_access(plan, prefix=DEFAULT_PREFIX, flanneld=(), agents=()):
         name = FLANNELD + hostname(host, "flanneld client host")
         permissions = [_permission(prefix + "/config", "read"),
                        _permission(prefix + "/subnets/", "read", prefix=True)]
-        pod_cidr = (nodes.get(host) or {}).get("pod_cidr")
-        if pod_cidr:
-            permissions.append(_permission(lease_key(prefix, pod_cidr), "readwrite"))
+        node = nodes.get(host) or {}
+        if node.get("pod_cidr"):
+            # dual stack: flannel's key of both subnets, the one podnet wrote (flannel.py)
+            six = node.get("pod_cidr_ipv6") if (plan.get("network") or {}).get("cluster_cidr_ipv6") else None
+            permissions.append(_permission(lease_key(prefix, node["pod_cidr"], six), "readwrite"))
         users[name] = [name]
         roles[name] = permissions
     for host in sorted(set(agents)):

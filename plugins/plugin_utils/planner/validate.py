@@ -501,10 +501,6 @@ def _ipv6(network, net):
                                 "podnet_plan_cluster_cidr_ipv6 (dual stack) or leave %s unset" % (
                                     key, network[key], key))
         return
-    if network.get("registry") == "etcd":
-        raise PlanError("network.cluster_cidr_ipv6: the etcd registry does not hold IPv6 prefixes "
-                        "yet (flannel's IPv6 keys); use podnet_plan_registry: ledger for dual stack, "
-                        "or leave podnet_plan_cluster_cidr_ipv6 unset")
     six = net.ipv6 = Space()
     six.planner_only = network.get("ipv6_planner_only") is True
     six.cluster_net, six.cluster_len = IPV6.parse_cidr(
