@@ -109,6 +109,10 @@ def _mask(prefixlen):
     return (0xFFFFFFFF << (32 - prefixlen)) & 0xFFFFFFFF
 
 
+# The IPv4 netmask of each prefix length, as an integer.
+MASKS = tuple(_mask(length) for length in range(33))
+
+
 def _prefixlen(cidr):
     return int(cidr.partition("/")[2])
 
@@ -201,7 +205,7 @@ def _key4(address, prefix):
         return None
     if prefix is None:
         return NO_PREFIX
-    return (struct.pack("!I", _aton(address) & _mask(prefix)), prefix)
+    return (_aton(address) & MASKS[prefix], prefix)
 
 
 def _key6(node):
@@ -234,10 +238,10 @@ def family_mode(mode, same_zone, mine, theirs, cross_zone):
 
 
 def _ip_key(address):
-    """Sort key of an address of either family: IPv4 before IPv6, each in numeric order."""
+    """Sort key of an address (bytes: numeric order within a family)."""
     if ":" in address:
-        return b"\x06" + socket.inet_pton(socket.AF_INET6, address)
-    return b"\x04" + socket.inet_aton(address)
+        return socket.inet_pton(socket.AF_INET6, address)
+    return socket.inet_aton(address)
 
 
 def slice_view(network, nodes, hostname, peers=True):
@@ -271,13 +275,40 @@ def slice_view(network, nodes, hostname, peers=True):
     node_len = _prefixlen(me["pod_cidr"])
 
     # One pass over the peers; every list is collected with a sort key (addresses as
-    # bytes: bytes order == numeric order) and sorted once at the end.
-    routes, routes6 = [], []
-    neighbors = {"vxlan": [], "vxlan_ipv6": []}
+    # bytes: bytes order == numeric order; IPv4 and IPv6 entries in lists of their own) and
+    # sorted once at the end.
+    inet_aton, inet_pton, AF_INET6, unpack = socket.inet_aton, socket.inet_pton, socket.AF_INET6, struct.unpack
+    routes, routes6, members, members6 = [], [], [], []
+    # Per VXLAN device (dev "vxlan": over IPv4, "vxlan_ipv6": over IPv6): its neighbours of
+    # each pod family and its fdb.
+    neighbors = {"vxlan": ([], []), "vxlan_ipv6": ([], [])}
     fdb = {"vxlan": [], "vxlan_ipv6": []}
-    members, members6 = [], []
     peer_list = [] if peers else None
     wg_peers = {}
+
+    def carry(mode, name, peer, over6, dest, key, vtep, next_hop, family):
+        """Collect what carries PEER's pods of one FAMILY (0: IPv4, 1: IPv6) by MODE."""
+        if mode == "bgp":  # BIRD learns the route from the rack's router
+            return
+        if mode == "wireguard":
+            entry = wg_peers.get(name)
+            if entry is None:
+                entry = wg_peers[name] = (inet_aton(peer["vtep_ip"]), name, peer, over6, [])
+            entry[4].append(dest)
+            return
+        family_routes = routes6 if family else routes
+        if mode == "host-gw":
+            family_routes.append((key, {"dest": dest, "via": next_hop, "dev": "underlay", "onlink": False}))
+            return
+        dev = "vxlan_ipv6" if over6 else "vxlan"
+        mac = peer["vtep_mac_ipv6"] if over6 else peer["vtep_mac"]
+        family_routes.append((key, {"dest": dest, "via": vtep, "dev": dev, "onlink": True}))
+        neighbors[dev][family].append((key, {"ip": vtep, "mac": mac}))
+        entries = fdb[dev]
+        if not entries or entries[-1][1]["mac"] != mac:  # once per peer and device
+            under = peer["address_ipv6"] if over6 else peer["address"]
+            entries.append((inet_pton(AF_INET6, under) if over6 else inet_aton(under), {"mac": mac, "dst": under}))
+
     # Only the peers list is in hostname order; every other list is sorted by unique keys
     # below, so without it the nodes are taken as they come (no sort of n names).
     for name, peer in (sorted(nodes.items()) if peers else nodes.items()):
@@ -287,48 +318,37 @@ def slice_view(network, nodes, hostname, peers=True):
         same_zone = zone == my_zone
         pair = intra_mode if same_zone else "bgp" if zone in fabric_zones else backend
         address = peer["address"]
-        mode = family_mode(pair, same_zone, mine4, _key4(address, peer.get("prefix")), cross_zone)
+        mode = pair
+        if pair == "auto":
+            prefix = peer.get("prefix")  # _key4, inline: the loop's hot spot
+            theirs = None if address is None else NO_PREFIX if prefix is None else (
+                unpack("!I", inet_aton(address))[0] & MASKS[prefix], prefix)
+            mode = family_mode(pair, same_zone, mine4, theirs, cross_zone)
         pod_cidr = peer["pod_cidr"]
         if peer_list is not None:
             peer_list.append({"hostname": name, "zone": zone, "address": address,
                               "pod_cidr": pod_cidr, "backend": mode})
         if address is not None:
-            members.append((socket.inet_aton(address), address))
+            members.append((inet_aton(address), address))
         # The tunnel's underlay family: IPv4 where both ends have it.
         over6 = address is None or my_address is None
-        modes = [(mode, pod_cidr, peer["vtep_ip"], address, peer["vtep_mac"], routes)]
+        vtep = peer["vtep_ip"]
+        carry(mode, name, peer, over6, pod_cidr, inet_aton(vtep), vtep, address, 0)
         if wired6:
             address6 = peer.get("address_ipv6")
             if address6 is not None:
-                members6.append((socket.inet_pton(socket.AF_INET6, address6), address6))
+                members6.append((_ip_key(address6), address6))
             mode6 = family_mode(pair, same_zone, mine6, _key6(peer), cross_zone)
             if mode6 == "host-gw" and (address6 is None or mine6 is None):
                 raise SliceError("hosts %s and %s would route their IPv6 pods over host-gw, but %s has "
                                  "no IPv6 underlay address; the planner refuses such a plan: plan again"
                                  % (hostname, name, name if address6 is None else hostname))
-            modes.append((mode6, peer["pod_cidr_ipv6"], peer.get("vtep_ip_ipv6"), address6,
-                          peer.get("vtep_mac_ipv6"), routes6))
-        for family_mode_, dest, vtep, next_hop, mac, family_routes in modes:
-            key = _ip_key(dest.partition("/")[0])
-            if family_mode_ == "bgp":  # BIRD learns the route from the rack's router
-                continue
-            if family_mode_ == "wireguard":
-                entry = wg_peers.setdefault(name, (socket.inet_aton(peer["vtep_ip"]), name, peer, over6, []))
-                entry[4].append(dest)
-                continue
-            if family_mode_ == "host-gw":
-                family_routes.append((key, {"dest": dest, "via": next_hop, "dev": "underlay", "onlink": False}))
-                continue
-            dev = "vxlan_ipv6" if over6 else "vxlan"
-            under = peer.get("address_ipv6") if over6 else address
-            tunnel_mac = peer["vtep_mac_ipv6"] if over6 else peer["vtep_mac"]
-            family_routes.append((key, {"dest": dest, "via": vtep, "dev": dev, "onlink": True}))
-            neighbors[dev].append((_ip_key(vtep), {"ip": vtep, "mac": tunnel_mac}))
-            entries = fdb[dev]
-            if not entries or entries[-1][1]["mac"] != tunnel_mac:
-                entries.append((_ip_key(under), {"mac": tunnel_mac, "dst": under}))
-    for collected in [routes, routes6, members, members6] + list(neighbors.values()) + list(fdb.values()):
-        collected.sort(key=lambda entry: entry[0])
+            vtep6 = peer["vtep_ip_ipv6"]
+            carry(mode6, name, peer, over6, peer["pod_cidr_ipv6"], _ip_key(vtep6), vtep6, address6, 1)
+    for collected in [routes, routes6, members, members6] + list(fdb.values()) + [
+            entries for pair in neighbors.values() for entries in pair]:
+        collected.sort()  # unique keys: the values are never compared
+    neighbors = dict((dev, four + six) for dev, (four, six) in neighbors.items())
 
     def values(collected):
         return [value for dummy, value in collected]
