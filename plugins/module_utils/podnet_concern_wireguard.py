@@ -12,7 +12,13 @@ only: the agent imports this file on a node without Ansible.
 
 Secrets stay on the node: the private key is read from O(key_path) and handed to `wg` as
 that path; with O(preshared_key_from_node) the preshared key is read from the peers file
-the last run persisted (root 0600), so the agent's slice holds neither."""
+the last run persisted (root 0600), so the agent's slice holds neither.
+
+Dual stack (issue 24): the device may hold an IPv6 address too (O(config.address_ipv6),
+its own disable_ipv6 switched off, added nodad), peers' allowed IPs may hold IPv6 prefixes
+(routed over the device with `ip -6 route`, metric 1024) and an endpoint may be
+"[v6]:port". An IPv4-only config reads IPv6 state too (a podnet IPv6 route or address left
+by an earlier dual-stack run is removed) but runs and writes exactly what it did before."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -22,9 +28,12 @@ import ipaddress
 import os
 import time
 
+from ansible_collections.podnet.network.plugins.module_utils.podnet_concern_routes import (
+    DECLARED_METRIC, IPV6_PROC)
 from ansible_collections.podnet.network.plugins.module_utils.podnet_host import (
-    OWNER_MARK, CommandRunner, boot_step, check_route_protocol, finish, live_diff, persist_file,
-    read_named_protocols, read_text, remove_emptied_directory)
+    OWNER_MARK, CommandRunner, boot_step, check_route_protocol, disable_ipv6_path, finish,
+    live_diff, persist_file, read_disable_ipv6, read_ipv6_addresses, read_named_protocols,
+    read_text, remove_emptied_directory, write_proc)
 
 CONF_DIR = "/etc/podnet/wireguard"
 BOOT_ORDER = 35
@@ -38,6 +47,37 @@ def unit_name(device):
     return UNIT_PREFIX + device + ".service"
 
 
+def family(dest):
+    """4 or 6, from an address or prefix in text."""
+    return 6 if ":" in dest else 4
+
+
+def norm_prefix(text):
+    """An allowed IP as `wg show dump` and `ip -json route` print it (IPv6 compressed)."""
+    return str(ipaddress.ip_network(text, strict=True))
+
+
+def norm_endpoint(text):
+    """An endpoint "A.B.C.D:port" or "[v6]:port" as `wg show dump` prints it (IPv6
+    compressed), or None when it is neither."""
+    text = str(text or "")
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit() or not 1 <= int(port) <= 65535 or str(int(port)) != port:
+        return None
+    try:
+        # No zone (fe80::1%eth0): the plan's underlay addresses are global ones.
+        if host.startswith("[") and host.endswith("]") and "%" not in host:
+            return "[%s]:%s" % (ipaddress.IPv6Address(host[1:-1]), port)
+        return "%s:%s" % (ipaddress.IPv4Address(host), port)
+    except ValueError:
+        return None
+
+
+def route_args(verb, dest):
+    """`ip route VERB DEST` (IPv4, as before) or `ip -6 route VERB DEST`."""
+    return (["route"] if family(dest) == 4 else ["-6", "route"]) + [verb, dest]
+
+
 # ---------------------------------------------------------------- read (live state)
 
 def parse_dump(text):
@@ -49,9 +89,11 @@ def parse_dump(text):
     head = lines[0]
     result = {"private_key": head[0], "public_key": head[1], "listen_port": int(head[2]), "peers": {}}
     for fields in lines[1:]:
-        allowed = [] if fields[3] == "(none)" else sorted(fields[3].split(","))
+        allowed = [] if fields[3] == "(none)" else sorted(
+            str(ipaddress.ip_network(ip, strict=False)) for ip in fields[3].split(","))
         result["peers"][fields[0]] = {
-            "preshared_key": fields[1], "endpoint": None if fields[2] == "(none)" else fields[2],
+            "preshared_key": fields[1],
+            "endpoint": None if fields[2] == "(none)" else (norm_endpoint(fields[2]) or fields[2]),
             "allowed_ips": allowed,
             "persistent_keepalive": 0 if fields[7] == "off" else int(fields[7]),
         }
@@ -77,15 +119,21 @@ def parse_addresses(addrs):
     return sorted(out)
 
 
-def parse_routes(routes, protocol, other, dests):
-    """{dest: {dev, protocol}} of the routes of PROTOCOL, and of any route to DESTS."""
+def parse_routes(routes, protocol, other, dests, family_=4):
+    """{dest: {dev, protocol}} of the routes of PROTOCOL, and of any route to DESTS, at the
+    metric a route gets when none is given (0 for IPv4, 1024 for IPv6: FAMILY_ says which
+    `ip -json -Numeric -4|-6 route show table main` printed ROUTES)."""
     out = {}
+    metric = DECLARED_METRIC[family_]
     for route in routes or []:
         dst = route.get("dst")
-        if not dst or route.get("table", "main") != "main" or route.get("metric", 0) != 0:
+        if (not dst or route.get("table", "main") != "main" or route.get("metric", 0) != metric
+                or (family_ == 6 and dst == "default")):
             continue
         if "/" not in dst:
-            dst += "/32"
+            dst += "/32" if family_ == 4 else "/128"
+        if family_ == 6:
+            dst = norm_prefix(dst)
         proto = str(route.get("protocol"))
         if proto == str(protocol) or dst in dests:
             out[dst] = {"dev": route.get("dev"), "protocol": proto}
@@ -102,8 +150,9 @@ def want_peers(config, psk):
         if not key:
             pending.append(peer["hostname"])
             continue
-        wanted[key] = {"hostname": peer["hostname"], "endpoint": peer["endpoint"],
-                       "allowed_ips": sorted(peer["allowed_ips"]),
+        wanted[key] = {"hostname": peer["hostname"],
+                       "endpoint": norm_endpoint(peer["endpoint"]) or peer["endpoint"],
+                       "allowed_ips": sorted(norm_prefix(ip) for ip in peer["allowed_ips"]),
                        "persistent_keepalive": int(config.get("persistent_keepalive") or 0),
                        "preshared_key": psk or NO_KEY}
     return wanted, sorted(pending)
@@ -112,10 +161,12 @@ def want_peers(config, psk):
 def plan(live, want, params):
     """Pure: live state + wanted state -> {"error", "commands" [(tool, args, shown, data)]}.
 
-    LIVE: {link, addresses, wg (parse_dump or None), routes, private_key (the key file's,
-    or None), unit_active}. WANT: None (remove) or {device, port, address, mtu, peers
-    (want_peers), implementation}. Commands run in order; ("wait", [device]) waits for a
-    userspace device to come up.
+    LIVE: {link, addresses, wg (parse_dump or None), routes (both families), private_key
+    (the key file's, or None), unit_active} and, optional, addresses_ipv6 (global ones) and
+    disable_ipv6 (the device's switch, '0'/'1'/None). WANT: None (remove) or {device, port,
+    address, mtu, peers (want_peers), implementation} and, optional, address_ipv6. Commands
+    run in order; ("wait", [device]) waits for a userspace device to come up; ("sysctl",
+    [path, value]) writes a /proc/sys file.
     """
     dev = params["device"]
     link = live["link"]
@@ -136,7 +187,7 @@ def plan(live, want, params):
             cmds.append(("ip", ["link", "del", "dev", dev], None, None))
         for dest, route in sorted(live["routes"].items()):
             if route["protocol"] == proto and route["dev"] != dev:
-                cmds.append(("ip", ["route", "del", dest, "proto", proto], None, None))
+                cmds.append(("ip", route_args("del", dest) + ["proto", proto], None, None))
         return {"error": None, "commands": cmds}
 
     dests = sorted(ip for peer in want["peers"].values() for ip in peer["allowed_ips"])
@@ -198,6 +249,19 @@ def plan(live, want, params):
     for address in addresses:
         if address != want["address"]:
             cmds.append(("ip", ["addr", "del", address, "dev", dev], None, None))
+    address6 = want.get("address_ipv6")
+    if address6:
+        # A new link takes the host's default (1 in a container Docker started with IPv6
+        # off by default): IPv6 is switched on on the device itself, as the bridge does.
+        if fresh or live.get("disable_ipv6") != "0":
+            cmds.append(("sysctl", [disable_ipv6_path(dev), "0"], None, None))
+    addresses6 = [] if fresh else live.get("addresses_ipv6") or []
+    if address6 and address6 not in addresses6:
+        # nodad: the prefix is this node's, the address is usable at once.
+        cmds.append(("ip", ["-6", "addr", "replace", address6, "dev", dev, "nodad"], None, None))
+    for address in sorted(addresses6):
+        if address != address6:
+            cmds.append(("ip", ["-6", "addr", "del", address, "dev", dev], None, None))
     if fresh or link.get("mtu") != want["mtu"]:
         cmds.append(("ip", ["link", "set", "dev", dev, "mtu", str(want["mtu"])], None, None))
     if fresh or not link.get("up"):
@@ -205,10 +269,10 @@ def plan(live, want, params):
     for dest in dests:
         route = live["routes"].get(dest)
         if fresh or route is None or route["dev"] != dev or route["protocol"] != proto:
-            cmds.append(("ip", ["route", "replace", dest, "dev", dev, "proto", proto], None, None))
+            cmds.append(("ip", route_args("replace", dest) + ["dev", dev, "proto", proto], None, None))
     for dest, route in sorted(live["routes"].items()):
         if route["protocol"] == proto and dest not in dests and not (fresh and route["dev"] == dev):
-            cmds.append(("ip", ["route", "del", dest, "proto", proto], None, None))
+            cmds.append(("ip", route_args("del", dest) + ["proto", proto], None, None))
     return {"error": None, "commands": cmds}
 
 
@@ -252,15 +316,19 @@ def boot_script(want, params, conf_path):
         "wg setconf %s %s" % (dev, conf_path),
         "wg set %s private-key %s" % (dev, params["key_path"]),
         "ip addr replace %s dev %s" % (want["address"], dev),
-        "ip link set dev %s mtu %d up" % (dev, want["mtu"]),
     ]
+    if want.get("address_ipv6"):
+        lines += ["echo 0 > %s" % disable_ipv6_path(dev),
+                  "ip -6 addr replace %s dev %s nodad" % (want["address_ipv6"], dev)]
+    lines.append("ip link set dev %s mtu %d up" % (dev, want["mtu"]))
     for dest in sorted(ip for peer in want["peers"].values() for ip in peer["allowed_ips"]):
-        lines.append("ip route replace %s dev %s proto %s" % (dest, dev, proto))
+        lines.append("ip %s %s dev %s proto %s" % (" ".join(route_args("replace", dest)[:-1]), dest, dev, proto))
     # A peer still holds a session with this node's previous boot and keeps sending on it
     # (this node drops it) until it re-handshakes on its own, up to ~15 s later. One packet
     # to each peer's tunnel address makes this node start the handshakes now; in the
     # background, bounded (ping -W 1), so the boot does not wait for peers that are down.
-    kick = sorted(str(ipaddress.ip_network(peer["allowed_ips"][0]).network_address)
+    # One address per peer (its IPv4 one where it has one): one handshake serves both families.
+    kick = sorted(str(ipaddress.ip_network(sorted(peer["allowed_ips"], key=family)[0]).network_address)
                   for peer in want["peers"].values() if peer["allowed_ips"])
     if kick:
         lines.append("( for peer in %s; do ping -c 1 -W 1 \"$peer\"; done ) >/dev/null 2>&1 &"
@@ -294,6 +362,18 @@ def check_config(config):
         return "podnet_wireguard_config.address: %r is not IPv4" % config["address"]
     if not 576 <= int(config["mtu"]) <= 9216 - 80:
         return "podnet_wireguard_config.mtu: %s is outside 576-9136; fix podnet_plan_underlay_mtu" % config["mtu"]
+    address6 = config.get("address_ipv6")
+    if address6 not in (None, ""):
+        try:
+            net6 = ipaddress.ip_interface(address6)
+        except ValueError:
+            net6 = None
+        if net6 is None or net6.version != 6 or "/" not in str(address6):
+            return ("podnet_wireguard_config.address_ipv6: %r is not an IPv6 address/prefix (the "
+                    "node's IPv6 pod prefix's network address/128, or null)" % (address6,))
+        if int(config["mtu"]) < 1280:
+            return ("podnet_wireguard_config.mtu: %s is below 1280, IPv6's minimum, and the device "
+                    "holds address_ipv6; raise podnet_plan_underlay_mtu" % config["mtu"])
     for peer in config.get("peers") or []:
         for key in ("hostname", "endpoint", "allowed_ips"):
             if not peer.get(key):
@@ -302,6 +382,20 @@ def check_config(config):
         if not all(c in NAME_CHARS for c in str(peer["hostname"])) or len(str(peer["hostname"])) > 253:
             return ("podnet_wireguard_config.peers: hostname %r is not an RFC 1123 hostname; rename "
                     "the host in the inventory" % (peer["hostname"],))
+        if norm_endpoint(peer["endpoint"]) is None:
+            return ("podnet_wireguard_config.peers: %s's endpoint %r is not A.B.C.D:port or "
+                    "[IPv6]:port (an IPv6 address in brackets, port 1-65535)"
+                    % (peer["hostname"], peer["endpoint"]))
+        if isinstance(peer["allowed_ips"], (str, bytes)):
+            return ("podnet_wireguard_config.peers: %s's allowed_ips must be a list of prefixes, "
+                    "not %r" % (peer["hostname"], peer["allowed_ips"]))
+        for prefix in peer["allowed_ips"]:
+            try:
+                norm_prefix(prefix)
+            except (ValueError, TypeError):
+                return ("podnet_wireguard_config.peers: %s's allowed IP %r is not an IPv4 or IPv6 "
+                        "prefix with no host bits set (e.g. 10.244.16.0/24, fd00:10:244:16::/64)"
+                        % (peer["hostname"], prefix))
     return None
 
 
@@ -327,6 +421,9 @@ ARGUMENT_SPEC = dict(
     implementation=dict(type="str", default="auto", choices=["auto", "kernel", "userspace"]),
     protocol=dict(type="int", default=193),
     routes_protocol=dict(type="int", default=191),
+    # Dual stack: the device's IPv6 address when O(config) holds none (the role's
+    # podnet_wireguard_address_ipv6); null keeps what config says.
+    address_ipv6=dict(type="str"),
 )
 
 
@@ -335,6 +432,12 @@ def converge(module):
     with the same surface); ends in module.exit_json (finish) or module.fail_json."""
     p = module.params
     config = p["config"] if p["state"] == "present" else None
+    if config is not None and p.get("address_ipv6"):
+        if config.get("address_ipv6") not in (None, "", p["address_ipv6"]):
+            module.fail_json(msg="podnet_wireguard_address_ipv6: %s differs from "
+                             "podnet_wireguard_config.address_ipv6 %s; give one of them"
+                             % (p["address_ipv6"], config["address_ipv6"]))
+        config = dict(config, address_ipv6=p["address_ipv6"])
     if config is not None:
         error = check_config(config)
         if error:
@@ -402,6 +505,8 @@ def converge(module):
         peers, pending = want_peers(config, psk)
         want = dict(device=device, port=int(config["port"]), address=config["address"],
                     mtu=int(config["mtu"]), peers=peers, implementation=implementation)
+        if config.get("address_ipv6"):
+            want["address_ipv6"] = str(ipaddress.ip_interface(config["address_ipv6"]))
     else:
         pending = []
     dests = set()
@@ -409,9 +514,17 @@ def converge(module):
         dests = set(ip for peer in want["peers"].values() for ip in peer["allowed_ips"])
     routes = parse_routes(runner.read("ip", ["-Numeric", "-4", "route", "show", "table", "main"],
                                       json_flag="-json"), p["protocol"], p["routes_protocol"], dests)
+    # IPv6 ones too, whatever the config: a podnet route of either family is removed when stale.
+    ipv6 = os.path.exists(IPV6_PROC)
+    if ipv6:
+        routes.update(parse_routes(runner.read("ip", ["-Numeric", "-6", "route", "show", "table", "main"],
+                                               json_flag="-json"), p["protocol"], p["routes_protocol"],
+                                   dests, family_=6))
     live = dict(link=link, addresses=parse_addresses(runner.read(
         "ip", ["-4", "addr", "show", "dev", device], json_flag="-json")) if link else [],
-        wg=wg, routes=routes, private_key=private, unit_active=unit_active)
+        wg=wg, routes=routes, private_key=private, unit_active=unit_active,
+        addresses_ipv6=read_ipv6_addresses(runner, device) if link and ipv6 else [],
+        disable_ipv6=read_disable_ipv6(module, device) if link and want and want.get("address_ipv6") else None)
     result = plan(live, want, params)
     if result["error"]:
         module.fail_json(msg=result["error"])
@@ -438,6 +551,8 @@ def converge(module):
                                               "-f", dev])
             else:
                 runner.change("wireguard-go", [dev])
+        elif tool == "sysctl":
+            write_proc(module, args[0], args[1], actions)
         elif tool == "wait":
             if not module.check_mode:
                 for dummy in range(100):

@@ -25,6 +25,11 @@ description:
     whose public key the plan does not know is skipped with a warning (it has not made its
     key yet: only in check mode on a new node, or when the node was unreachable on its
     first run)."
+  - "Dual stack: with C(config.address_ipv6) (or O(address_ipv6)) the device also holds that
+    IPv6 address, added with C(nodad) after its own C(disable_ipv6) is set to 0 (a new link
+    takes the host's default). Peers' allowed IPs may hold IPv6 prefixes beside IPv4 ones
+    and an endpoint may be C([IPv6]:port); IPv6 routes are read and written with
+    C(ip -6 route) at the kernel's default IPv6 metric 1024."
   - Routes to the peers' allowed IPs go over the device, tagged with route protocol
     O(protocol); podnet routes of O(routes_protocol) (role podnet_routes) to the same
     destinations are replaced (a pair that switched backend); a route of any other protocol
@@ -48,8 +53,12 @@ options:
   config:
     description:
       - The host view's C(wireguard) (filter podnet_host_view), C({device, port, address,
-        mtu, persistent_keepalive, public_key, peers [{hostname, public_key, endpoint,
-        allowed_ips}]}); null means this node has no wireguard peer (like O(state=absent)).
+        address_ipv6, mtu, persistent_keepalive, public_key, peers [{hostname, public_key,
+        endpoint, allowed_ips}]}); null means this node has no wireguard peer (like
+        O(state=absent)).
+      - C(address_ipv6) (optional, dual stack) is the device's IPv6 address, the network
+        address of the node's IPv6 pod prefix as C(/128); C(endpoint) is C(A.B.C.D:port) or
+        C([IPv6]:port); C(allowed_ips) are IPv4 and IPv6 prefixes with no host bits set.
     type: dict
   key_path:
     description: The node's private key file (module podnet_wireguard_key keeps it).
@@ -89,6 +98,11 @@ options:
     description: Route protocol of podnet's other routes (role podnet_routes), replaced when a pair moves to wireguard.
     type: int
     default: 191
+  address_ipv6:
+    description:
+      - The device's IPv6 address (C(<IPv6>/128)) when O(config) holds no C(address_ipv6);
+        one that differs from O(config)'s fails the module. Null keeps what O(config) says.
+    type: str
 extends_documentation_fragment: [podnet.network.attributes]
 requirements: [iproute2, wireguard-tools (wg), wireguard-go where the kernel lacks WireGuard]
 """
