@@ -74,38 +74,44 @@ def _is_ipv6_route(route):
     return isinstance(route, dict) and ":" in str(route.get("dest", ""))
 
 
+# A route's dev: the role variable naming its device (None: the kernel resolves it).
+DEVICE_VARIABLES = {"underlay": None, "vxlan": "podnet_routes_vxlan_device",
+                    "vxlan_ipv6": "podnet_routes_vxlan_device_ipv6"}
+
+
 def check_wanted(state, routes, vxlan_device, vxlan_device_ipv6=None):
     """Check the declared routes and normalise them (pure). Returns (want, error): WANT
     maps destinations to {via, dev (None: underlay), onlink} in declared order (empty
     when state is absent); ERROR names the role variable, the culprit and the fix.
-    IPv6 destinations take an IPv6 via and, over VXLAN, VXLAN_DEVICE_IPV6 (None: the
-    same device as IPv4)."""
+    A route's family is its destination's, and its via must be of that family. Its dev
+    says the device, whatever the family: underlay (the kernel resolves it from via),
+    vxlan (VXLAN_DEVICE, over the IPv4 underlay) or vxlan_ipv6 (VXLAN_DEVICE_IPV6, over
+    the IPv6 underlay; needed only when some route uses it)."""
     want = {}
     if state != "present":
         return want, None
     if not isinstance(routes, list):
         return None, "podnet_routes_routes=%r is not a list of routes: give the host view's routes." % (routes,)
-    uses_vxlan = any(isinstance(r, dict) and r.get("dev") == "vxlan" and not _is_ipv6_route(r) for r in routes)
-    if uses_vxlan and not (isinstance(vxlan_device, str) and LINK_NAME_RE.match(vxlan_device)):
+    names = {"vxlan": vxlan_device, "vxlan_ipv6": vxlan_device_ipv6}
+    used = set(r.get("dev") for r in routes if isinstance(r, dict))
+    if "vxlan" in used and not (isinstance(vxlan_device, str) and LINK_NAME_RE.match(vxlan_device)):
         return None, (
             "podnet_routes_vxlan_device=%r is not a valid link name: set it to the VXLAN device "
             "name given to podnet_vxlan (the plan's network.vxlan.device, default flannel.1)."
             % (vxlan_device,)
         )
-    device6 = vxlan_device if vxlan_device_ipv6 is None else vxlan_device_ipv6
-    uses_vxlan6 = any(r.get("dev") == "vxlan" and _is_ipv6_route(r) for r in routes if isinstance(r, dict))
-    if uses_vxlan6 and not (isinstance(device6, str) and LINK_NAME_RE.match(device6)):
+    if "vxlan_ipv6" in used and not (isinstance(vxlan_device_ipv6, str) and LINK_NAME_RE.match(vxlan_device_ipv6)):
         return None, (
-            "podnet_routes_vxlan_device_ipv6=%r (or podnet_routes_vxlan_device when it is null) is "
-            "not a valid link name: set it to the VXLAN device that carries IPv6 pod traffic."
-            % (device6,)
+            "podnet_routes_vxlan_device_ipv6=%r is not a valid link name, and some route has dev "
+            "vxlan_ipv6: set it to the VXLAN device over the IPv6 underlay given to podnet_vxlan "
+            "(podnet_vxlan_device_ipv6's device, flannel-v6.<vni>)." % (vxlan_device_ipv6,)
         )
     for i, route in enumerate(routes):
         if not isinstance(route, dict) or not route.get("dest") or not route.get("via"):
             return None, (
-                "podnet_routes_routes[%d]=%r is not {\"dest\": CIDR, \"via\": IPv4, \"dev\": "
-                "\"underlay\" or \"vxlan\", \"onlink\": bool}: fix that entry (the host view's "
-                "routes)." % (i, route)
+                "podnet_routes_routes[%d]=%r is not {\"dest\": CIDR, \"via\": address of its "
+                "family, \"dev\": \"underlay\", \"vxlan\" or \"vxlan_ipv6\", \"onlink\": bool}: "
+                "fix that entry (the host view's routes)." % (i, route)
             )
         family = 6 if _is_ipv6_route(route) else 4
         try:
@@ -122,19 +128,20 @@ def check_wanted(state, routes, vxlan_device, vxlan_device_ipv6=None):
         except ValueError:
             return None, (
                 "podnet_routes_routes[%d].via=%r (%s) is not an IPv%d address: give the peer's "
-                "underlay address (underlay) or VTEP address (vxlan) of the destination's family."
-                % (i, route["via"], dest, family)
+                "underlay address (underlay) or VTEP address (vxlan, vxlan_ipv6) of the "
+                "destination's family." % (i, route["via"], dest, family)
             )
         dev = route.get("dev", "underlay")
-        if dev not in ("underlay", "vxlan"):
+        if dev not in DEVICE_VARIABLES:
             return None, (
                 "podnet_routes_routes[%d].dev=%r (%s) must be underlay (the kernel resolves the "
-                "device from via) or vxlan (over podnet_routes_vxlan_device)." % (i, dev, dest)
+                "device from via), vxlan (over podnet_routes_vxlan_device) or vxlan_ipv6 (over "
+                "podnet_routes_vxlan_device_ipv6)." % (i, dev, dest)
             )
         onlink = route.get("onlink", False)
         if not isinstance(onlink, bool):
             return None, "podnet_routes_routes[%d].onlink=%r (%s) must be true or false." % (i, onlink, dest)
-        if onlink and dev != "vxlan":
+        if onlink and dev == "underlay":
             return None, (
                 "podnet_routes_routes[%d] (%s): onlink needs a device; an underlay route lets the "
                 "kernel resolve its device from via, so set onlink false or dev vxlan." % (i, dest)
@@ -150,9 +157,8 @@ def check_wanted(state, routes, vxlan_device, vxlan_device_ipv6=None):
                 "podnet_routes_routes declares destination %s twice (entry %d): one route per "
                 "peer pod subnet; remove the duplicate." % (dest, i)
             )
-        vxlan = dev == "vxlan"
-        device = device6 if family == 6 else vxlan_device
-        want[dest] = dict(via=via, dev=device if vxlan else None, onlink=vxlan or onlink)
+        tunnel = dev != "underlay"
+        want[dest] = dict(via=via, dev=names[dev] if tunnel else None, onlink=tunnel or onlink)
     return want, None
 
 
@@ -269,6 +275,15 @@ def plan(live, want, protocol, state="present", live6=None):
                     and (w["dev"] is None or e["dev"] == w["dev"])):
                 continue
             summary["replace"] += 1
+            if family_of(dest) == 6 and w["onlink"] and e["dev"] != w["dev"]:
+                # The kernel refuses an IPv6 onlink route whose gateway another route
+                # reaches over another device ("Nexthop has invalid gateway or device
+                # mismatch"): the route being replaced is such a route (a VXLAN peer's
+                # VTEP lies in its own pod prefix). Delete it first.
+                cmds.append(ip_route(dest) + ["del", dest, "proto", proto, "table", "main", "metric",
+                                              str(e["metric"])])
+                cmds.append(ip_route(dest) + ["add"] + spec(dest, w))
+                continue
             cmds.append(ip_route(dest) + ["replace"] + spec(dest, w))
         else:
             summary["add"] += 1
@@ -295,7 +310,8 @@ def plan(live, want, protocol, state="present", live6=None):
 ARGUMENT_SPEC = dict(
     routes=dict(type="list", elements="dict", default=[]),
     vxlan_device=dict(type="str", default="flannel.1"),
-    # Dual stack: the device of IPv6 routes with dev vxlan (None: vxlan_device).
+    # Dual stack: the VXLAN device over the IPv6 underlay, of the routes with dev
+    # vxlan_ipv6 (needed only when some route has it).
     vxlan_device_ipv6=dict(type="str"),
     protocol=dict(type="int", default=191),
     state=dict(type="str", default="present", choices=["present", "absent"]),

@@ -20,7 +20,7 @@ description:
     step that C(podnet.service) replays at boot.
   - Checks the meaning of its input before it changes anything and fails with a message
     naming the role variable (V(podnet_routes_routes), V(podnet_routes_protocol),
-    V(podnet_routes_vxlan_device)), the culprit and the fix.
+    V(podnet_routes_vxlan_device), V(podnet_routes_vxlan_device_ipv6)), the culprit and the fix.
   - Reads the main table once with C(ip -json -Numeric -4 route show table main); the
     routes whose protocol is O(protocol) are podnet's. Missing declared routes are added,
     podnet routes whose gateway, device or onlink flag differ are replaced, podnet routes
@@ -47,27 +47,30 @@ options:
       - The declared routes (the host view's C(routes)), each a dict with C(dest)
         (destination CIDR, a peer's pod subnet, IPv4 or IPv6), C(via) (gateway address of
         the destination's family), C(dev) and C(onlink).
-      - For IPv6, host-gw is C(pod_cidr_ipv6) via the peer's underlay IPv6 address
-        (C(dev=underlay); a link-local via is refused, there is no device to scope it
-        to), and VXLAN is C(dev=vxlan) with the peer's IPv6 VTEP address, onlink, over
-        O(vxlan_device_ipv6).
+      - A route's family is its C(dest)'s; C(via) must be of that family. C(dev) says the
+        device whatever the family, so an IPv6 pod route may go over the IPv4-underlay
+        device and an IPv4 one over the IPv6-underlay device.
       - C(dev=underlay) (default) lets the kernel resolve the device from C(via) (a peer on
-        a connected underlay segment); C(dev=vxlan) sends it over O(vxlan_device) with
-        onlink.
-      - C(onlink) (default V(false)) is always set for C(vxlan) routes and invalid for
-        C(underlay) routes, which have no device to be onlink to.
+        a connected underlay segment, host-gw; an IPv6 link-local via is refused, there is
+        no device to scope it to). C(dev=vxlan) sends it over O(vxlan_device) (the VXLAN
+        device over the IPv4 underlay) and C(dev=vxlan_ipv6) over O(vxlan_device_ipv6)
+        (the one over the IPv6 underlay), with the peer's VTEP address of the route's
+        family as C(via), onlink.
+      - C(onlink) (default V(false)) is always set for C(vxlan) and C(vxlan_ipv6) routes
+        and invalid for C(underlay) routes, which have no device to be onlink to.
     type: list
     elements: dict
     default: []
   vxlan_device:
-    description: The VXLAN device that C(vxlan) routes use.
+    description: The VXLAN device (over the IPv4 underlay) that C(vxlan) routes use, whatever their family.
     type: str
     default: flannel.1
   vxlan_device_ipv6:
     description:
-      - The VXLAN device that IPv6 C(vxlan) routes use. V(null) (the default) uses
-        O(vxlan_device), one device carrying both families; set it for a device of its
-        own (flannel's layout names it C(flannel-v6.1)).
+      - The VXLAN device over the IPv6 underlay (flannel's layout names it
+        C(flannel-v6.<vni>)) that C(vxlan_ipv6) routes use, whatever their family.
+      - Needed only when some route has C(dev=vxlan_ipv6); V(null) (the default) then
+        fails naming it.
     type: str
   protocol:
     description:
@@ -104,6 +107,14 @@ EXAMPLES = r"""
       - {dest: 10.244.2.0/24, via: 192.168.1.12, dev: underlay}
       - {dest: "fd00:10:244:2::/64", via: "2001:db8:1::12", dev: underlay}
       - {dest: "fd00:10:244:3::/64", via: "fd00:10:244:3::", dev: vxlan, onlink: true}
+
+- name: Routes | dual stack over tunnels, a peer reached over the IPv6 underlay
+  podnet_routes:
+    vxlan_device: flannel.1
+    vxlan_device_ipv6: flannel-v6.1
+    routes:
+      - {dest: 10.244.4.0/24, via: 10.244.4.0, dev: vxlan_ipv6, onlink: true}
+      - {dest: "fd00:10:244:4::/64", via: "fd00:10:244:4::", dev: vxlan_ipv6, onlink: true}
 
 - name: Routes | remove podnet's routes, files and boot step
   podnet_routes:

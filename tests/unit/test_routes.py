@@ -276,10 +276,55 @@ def test_ipv6_routes_share_the_list_and_take_their_own_family():
         "fd00:10:244:2::/64": {"via": "fd00:10:244:2::", "dev": "flannel.1", "onlink": True},
         "fd00:10:244:3::/64": {"via": "fd42:24:3::12", "dev": None, "onlink": False},
     }
-    # a VXLAN device of its own for IPv6 (flannel's flannel-v6.1 layout)
+    # dev names the device, not the family: vxlan is flannel.1 (IPv4 underlay) even for
+    # an IPv6 route and even when an IPv6-underlay device is given
     wanted, error = routes.check_wanted("present", ROUTES + ROUTES6, "flannel.1", "flannel-v6.1")
-    assert error is None and wanted["fd00:10:244:2::/64"]["dev"] == "flannel-v6.1"
+    assert error is None and wanted["fd00:10:244:2::/64"]["dev"] == "flannel.1"
     assert wanted["10.244.2.0/24"]["dev"] == "flannel.1"
+
+
+# Dual stack over tunnels: flannel.1 runs over the IPv4 underlay, flannel-v6.1 over the
+# IPv6 one; either carries both pod families.
+ROUTES_TUNNELS = [
+    {"dest": "10.244.2.0/24", "via": "10.244.2.0", "dev": "vxlan", "onlink": True},
+    {"dest": "fd00:10:244:2::/64", "via": "fd00:10:244:2::", "dev": "vxlan", "onlink": True},
+    {"dest": "10.244.3.0/24", "via": "10.244.3.0", "dev": "vxlan_ipv6", "onlink": True},
+    {"dest": "fd00:10:244:3::/64", "via": "fd00:10:244:3::", "dev": "vxlan_ipv6", "onlink": True},
+]
+
+
+def test_dev_vxlan_ipv6_routes_either_family_over_the_ipv6_underlay_device():
+    wanted, error = routes.check_wanted("present", ROUTES_TUNNELS, "flannel.1", "flannel-v6.1")
+    assert error is None
+    assert dict((d, w["dev"]) for d, w in wanted.items()) == {
+        "10.244.2.0/24": "flannel.1", "fd00:10:244:2::/64": "flannel.1",
+        "10.244.3.0/24": "flannel-v6.1", "fd00:10:244:3::/64": "flannel-v6.1"}
+    assert all(w["onlink"] for w in wanted.values())
+    result = routes.plan([], wanted, 191, live6=[])
+    assert result["commands"] == [
+        ["ip", "route", "add", "10.244.2.0/24", "via", "10.244.2.0", "dev", "flannel.1", "onlink", "proto", "191"],
+        ["ip", "route", "add", "10.244.3.0/24", "via", "10.244.3.0", "dev", "flannel-v6.1", "onlink", "proto", "191"],
+        ["ip", "-6", "route", "add", "fd00:10:244:2::/64", "via", "fd00:10:244:2::", "dev", "flannel.1", "onlink",
+         "proto", "191"],
+        ["ip", "-6", "route", "add", "fd00:10:244:3::/64", "via", "fd00:10:244:3::", "dev", "flannel-v6.1",
+         "onlink", "proto", "191"],
+    ]
+    assert "route replace 10.244.3.0/24 via 10.244.3.0 dev flannel-v6.1 onlink proto 191\n" in (
+        result["files"][routes.ROUTES_BATCH])
+    # the IPv6-underlay device is needed only when some route uses it
+    assert routes.check_wanted("present", ROUTES_TUNNELS[:2], "flannel.1")[1] is None
+
+
+@pytest.mark.parametrize("declared, needle", [
+    ([{"dest": "10.244.3.0/24", "via": "fd00:10:244:3::", "dev": "vxlan_ipv6"}],
+     "podnet_routes_routes[0].via='fd00:10:244:3::' (10.244.3.0/24) is not an IPv4 address"),
+    ([{"dest": "fd00:10:244:3::/64", "via": "10.244.3.0", "dev": "vxlan"}],
+     "podnet_routes_routes[0].via='10.244.3.0' (fd00:10:244:3::/64) is not an IPv6 address"),
+    ([{"dest": "10.244.3.0/24", "via": "10.244.3.0", "dev": "vxlan6"}], "or vxlan_ipv6 (over"),
+])
+def test_a_tunnel_route_of_mixed_families_or_unknown_dev_is_named(declared, needle):
+    wanted, error = routes.check_wanted("present", declared, "flannel.1", "flannel-v6.1")
+    assert wanted is None and needle in error, error
 
 
 @pytest.mark.parametrize("declared, needle", [
@@ -295,9 +340,11 @@ def test_a_bad_ipv6_route_is_named_with_the_fix(declared, needle):
     assert wanted is None and needle in error
 
 
-def test_a_bad_ipv6_vxlan_device_is_named():
-    dummy, error = routes.check_wanted("present", ROUTES6, "flannel.1", "no such name")
-    assert error.startswith("podnet_routes_vxlan_device_ipv6=")
+@pytest.mark.parametrize("device6", ["no such name", None])
+def test_a_bad_or_missing_ipv6_underlay_vxlan_device_is_named(device6):
+    dummy, error = routes.check_wanted("present", ROUTES_TUNNELS, "flannel.1", device6)
+    assert error.startswith("podnet_routes_vxlan_device_ipv6=%r" % device6)
+    assert "some route has dev vxlan_ipv6" in error and "flannel-v6.<vni>" in error
 
 
 def test_a_converged_dual_stack_host_needs_no_command():
