@@ -20,6 +20,14 @@ description:
     C(fixed-cidr), C(mtu), C(ip-masq=false), C(iptables=true); the network keys win over
     O(options)), after checking what they mean; a wrong value fails the task, naming the
     role variable (C(podnet_docker_*)), before anything changes.
+  - Dual stack, with O(fixed_cidr_v6) (the node's IPv6 pod prefix), also C(ipv6=true) and
+    C(fixed-cidr-v6). Docker then gives its bridge the prefix's first address
+    (C(<prefix>::1), the plan's C(gateway_ipv6)) unless the bridge already holds an address
+    inside the prefix, which it keeps as the gateway (podnet's cbr0). Without it (null) no
+    IPv6 key is set, and a docker0 left with an IPv6 address is deleted when dockerd starts.
+    C(ip6tables) is not set. In Docker 20.10 it needs C(experimental=true) for the whole
+    daemon, and podnet's firewall forwards and masquerades IPv6 pod traffic itself (as it
+    does IPv4's with C(ip-masq=false)).
   - It sets those keys in O(path) and keeps every other key of the file as it is (value and
     position). The file is rewritten (atomically, as 2-space indented JSON, root-owned) only
     when a value differs; otherwise its bytes stay untouched.
@@ -74,6 +82,12 @@ options:
     description: Part of the pod subnet Docker allocates from (C(fixed-cidr)); V("") for all of it.
     type: str
     default: ""
+  fixed_cidr_v6:
+    description:
+      - The node's IPv6 pod prefix (network/prefix, e.g. V(fd00:10:244:1::/64), at most
+        /80 so Docker can derive addresses from the containers' MAC addresses), or null for
+        IPv4 only.
+    type: str
   mtu:
     description: MTU of container interfaces.
     type: int
@@ -121,6 +135,13 @@ EXAMPLES = r"""
   podnet_docker_daemon:
     bridge: cbr0
     fixed_cidr: 10.244.1.128/25
+    mtu: 1450
+
+- name: Docker | dual stack on docker0
+  podnet_docker_daemon:
+    bridge: docker0
+    bridge_address: 10.244.1.1/24
+    fixed_cidr_v6: "fd00:10:244:1::/64"
     mtu: 1450
 
 - name: Docker | give daemon.json back, remove podnet's drop-in
@@ -195,8 +216,31 @@ class DockerInputError(ValueError):
 
 
 # --- pure functions: no host access, unit-tested in tests/unit/test_docker_daemon.py ------
-def daemon_settings(bridge, bridge_address, fixed_cidr, mtu, options):
-    """podnet's keys of daemon.json, from the role's variables, or DockerInputError."""
+def ipv6_prefix(fixed_cidr_v6):
+    """FIXED_CIDR_V6 (podnet_docker_fixed_cidr_v6) as an IPv6Network, None when unset, or
+    DockerInputError."""
+    if fixed_cidr_v6 is None or fixed_cidr_v6 == "":
+        return None
+    try:
+        network = ipaddress.IPv6Network(str(fixed_cidr_v6))
+    except ValueError:
+        network = None
+    if network is None or "/" not in str(fixed_cidr_v6):
+        raise DockerInputError(
+            "podnet_docker_fixed_cidr_v6=%r is not an IPv6 network address with its prefix: pass "
+            "the node's IPv6 pod prefix, e.g. fd00:10:244:1::/64 (the plan's pod_cidr_ipv6), or "
+            "null for IPv4 only" % (fixed_cidr_v6,))
+    if network.prefixlen > 80:
+        raise DockerInputError(
+            "podnet_docker_fixed_cidr_v6=%s is longer than /80: pass a prefix of /80 or shorter "
+            "(Docker derives each container's IPv6 address from its MAC address, 48 bits), e.g. "
+            "the node's /64" % fixed_cidr_v6)
+    return network
+
+
+def daemon_settings(bridge, bridge_address, fixed_cidr, mtu, options, fixed_cidr_v6=None):
+    """podnet's keys of daemon.json, from the role's variables, or DockerInputError.
+    FIXED_CIDR_V6 (dual stack) adds ipv6 and fixed-cidr-v6; None leaves both out."""
     if not LINK_NAME.match(bridge or ""):
         raise DockerInputError(
             "podnet_docker_bridge=%r is not a link name (1 to 15 letters, digits, '_', '.', '-'): "
@@ -234,6 +278,7 @@ def daemon_settings(bridge, bridge_address, fixed_cidr, mtu, options):
                 "podnet_docker_fixed_cidr=%s lies outside the pod subnet %s of "
                 "podnet_docker_bridge_address=%s: pass a network inside it, or \"\""
                 % (fixed_cidr, gateway.network, bridge_address))
+    prefix_v6 = ipv6_prefix(fixed_cidr_v6)
     if not 68 <= mtu <= 65535:
         raise DockerInputError(
             "podnet_docker_mtu=%s is not an MTU Linux accepts: pass 68 to 65535 (the plan's mtu)"
@@ -248,6 +293,8 @@ def daemon_settings(bridge, bridge_address, fixed_cidr, mtu, options):
     if fixed_cidr:
         settings["fixed-cidr"] = fixed_cidr
     settings.update({"mtu": mtu, "ip-masq": False, "iptables": True})
+    if prefix_v6 is not None:
+        settings.update({"ipv6": True, "fixed-cidr-v6": str(prefix_v6)})
     return settings
 
 
@@ -291,14 +338,22 @@ def unit_refusal(unit):
     return None
 
 
-def stale_docker0(addr_show, wanted):
-    """Whether docker0 (from `ip -json -4 addr show dev docker0`; None: no such link) holds
-    anything but WANTED (the host/prefix it must hold; "" for no address)."""
+def stale_docker0(addr_show, wanted, wanted_v6=None):
+    """Whether docker0 (from `ip -json addr show dev docker0`; None: no such link) holds
+    any IPv4 address but WANTED (the host/prefix it must hold; "" for no address), or a
+    global IPv6 address outside WANTED_V6 (its IPv6 prefix, fixed-cidr-v6; None: none may
+    be there). Link-local ones (Docker's fe80::1) do not count."""
     if not addr_show:
         return False
+    infos = [info for link in addr_show for info in link.get("addr_info", [])]
     have = sorted("%s/%s" % (info["local"], info["prefixlen"])
-                  for link in addr_show for info in link.get("addr_info", [])
-                  if info.get("family", "inet") == "inet")
+                  for info in infos if info.get("family", "inet") == "inet")
+    prefix = None if not wanted_v6 else ipaddress.IPv6Network(wanted_v6)
+    for info in infos:
+        if info.get("family") == "inet6" and info.get("scope", "global") == "global":
+            address = ipaddress.IPv6Address(info["local"])
+            if prefix is None or address not in prefix or info.get("prefixlen") != prefix.prefixlen:
+                return True
     return have != ([wanted] if wanted else [])
 
 
@@ -459,13 +514,14 @@ def text(content):
 
 
 def docker0_addresses(runner):
-    return runner.read("ip", ["-4", "addr", "show", "dev", OWN_BRIDGE], json_flag="-json")
+    return runner.read("ip", ["addr", "show", "dev", OWN_BRIDGE], json_flag="-json")
 
 
-def make_docker0_right(module, runner, wanted):
-    """Delete docker0 when it holds anything but WANTED; dockerd is stopped or has just
-    recreated it from its own store. Check mode predicts from docker0 as it is now."""
-    if stale_docker0(docker0_addresses(runner), wanted):
+def make_docker0_right(module, runner, wanted, wanted_v6):
+    """Delete docker0 when it holds anything but WANTED (and IPv6 addresses outside
+    WANTED_V6); dockerd is stopped or has just recreated it from its own store. Check mode
+    predicts from docker0 as it is now."""
+    if stale_docker0(docker0_addresses(runner), wanted, wanted_v6):
         runner.change("ip", ["link", "delete", OWN_BRIDGE])
 
 
@@ -474,10 +530,12 @@ def start_dockerd(module, runner, settings):
     Docker from taking the new one) and, when Docker attaches to another bridge, after
     (Docker first recreates the docker0 of its old settings from its network store)."""
     wanted = settings.get("bip", "")
-    make_docker0_right(module, runner, wanted)
+    # Docker's docker0 only: attached to another bridge, docker0 holds no address at all.
+    wanted_v6 = settings.get("fixed-cidr-v6") if "bip" in settings else None
+    make_docker0_right(module, runner, wanted, wanted_v6)
     runner.change("systemctl", ["start", UNIT])
     if "bridge" in settings and not module.check_mode:
-        make_docker0_right(module, runner, wanted)
+        make_docker0_right(module, runner, wanted, wanted_v6)
 
 
 def persist_daemon_json(module, params, content, mode, record, record_content, plan, actions, diffs):
@@ -506,6 +564,7 @@ def run_module():
             bridge=dict(type="str", default=OWN_BRIDGE),
             bridge_address=dict(type="str", default=""),
             fixed_cidr=dict(type="str", default=""),
+            fixed_cidr_v6=dict(type="str"),
             mtu=dict(type="int", default=1500),
             options=dict(type="dict", default={}),
             restart=dict(type="bool", default=True),
@@ -527,7 +586,8 @@ def run_module():
     if state == "present":
         try:
             settings = daemon_settings(params["bridge"], params["bridge_address"],
-                                       params["fixed_cidr"], params["mtu"], params["options"])
+                                       params["fixed_cidr"], params["mtu"], params["options"],
+                                       params["fixed_cidr_v6"])
         except DockerInputError as exc:
             module.fail_json(msg="%s (nothing was changed)" % exc)
     record_content, dummy = read_bytes(module, record_path)

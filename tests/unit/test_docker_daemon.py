@@ -179,8 +179,50 @@ def test_record_round_trip_and_validation():
 
 
 # --- the role's inputs -> podnet's keys ------------------------------------------------------
-def settings(bridge="docker0", bridge_address="10.244.1.1/24", fixed_cidr="", mtu=1450, options=None):
-    return daemon.daemon_settings(bridge, bridge_address, fixed_cidr, mtu, options or {})
+def settings(bridge="docker0", bridge_address="10.244.1.1/24", fixed_cidr="", mtu=1450, options=None,
+             fixed_cidr_v6=None):
+    return daemon.daemon_settings(bridge, bridge_address, fixed_cidr, mtu, options or {}, fixed_cidr_v6)
+
+
+# daemon.json as podnet wrote it before dual stack came, for a user's file and no file:
+# podnet_docker_fixed_cidr_v6 unset (null, or "") must keep these bytes (a changed file
+# would restart dockerd on every upgraded node).
+IPV4_ONLY_DOCKER0 = (b'{\n  "log-level": "warn",\n  "bip": "10.244.1.1/24",\n  "ip-masq": false,\n'
+                     b'  "iptables": true,\n  "mtu": 1450\n}\n')
+IPV4_ONLY_CBR0 = (b'{\n  "bridge": "cbr0",\n  "fixed-cidr": "10.244.1.128/25",\n  "ip-masq": false,\n'
+                  b'  "iptables": true,\n  "mtu": 1450,\n  "storage-driver": "vfs"\n}\n')
+
+
+@pytest.mark.parametrize("unset", [None, ""])
+def test_without_an_ipv6_prefix_daemon_json_is_byte_for_byte_the_ipv4_only_one(unset):
+    got = present(b'{"log-level": "warn"}', settings=settings(fixed_cidr_v6=unset))
+    assert got["content"] == IPV4_ONLY_DOCKER0
+    got = present(None, settings=settings(bridge="cbr0", bridge_address="", fixed_cidr="10.244.1.128/25",
+                                          options={"storage-driver": "vfs"}, fixed_cidr_v6=unset))
+    assert got["content"] == IPV4_ONLY_CBR0
+
+
+def test_dual_stack_turns_on_ipv6_with_the_nodes_prefix_and_no_ip6tables():
+    got = settings(fixed_cidr_v6="fd00:10:244:1::/64",
+                   options={"ipv6": False, "fixed-cidr-v6": "fd00:99::/64", "storage-driver": "vfs"})
+    assert got == {"storage-driver": "vfs", "bip": "10.244.1.1/24", "mtu": 1450, "ip-masq": False,
+                   "iptables": True, "ipv6": True, "fixed-cidr-v6": "fd00:10:244:1::/64"}
+    assert "ip6tables" not in got and "experimental" not in got
+    # written after the user's keys; the record lets `absent` take both out again
+    plan = present(b'{"log-level": "warn"}', settings=got)
+    assert plan["content"] == (
+        b'{\n  "log-level": "warn",\n  "bip": "10.244.1.1/24",\n  "fixed-cidr-v6": "fd00:10:244:1::/64",\n'
+        b'  "ip-masq": false,\n  "iptables": true,\n  "ipv6": true,\n  "mtu": 1450,\n'
+        b'  "storage-driver": "vfs"\n}\n')
+    assert plan["keys"] == ["bip", "fixed-cidr-v6", "ip-masq", "iptables", "ipv6", "mtu", "storage-driver"]
+    assert absent(plan["content"], plan["record"])["content"] == b'{"log-level": "warn"}'
+    # a node back to IPv4 only: podnet's IPv6 keys go, the file is the IPv4-only one again
+    back = present(plan["content"], plan["record"], settings=settings())
+    assert back["keys"] == ["fixed-cidr-v6", "ipv6", "storage-driver"]
+    assert back["content"] == IPV4_ONLY_DOCKER0
+    # on cbr0 (Docker keeps the bridge's own address inside the prefix as its gateway)
+    assert settings(bridge="cbr0", bridge_address="", fixed_cidr_v6="fd00:10:244:1::/64")["fixed-cidr-v6"] == \
+        "fd00:10:244:1::/64"
 
 
 def test_docker0_gets_the_gateway_as_bip_and_options_never_override_network_keys():
@@ -208,6 +250,10 @@ def test_another_bridge_is_attached_with_its_fixed_cidr():
     (dict(fixed_cidr="10.245.0.0/25"), "podnet_docker_fixed_cidr=10.245.0.0/25 lies outside the pod "
                                        "subnet 10.244.1.0/24"),
     (dict(mtu=12), "podnet_docker_mtu=12"),
+    (dict(fixed_cidr_v6="fd00:10:244:1::1/64"), "podnet_docker_fixed_cidr_v6='fd00:10:244:1::1/64'"),
+    (dict(fixed_cidr_v6="fd00:10:244:1::"), "podnet_docker_fixed_cidr_v6='fd00:10:244:1::'"),
+    (dict(fixed_cidr_v6="10.244.1.0/24"), "podnet_docker_fixed_cidr_v6='10.244.1.0/24'"),
+    (dict(fixed_cidr_v6="fd00:10:244:1::/96"), "podnet_docker_fixed_cidr_v6=fd00:10:244:1::/96 is longer"),
 ])
 def test_inputs_that_cannot_work_are_refused_naming_the_role_variable(inputs, culprit):
     with pytest.raises(daemon.DockerInputError) as refused:
