@@ -21,6 +21,10 @@ description:
   - The network is the standard C(bridge) plugin on podnet's bridge (C(isGateway), no
     masquerade, hairpin mode, the plan's MTU) with C(host-local) IPAM over the node's pod
     subnet and a default route, optionally chained with C(portmap).
+  - Dual stack, with O(subnet_ipv6) (the node's IPv6 pod prefix), host-local gets a second
+    range (C(ranges) holds one list per family, so each pod gets one address of each) with
+    the IPv6 gateway, and a default route for each family (C(0.0.0.0/0) and C(::/0)).
+    Without it the conflist is exactly the IPv4-only one.
   - Checks the inputs' meaning before writing anything and names the role variable
     (C(podnet_cni_*)) in its message.
   - With O(state=absent), removes the conflist and host-local's allocation directory of
@@ -53,6 +57,23 @@ options:
   gateway:
     description: The pods' gateway, the bridge's address, inside O(subnet). Required when O(state=present).
     type: str
+  subnet_ipv6:
+    description:
+      - The node's IPv6 pod prefix (network/prefix, e.g. V(fd00:10:244:1::/64)), or null for
+        IPv4 only.
+    type: str
+  gateway_ipv6:
+    description:
+      - The pods' IPv6 gateway, the bridge's IPv6 address, inside O(subnet_ipv6); empty for
+        the prefix's first address (C(<prefix>::1), as the plan's C(gateway_ipv6)).
+      - host-local hands out IPv6 addresses from the /80 after the gateway's /80 to the
+        prefix's last address (for a /64, from C(<prefix>:1::) on). The gateway's /80 is
+        where Docker puts its containers (their addresses are the gateway's first 80 bits
+        and the container's MAC address), so Docker with C(fixed-cidr-v6) on the same bridge
+        never hands out an address host-local does. A prefix longer than /79 has no such
+        room; its range starts after the gateway.
+    type: str
+    default: ""
   range_start:
     description: First address host-local hands out; empty for the address after O(gateway).
     type: str
@@ -88,6 +109,13 @@ EXAMPLES = r"""
     range_end: 10.244.1.127
     mtu: 1450
     state: present
+
+- name: CNI | dual stack, one address of each family per pod
+  podnet_cni:
+    subnet: 10.244.1.0/24
+    gateway: 10.244.1.1
+    subnet_ipv6: "fd00:10:244:1::/64"
+    mtu: 1450
 
 - name: CNI | remove it and host-local's allocations
   podnet_cni:
@@ -198,7 +226,55 @@ def check_params(p):
     if number is None or not 68 <= number <= 65535:
         errors.append("podnet_cni_mtu=%r must be an integer between 68 and 65535 (the plan's mtu)" % (mtu,))
     values["mtu"] = number
+    values.update(check_ipv6(p, errors))
     return errors, (None if errors else values)
+
+
+def check_ipv6(p, errors):
+    """The IPv6 range's values {subnet_ipv6, gateway_ipv6, range_start_ipv6} (all None
+    without podnet_cni_subnet_ipv6), appending to ERRORS what cannot work."""
+    values = {"subnet_ipv6": None, "gateway_ipv6": None, "range_start_ipv6": None}
+    text = p.get("subnet_ipv6")
+    if text is None or text == "":
+        if p.get("gateway_ipv6"):
+            errors.append("podnet_cni_gateway_ipv6=%r is set but podnet_cni_subnet_ipv6 is not: set "
+                          "both (the plan's pod_cidr_ipv6 and gateway_ipv6), or neither for IPv4 only"
+                          % (p.get("gateway_ipv6"),))
+        return values
+    try:
+        subnet = ipaddress.IPv6Network(str(text).strip(), strict=True)
+        if "/" not in str(text) or subnet.prefixlen > 126:
+            raise ValueError("no prefix, or no room")
+    except ValueError:
+        errors.append("podnet_cni_subnet_ipv6=%r must be the node's IPv6 pod prefix as network/prefix "
+                      "of /126 or shorter such as fd00:10:244:1::/64 (the plan's pod_cidr_ipv6), or "
+                      "null for IPv4 only" % (text,))
+        return values
+    given = p.get("gateway_ipv6")
+    try:
+        gateway = ipaddress.IPv6Interface(str(given).strip()).ip if given else subnet.network_address + 1
+    except ValueError:
+        gateway = None
+    # The network address is the subnet-router anycast address; host-local needs one after it.
+    if gateway is None or gateway not in subnet or gateway in (subnet.network_address, subnet[-1]):
+        errors.append("podnet_cni_gateway_ipv6=%r must be the pods' IPv6 gateway, an address inside "
+                      "podnet_cni_subnet_ipv6=%s other than its first and last (the plan's gateway_ipv6; "
+                      "\"\" for %s)" % (given, subnet, subnet.network_address + 1))
+        return values
+    values.update(subnet_ipv6=str(subnet), gateway_ipv6=str(gateway),
+                  range_start_ipv6=str(ipv6_range_start(subnet, gateway)))
+    return values
+
+
+def ipv6_range_start(subnet, gateway):
+    """host-local's first IPv6 address in SUBNET: the first of the /80 after GATEWAY's /80
+    (Docker's MAC-derived container addresses all lie in the gateway's /80), or the address
+    after the gateway when SUBNET is longer than /79."""
+    if subnet.prefixlen <= 79:
+        after = ipaddress.IPv6Network("%s/80" % gateway, strict=False).network_address + (1 << 48)
+        if after in subnet:
+            return after
+    return gateway + 1
 
 
 def conflist(p, values):
@@ -206,10 +282,15 @@ def conflist(p, values):
     ipam_range = {"subnet": values["subnet"], "gateway": values["gateway"], "rangeStart": values["range_start"]}
     if values["range_end"]:
         ipam_range["rangeEnd"] = values["range_end"]
+    ranges, routes = [[ipam_range]], [{"dst": "0.0.0.0/0"}]
+    if values.get("subnet_ipv6"):
+        ranges.append([{"subnet": values["subnet_ipv6"], "gateway": values["gateway_ipv6"],
+                        "rangeStart": values["range_start_ipv6"]}])
+        routes.append({"dst": "::/0"})
     plugins = [{
         "type": "bridge", "bridge": p["bridge"], "isGateway": True, "ipMasq": False,
         "hairpinMode": True, "mtu": values["mtu"],
-        "ipam": {"type": "host-local", "ranges": [[ipam_range]], "routes": [{"dst": "0.0.0.0/0"}]},
+        "ipam": {"type": "host-local", "ranges": ranges, "routes": routes},
     }]
     if p.get("portmap", True):
         plugins.append({"type": "portmap", "capabilities": {"portMappings": True}})
@@ -267,6 +348,8 @@ def main():
             bridge=dict(type="str", default="cbr0"),
             subnet=dict(type="str"),
             gateway=dict(type="str"),
+            subnet_ipv6=dict(type="str"),
+            gateway_ipv6=dict(type="str", default=""),
             range_start=dict(type="str", default=""),
             range_end=dict(type="str", default=""),
             # Checked by check_params, whose message names the role variable.
