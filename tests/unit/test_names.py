@@ -216,7 +216,8 @@ def render(template, **variables):
 
 def flannel_unit(**override):
     variables = dict(
-        podnet_flannel_public_ip="192.0.2.11", podnet_flannel_bin="/usr/local/bin/flanneld",
+        podnet_flannel_public_ip="192.0.2.11", podnet_flannel_public_ipv6="",
+        podnet_flannel_bin="/usr/local/bin/flanneld",
         podnet_flannel_etcd_endpoints=["https://192.0.2.21:2379"],
         podnet_flannel_etcd_prefix="/coreos.com/network", podnet_flannel_ip_masq=False,
         podnet_flannel_extra_args=[], __podnet_flannel_pki_dir="/etc/podnet/flannel-pki",
@@ -266,6 +267,12 @@ def test_flannel_arguments_are_quoted_for_systemd():
     # systemd would expand $ and % and split on the quotes: each is escaped.
     assert '"$$(id) \'x\' \\"y\\" 100%%"' in unit, unit
     assert 'ExecStart="/usr/local/bin/flanneld"' in unit
+
+
+def test_flannel_gets_public_ipv6_on_a_dual_stack_node_only():
+    assert "-public-ipv6" not in flannel_unit()
+    unit = flannel_unit(podnet_flannel_public_ipv6="2001:db8::11")
+    assert '  "-public-ip=192.0.2.11" \\\n  "-public-ipv6=2001:db8::11" \\\n  "-subnet-file=' in unit, unit
 
 
 def test_etcd_environment_values_are_quoted_for_systemd():
