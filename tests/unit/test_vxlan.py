@@ -292,8 +292,9 @@ def test_the_boot_order_puts_the_overlay_after_the_bridge_and_before_the_routes(
 def test_docs_describe_every_option_and_no_old_unit():
     import yaml
     doc = yaml.safe_load(vxlan.DOCUMENTATION)
-    assert set(doc["options"]) == {"device", "fdb", "neighbors", "tx_checksum_offload", "adopt",
-                                   "owned_pattern", "state"}
+    assert set(doc["options"]) == set(vxlan.ARGUMENT_SPEC) == {
+        "device", "fdb", "neighbors", "device_ipv6", "fdb_ipv6", "neighbors_ipv6", "tx_checksum_offload",
+        "adopt", "owned_pattern", "state"}
     # check and diff mode: full, from the shared fragment
     assert doc["extends_documentation_fragment"] == ["podnet.network.attributes"]
     assert "C(podnet-vxlan.service)" in vxlan.DOCUMENTATION  # retired, said so
