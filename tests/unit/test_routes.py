@@ -397,3 +397,25 @@ def test_an_ipv6_destination_held_by_another_protocol_is_a_conflict():
     declared = ROUTES6 + [{"dest": "fd00:10:244:9::/64", "via": "fd42:24:3::19", "dev": "underlay"}]
     result = routes.plan(ROUTE_SHOW, want(declared), 191, live6=ROUTE_SHOW6)
     assert "fd00:10:244:9::/64" in result["error"] and result["commands"] == []
+
+
+def test_an_ipv6_onlink_route_moving_to_the_other_vxlan_device_is_deleted_then_added():
+    """The kernel refuses `ip -6 route replace ... dev flannel-v6.1 onlink` while the route
+    being replaced reaches the gateway over flannel.1 ("Nexthop has invalid gateway or
+    device mismatch", seen on a test host); an IPv4 route is replaced in place."""
+    wanted, error = routes.check_wanted("present", ROUTES_TUNNELS[:1] + [
+        {"dest": "fd00:10:244:2::/64", "via": "fd00:10:244:2::", "dev": "vxlan_ipv6", "onlink": True}],
+        "flannel.1", "flannel-v6.1")
+    assert error is None
+    wanted["10.244.2.0/24"]["dev"] = "flannel-v6.1"
+    result = routes.plan(ROUTE_SHOW, wanted, 191, live6=ROUTE_SHOW6)
+    assert result["commands"] == [
+        ["ip", "route", "del", "10.244.3.0/24", "proto", "191", "table", "main", "metric", "0"],
+        ["ip", "-6", "route", "del", "fd00:10:244:3::/64", "proto", "191", "table", "main", "metric", "1024"],
+        ["ip", "route", "replace", "10.244.2.0/24", "via", "10.244.2.0", "dev", "flannel-v6.1", "onlink", "proto",
+         "191"],
+        ["ip", "-6", "route", "del", "fd00:10:244:2::/64", "proto", "191", "table", "main", "metric", "1024"],
+        ["ip", "-6", "route", "add", "fd00:10:244:2::/64", "via", "fd00:10:244:2::", "dev", "flannel-v6.1", "onlink",
+         "proto", "191"],
+    ]
+    assert result["summary"] == {"add": 0, "replace": 2, "delete": 2}
