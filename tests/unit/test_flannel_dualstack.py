@@ -182,7 +182,7 @@ def test_a_live_dual_stack_lease_is_held_under_its_own_key():
     assert content["leased"] == {"10.244.7.0/24": "192.0.2.99"}
     assert content["leased_ipv6"] == {"10.244.7.0/24": "fd00:10:244:7::/64"}
     held = registry_hold({"nodes": {}, "network": dict(DUAL)}, content)["network"]["leased"]
-    assert held == {"10.244.7.0/24": {"address": "192.0.2.99", "key": stray}}
+    assert held == {"10.244.7.0/24": {"address": "192.0.2.99", "key": stray, "pod_cidr_ipv6": "fd00:10:244:7::/64"}}
 
 
 # The filters of plan.yml's inputs, in its order (test_registry_hold checks plan.yml chains them).
@@ -280,3 +280,29 @@ def test_registry_pins_keeps_an_inventory_pin_and_pins_ipv6_by_address():
     assert pinned["a"]["pod_cidr_ipv6"] == "fd00:10:244:5::/64"
     assert pinned["b"]["pod_cidr_ipv6"] == "fd00:10:244:8::/64"
     assert registry_pins(nodes, {}) == nodes
+
+
+def test_a_live_dual_stack_lease_outside_the_plan_keeps_its_ipv6_prefix_from_every_node():
+    # A flanneld podnet does not know holds 10.244.0.0/24 and fd00:10:244::/64 with a TTL:
+    # no node gets either, for this run (issue 22's hold, both families).
+    registry = Registry({P + "/config": flannel_config(PLAN)})
+    stray = P + "/subnets/10.244.0.0-24&fd00:10:244::-64"
+    registry.put(stray, json.dumps({"PublicIP": "192.0.2.99", "PublicIPv6": "2001:db8::99",
+                                    "BackendType": "vxlan"}), lease=7)
+    result, actions = registry.run(hostvars(2), DUAL)
+    assert {h: (n["pod_cidr"], n["pod_cidr_ipv6"]) for h, n in result["nodes"].items()} == {
+        "n1": ("10.244.1.0/24", "fd00:10:244:1::/64"), "n2": ("10.244.2.0/24", "fd00:10:244:2::/64")}
+    assert result["network"]["leased"]["10.244.0.0/24"]["pod_cidr_ipv6"] == "fd00:10:244::/64"
+    assert stray in registry.kvs and stray not in actions["delete"]
+
+
+def test_a_node_kept_on_the_ipv6_prefix_of_a_live_lease_stops_the_plan_naming_both():
+    nodes = {"a": node(1, pod_cidr="10.244.1.0/24", pod_cidr_ipv6="fd00:10:244:7::/64")}
+    leased = {"10.244.7.0/24": {"address": "192.0.2.99", "pod_cidr_ipv6": "fd00:10:244:7::/64",
+                                "key": P + "/subnets/10.244.7.0-24&fd00:10:244:7::-64"}}
+    with pytest.raises(PlanError, match=r"10\.244\.7\.0-24&fd00:10:244:7::-64 is leased .* 192\.0\.2\.99.*"
+                                        r"fd00:10:244:7::/64 for host a"):
+        plan(nodes, dict(DUAL, leased=leased))
+    leased["10.244.7.0/24"]["pod_cidr_ipv6"] = "fd00:99::/64"
+    with pytest.raises(PlanError, match=r"IPv6 prefix fd00:99::/64 that is not a /64 of the IPv6 cluster"):
+        plan(nodes, dict(DUAL, leased=leased))

@@ -40,14 +40,16 @@ def _check_ipv4_underlay(net, records):
                             "(podnet_plan_zone_backends)" % (node.name, node.zone, node.zone))
 
 
-def _allocate_ipv6(net, by_zone):
+def _allocate_ipv6(net, by_zone, held=None):
     """({zone: IPv6 block}, {host: IPv6 subnet}) of a dual-stack network, else None.
 
     Released-pending nodes hold their IPv6 subnet when the ledger recorded one (a node
-    released before the cluster went dual stack holds none, and gets none)."""
+    released before the cluster went dual stack holds none, and gets none). So do the live
+    dual-stack leases of HELD (``_held_leases``: outside the plan) hold their IPv6 prefix."""
     six = net.ipv6
     if six is None:
         return None
+    held6 = _held_ipv6(by_zone, held or {})
     holders = {zone: list(members) for zone, members in by_zone.items()}
     for host, spec in net.released.items():
         if spec.get("pod_cidr_ipv6") is not None:
@@ -56,7 +58,28 @@ def _allocate_ipv6(net, by_zone):
     for members in holders.values():
         members.sort(key=lambda node: node.name)
     blocks = allocate_zones(six, holders)
-    return blocks, allocate_nodes(six, holders, blocks)
+    return blocks, allocate_nodes(six, holders, blocks, held6)
+
+
+def _held_ipv6(by_zone, held):
+    """{IPv6 prefix int: holder} of the live dual-stack leases outside the plan; a node of the
+    plan that keeps one of these prefixes stops the run (two hosts would route it)."""
+    held6 = {}
+    for spec in held.values():
+        if spec.get("pod_cidr_ipv6"):
+            held6[fast6(spec["pod_cidr_ipv6"])] = spec
+    for members in by_zone.values():
+        for node in members:
+            spec = held6.get(node.pin6)
+            if spec is not None:
+                key = spec.get("key") or "the lease of %s" % spec["pod_cidr_ipv6"]
+                raise PlanError(
+                    "etcd key %s is leased (TTL) to PublicIP %s, but the plan keeps its IPv6 prefix %s "
+                    "for host %s: two hosts would route one prefix. Nothing was written and no host was "
+                    "touched. Find the flanneld at %s (its lease is live): stop it and delete the key "
+                    "(etcdctl del %s), then re-run" % (key, spec["address"], spec["pod_cidr_ipv6"],
+                                                       node.name, spec["address"], key))
+    return {subnet: "%s (%s)" % (spec["address"], spec["holder"]) for subnet, spec in held6.items()}
 
 
 def _allocate(net, records):
@@ -82,7 +105,7 @@ def _allocate(net, records):
     blocks = allocate_zones(net, holders)
     subnets = allocate_nodes(net, holders, blocks, {
         subnet: "%s (%s)" % (spec["address"], spec["holder"]) for subnet, spec in held.items()})
-    return by_zone, blocks, subnets, held, _allocate_ipv6(net, by_zone)
+    return by_zone, blocks, subnets, held, _allocate_ipv6(net, by_zone, held)
 
 
 def _zones(net, blocks, six):

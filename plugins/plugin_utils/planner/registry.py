@@ -147,7 +147,10 @@ def registry_hold(inputs, registry):
     if leased:
         prefix = key_prefix(registry.get("prefix") or DEFAULT_PREFIX, "podnet registry prefix")
         leased6 = registry.get("leased_ipv6") or {}
-        network["leased"] = {
-            subnet: {"address": address, "key": lease_key(prefix, subnet, leased6.get(subnet))}
-            for subnet, address in sorted(leased.items())}
+        network["leased"] = {}
+        for subnet, address in sorted(leased.items()):
+            spec = {"address": address, "key": lease_key(prefix, subnet, leased6.get(subnet))}
+            if leased6.get(subnet):  # a dual-stack lease: the planner holds its IPv6 prefix too
+                spec["pod_cidr_ipv6"] = leased6[subnet]
+            network["leased"][subnet] = spec
     return {"nodes": inputs.get("nodes"), "network": network}

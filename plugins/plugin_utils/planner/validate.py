@@ -63,7 +63,7 @@ NETWORK_KEYS = frozenset((
 IPV6_NODE_KEYS = ("address_ipv6", "prefix_ipv6", "pod_cidr_ipv6")
 RELEASED_KEYS = frozenset(("zone", "address", "prefix", "pod_cidr", "address_ipv6", "prefix_ipv6",
                            "pod_cidr_ipv6"))
-LEASED_KEYS = frozenset(("address", "key", "holder"))
+LEASED_KEYS = frozenset(("address", "key", "holder", "pod_cidr_ipv6"))
 # How the plan names a subnet that a live lease holds and no node of the plan does.
 LEASED_OUTSIDE = "leased outside the inventory"
 
@@ -301,7 +301,8 @@ def _leased(value, net):
             raise PlanError("%s: expected {address, key}, got %r" % (what, spec))
         key = spec.get("key") or "the lease of %s" % subnet
         address = spec.get("address")
-        parse_address(address, "%s: the PublicIP of etcd key %s" % (what, key))
+        # a lease of a node with only an IPv6 underlay is named by its PublicIPv6
+        parse_address(address, "%s: the PublicIP of etcd key %s" % (what, key), family_of(address))
         pnet, plen = parse_cidr(subnet, what)
         if plen != net.node_len or pnet & mask(net.cluster_len) != net.cluster_net:
             raise PlanError("%s: etcd key %s (PublicIP %s) leases a subnet that is not a /%d of the "
@@ -311,7 +312,20 @@ def _leased(value, net):
                                 cidr(net.cluster_net, net.cluster_len), address, key))
         result[cidr(pnet, plen)] = {"address": address, "key": spec.get("key"),
                                     "holder": LEASED_OUTSIDE}
+        if spec.get("pod_cidr_ipv6") and net.ipv6 is not None:
+            result[cidr(pnet, plen)]["pod_cidr_ipv6"] = _leased_ipv6(spec["pod_cidr_ipv6"], what, key, net.ipv6)
     return result
+
+
+def _leased_ipv6(text, what, key, six):
+    """The IPv6 prefix of a live dual-stack lease (flannel's key of both subnets): held too."""
+    pnet, plen = IPV6.parse_cidr(text, "%s.pod_cidr_ipv6" % what)
+    if plen != six.node_len or pnet & IPV6.mask(six.cluster_len) != six.cluster_net:
+        raise PlanError("%s: etcd key %s leases an IPv6 prefix %s that is not a /%d of the IPv6 "
+                        "cluster CIDR %s: a flanneld of another network config holds it. Stop that "
+                        "flanneld and delete the key (etcdctl del %s), then re-run" % (
+                            what, key, text, six.node_len, IPV6.cidr(six.cluster_net, six.cluster_len), key))
+    return IPV6.cidr(pnet, plen)
 
 
 def validate_network(network):
