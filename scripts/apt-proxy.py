@@ -16,12 +16,13 @@ sources, InRelease signatures and package hashes stay Debian's own, so what inst
 test host is exactly what would install on a real one.
 
   apt-proxy.py record --cache DIR --port 3142 [--bind 127.0.0.1]
-  apt-proxy.py serve  --cache DIR --port 3142 [--bind 0.0.0.0]
+  apt-proxy.py serve  --cache DIR --port 3142 [--bind ::]
 """
 
 import argparse
 import os
 import shutil
+import socket
 import sys
 import tempfile
 import urllib.error
@@ -87,17 +88,30 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
 
 
+class DualStackServer(ThreadingHTTPServer):
+    """The HTTP server on an IPv6 socket that also accepts IPv4 clients (IPV6_V6ONLY off)."""
+
+    address_family = socket.AF_INET6
+
+    def server_bind(self):
+        self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        super().server_bind()
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("mode", choices=["record", "serve"])
     parser.add_argument("--cache", required=True, help="the cache directory")
     parser.add_argument("--port", type=int, default=3142)
     parser.add_argument("--bind", default=None,
-                        help="address to listen on (record: 127.0.0.1, serve: all)")
+                        help="address to listen on (record: 127.0.0.1, serve: all, both families)")
     args = parser.parse_args(argv)
-    bind = args.bind or ("127.0.0.1" if args.mode == "record" else "0.0.0.0")
+    # serve: all addresses of both families (an IPv6 socket that takes IPv4 too), so hosts
+    # with only an IPv6 underlay reach it as well.
+    bind = args.bind or ("127.0.0.1" if args.mode == "record" else "::")
     os.makedirs(args.cache, exist_ok=True)
-    server = ThreadingHTTPServer((bind, args.port), Handler)
+    server_class = DualStackServer if ":" in bind else ThreadingHTTPServer
+    server = server_class((bind, args.port), Handler)
     server.daemon_threads = True
     server.cache = os.path.abspath(args.cache)
     server.record = args.mode == "record"

@@ -96,8 +96,15 @@ def ledger() -> dict:
 class Pod:
     """A network namespace attached to a node's bridge, addressed from its pod subnet."""
 
-    def __init__(self, node: str, pod_cidr: str, index: int = 10, bridge: str = "cbr0"):
+    def __init__(self, node: str, pod_cidr: str, index: int = 10, bridge: str = "cbr0",
+                 pod_cidr_ipv6: str | None = None):
         net = ipaddress.ip_network(pod_cidr)
+        # Dual stack: the pod's IPv6 address and gateway from its node's IPv6 prefix.
+        self.address6 = self.gateway6 = None
+        if pod_cidr_ipv6:
+            net6 = ipaddress.ip_network(pod_cidr_ipv6)
+            self.address6, self.prefix6 = str(net6.network_address + index), net6.prefixlen
+            self.gateway6 = str(net6.network_address + 1)
         self.node = node
         self.host = host(node)
         self.name = f"podnet-t{index}"
@@ -118,11 +125,14 @@ class Pod:
             f"ip -n {self.name} addr add {self.address}/{self.prefix} dev eth0",
             f"ip -n {self.name} link set eth0 up",
             f"ip -n {self.name} route add default via {self.gateway}",
-        ]))
+        ] + ([
+            f"ip -n {self.name} addr add {self.address6}/{self.prefix6} dev eth0 nodad",
+            f"ip -n {self.name} route add default via {self.gateway6}",
+        ] if self.address6 else [])))
         return self
 
     def delete(self) -> None:
-        self.host.run(f"systemctl stop podnet-test-echo-{self.name} 2>/dev/null; "
+        self.host.run(f"systemctl stop podnet-test-echo-{self.name} podnet-test-echo6-{self.name} 2>/dev/null; "
                       f"ip netns del {self.name} 2>/dev/null; ip link del {self.veth} 2>/dev/null")
 
     def run(self, command: str):
@@ -139,6 +149,8 @@ class Pod:
 
     def listen(self) -> None:
         listen(self.host, self.name)
+        if self.address6:
+            listen(self.host, self.name, ipv6=True)
 
     def source_seen_by(self, address: str) -> str:
         """Connect to an echo listener at `address`; return the source address it saw."""
@@ -151,16 +163,19 @@ def _install_echo(target) -> None:
                f"chmod 0755 {ECHO_SCRIPT}")
 
 
-def listen(target, netns: str | None = None) -> None:
-    """Start a TCP echo-the-peer-address listener (a transient systemd unit)."""
+def listen(target, netns: str | None = None, ipv6: bool = False) -> None:
+    """Start a TCP echo-the-peer-address listener (a transient systemd unit); IPV6: its
+    IPv6 twin on the same port (IPv6 only, so each family has its own listener)."""
     _install_echo(target)
-    unit = f"podnet-test-echo-{netns or 'host'}"
+    unit = f"podnet-test-echo{'6' if ipv6 else ''}-{netns or 'host'}"
     prefix = f"ip netns exec {netns} " if netns else ""
+    address = f"TCP6-LISTEN:{ECHO_PORT},ipv6only=1" if ipv6 else f"TCP-LISTEN:{ECHO_PORT}"
     target.run(f"systemctl stop {unit} 2>/dev/null; systemctl reset-failed {unit} 2>/dev/null")
     sh(target, f"systemd-run --quiet --collect --unit={unit} {prefix}"
-               f"socat TCP-LISTEN:{ECHO_PORT},fork,reuseaddr EXEC:{ECHO_SCRIPT}")
+               f"socat {address},fork,reuseaddr EXEC:{ECHO_SCRIPT}")
+    family = "-6" if ipv6 else "-4"
     for dummy in range(50):
-        if target.run(f"{prefix}ss -ltn 'sport = :{ECHO_PORT}' | grep -q LISTEN").rc == 0:
+        if target.run(f"{prefix}ss {family} -ltn 'sport = :{ECHO_PORT}' | grep -q LISTEN").rc == 0:
             return
         time.sleep(0.1)
     raise AssertionError(f"echo listener did not start on {target.backend.name} {netns or ''}")
@@ -171,9 +186,11 @@ def connect(target, address: str, netns: str | None = None) -> str:
     # loaded host forks and execs slowly: at 3 s an established connection once returned
     # nothing on a machine at load 40, so the answer gets 15 s (a success ends at once).
     prefix = f"ip netns exec {netns} " if netns else ""
-    result = target.run(f"{prefix}socat -T 15 - TCP:{address}:{ECHO_PORT},connect-timeout=3 "
+    peer = f"TCP6:[{address}]" if ":" in address else f"TCP:{address}"
+    result = target.run(f"{prefix}socat -T 15 - {peer}:{ECHO_PORT},connect-timeout=3 "
                         "</dev/null")
-    return result.stdout.strip() if result.rc == 0 else f"<no answer: {result.stderr.strip()}>"
+    # socat names an IPv6 peer in brackets
+    return result.stdout.strip().strip("[]") if result.rc == 0 else f"<no answer: {result.stderr.strip()}>"
 
 
 def podnet_routes(target) -> dict:
