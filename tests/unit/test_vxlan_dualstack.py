@@ -236,7 +236,10 @@ def test_a_converged_dual_stack_host_needs_no_command():
 
 def test_a_fresh_host_gets_both_devices_ipv6_switched_on_before_the_nodad_address():
     result = vxlan.plan(live(addr_show=[]), "flannel.1", want())
-    sysctl = lambda name: ["sysctl", "/proc/sys/net/ipv6/conf/%s/disable_ipv6" % name, "0"]  # noqa: E731
+
+    def sysctl(name):
+        return ["sysctl", "/proc/sys/net/ipv6/conf/%s/disable_ipv6" % name, "0"]
+
     assert result["commands"] == [
         ["ip", "link", "add", "flannel.1", "type", "vxlan", "id", "1", "local", "172.30.240.11",
          "dstport", "8472", "nolearning"],
