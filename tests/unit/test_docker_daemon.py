@@ -320,6 +320,32 @@ def test_docker0_on_another_subnet_is_stale():
     assert not daemon.stale_docker0([], "")
 
 
+# `ip -json addr show dev docker0` on a dual-stack test host (Debian 12, iproute2 6.1) right
+# after Docker 20.10 started with bip 10.244.1.1/24, ipv6 and fixed-cidr-v6 fd00:10:244:1::/64
+DOCKER0_DUAL = json.loads(
+    '[{"ifindex":8,"ifname":"docker0","flags":["NO-CARRIER","BROADCAST","MULTICAST","UP"],"mtu":1500,'
+    '"qdisc":"noqueue","operstate":"DOWN","group":"default","link_type":"ether","address":"02:42:a2:49:3e:72",'
+    '"broadcast":"ff:ff:ff:ff:ff:ff","addr_info":[{"family":"inet","local":"10.244.1.1","prefixlen":24,'
+    '"broadcast":"10.244.1.255","scope":"global","label":"docker0","valid_life_time":4294967295,'
+    '"preferred_life_time":4294967295},{"family":"inet6","local":"fd00:10:244:1::1","prefixlen":64,'
+    '"scope":"global","tentative":true,"valid_life_time":4294967295,"preferred_life_time":4294967295},'
+    '{"family":"inet6","local":"fe80::1","prefixlen":64,"scope":"link","tentative":true,'
+    '"valid_life_time":4294967295,"preferred_life_time":4294967295}]}]')
+
+
+def test_docker0_with_an_ipv6_address_outside_its_prefix_is_stale():
+    assert not daemon.stale_docker0(DOCKER0_DUAL, "10.244.1.1/24", "fd00:10:244:1::/64")
+    # IPv6 turned off, or the node's prefix moved: Docker would leave the old address
+    assert daemon.stale_docker0(DOCKER0_DUAL, "10.244.1.1/24", None)
+    assert daemon.stale_docker0(DOCKER0_DUAL, "10.244.1.1/24", "fd00:10:244:2::/64")
+    assert daemon.stale_docker0(DOCKER0_DUAL, "10.244.1.1/24", "fd00:10:244::/56")
+    # Docker's link-local fe80::1 alone is no reason
+    link_local = [dict(DOCKER0_DUAL[0], addr_info=[info for info in DOCKER0_DUAL[0]["addr_info"]
+                                                   if info["local"] != "fd00:10:244:1::1"])]
+    assert not daemon.stale_docker0(link_local, "10.244.1.1/24")
+    assert not daemon.stale_docker0(link_local, "10.244.1.1/24", "fd00:10:244:1::/64")
+
+
 def test_the_drop_in_orders_dockerd_after_podnet_service():
     content = daemon.dropin_content()
     assert content.startswith("#\n# Ansible managed")
