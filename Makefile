@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 VENV := .venv/bin
 # Longest first: scripts/molecule-scenarios.sh runs MOLECULE_JOBS (2) of them at a time.
-SCENARIOS ?= etcd multizone encrypted host-gw runtimes agent bgp
+SCENARIOS ?= etcd multizone dualstack encrypted host-gw runtimes agent bgp
 LAB_ENV := ANSIBLE_LOCALHOST_WARNING=False ANSIBLE_INVENTORY_UNPARSED_WARNING=False
 
 .PHONY: setup lab lab-down lab-bench test lint unit collection molecule flannel bench bench-fleet clean-leftovers

@@ -189,8 +189,12 @@ def connect(target, address: str, netns: str | None = None) -> str:
     peer = f"TCP6:[{address}]" if ":" in address else f"TCP:{address}"
     result = target.run(f"{prefix}socat -T 15 - {peer}:{ECHO_PORT},connect-timeout=3 "
                         "</dev/null")
-    # socat names an IPv6 peer in brackets
-    return result.stdout.strip().strip("[]") if result.rc == 0 else f"<no answer: {result.stderr.strip()}>"
+    if result.rc != 0:
+        return f"<no answer: {result.stderr.strip()}>"
+    seen = result.stdout.strip()
+    if seen.startswith("["):  # socat names an IPv6 peer in brackets, every group in full
+        seen = str(ipaddress.ip_address(seen.strip("[]")))
+    return seen
 
 
 def podnet_routes(target) -> dict:
