@@ -466,14 +466,13 @@ def concern_arguments(view, network, settings, wireguard=False, underlay_interfa
         },
     }
     if "pod_cidr_ipv6" in view:
-        if settings["bridge"].get("state") == "absent":
-            raise SliceError("dual stack: this node's containers use Docker's docker0 (podnet_node_bridge: "
-                             "docker0, so podnet's bridge is absent), and podnet does not give docker0 its "
-                             "IPv6 address yet; use podnet's bridge (podnet_node_bridge: cbr0) or leave "
-                             "podnet_plan_cluster_cidr_ipv6 unset")
         from_plan["sysctl"].update(ipv6_forward=True,
                                    ipv6_accept_ra_interfaces=sorted(underlay_interfaces_ipv6 or []))
-        from_plan["bridge"]["address_ipv6"] = view["bridge_address_ipv6"]
+        # A node whose containers use Docker's docker0 (podnet's bridge absent): Docker gives
+        # docker0 the gateway <prefix>::1 itself (podnet_docker_fixed_cidr_v6, the node play's
+        # Docker step), so podnet's bridge concern gets no IPv6 address.
+        if settings["bridge"].get("state") != "absent":
+            from_plan["bridge"]["address_ipv6"] = view["bridge_address_ipv6"]
         from_plan["vxlan"].update(device_ipv6=view["vxlan_ipv6"], fdb_ipv6=view["fdb_ipv6"],
                                   neighbors_ipv6=view["neighbors_ipv6"])
         from_plan["routes"]["routes"] = view["routes"] + view["routes_ipv6"]

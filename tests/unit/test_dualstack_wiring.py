@@ -278,11 +278,15 @@ def test_the_module_refuses_a_node_whose_ipv6_underlay_address_it_does_not_hold(
     assert result["failed"] and "masquerade_ipv6" in result["msg"], result
 
 
-def test_a_dual_stack_node_on_dockers_docker0_is_refused():
+def test_a_dual_stack_node_on_dockers_docker0_leaves_the_ipv6_gateway_to_docker():
     result = dual_plan()
     docker0 = dict(SETTINGS, bridge=dict(SETTINGS["bridge"], state="absent"))
-    with pytest.raises(slices.SliceError, match="docker0.*podnet_node_bridge: cbr0"):
-        slices.concerns_from_table(fleet_table(result), "a1", docker0, False, lambda address: ["eth0"])
+    args = slices.concerns_from_table(fleet_table(result), "a1", docker0, False, lambda address: ["eth0"])
+    # Docker gives docker0 <prefix>::1 (podnet_docker_fixed_cidr_v6); the rest is dual stack.
+    assert "address_ipv6" not in args["bridge"]
+    assert args["sysctl"]["ipv6_forward"] is True
+    assert args["firewall"]["pod_cidr_ipv6"] == result["nodes"]["a1"]["pod_cidr_ipv6"]
+    assert len(args["routes"]["routes"]) == 4
 
 
 def test_the_node_agent_refuses_a_dual_stack_node():
