@@ -28,7 +28,7 @@ ZONE_BACKENDS = BACKENDS + ("bgp",)
 CROSS_ZONE_BACKENDS = ("vxlan", "wireguard")
 # Where allocations live between runs: the ledger file, or the etcd registry.
 REGISTRIES = ("ledger", "etcd")
-# VXLAN_OVERHEAD and WIREGUARD_OVERHEAD (what each adds to a packet) are
+# VXLAN_OVERHEAD(_IPV6) and WIREGUARD_OVERHEAD (what each adds to a packet) are
 # module_utils/podnet_slice.py's: a node's slice subtracts them with the same constants.
 DEFAULT_WIREGUARD_PORT = 51820
 DEFAULT_WIREGUARD_DEVICE = "flannel-wg"
