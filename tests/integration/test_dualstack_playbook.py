@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Dual stack through the real planning playbook (playbooks/plan.yml, role podnet_plan's
-variables rendered by Jinja): the planner-stage switch, and an IPv4 fleet's ledger gaining
+variables rendered by Jinja): a bad dual-stack inventory refused before any host is asked,
+the planner-stage switch, and an IPv4 fleet's ledger gaining
 its IPv6 half without moving an IPv4 subnet. Nodes run as the controller itself
 (ansible_connection=local): nothing leaves this machine, only the read-only facts step runs
 on them."""
@@ -21,13 +22,14 @@ IPV4_FLEET = {zone: {host: {k: v for k, v in spec.items() if "ipv6" not in k}
 DUAL = ("-e", "podnet_plan_cluster_cidr_ipv6=fd00:10:244::/56")
 
 
-def test_ipv6_is_refused_before_any_contact_unless_planner_only(tmp_path):
-    rc, out = run(inventory(tmp_path / "hosts.yml", FLEET), *DUAL,
+def test_a_bad_dual_stack_inventory_is_refused_before_any_contact(tmp_path):
+    # host-gw routes IPv6 pods via the peer's IPv6 underlay address: a2 has none.
+    fleet = {"a": dict(FLEET["a"], a2=IPV4_FLEET["a"]["a2"])}
+    rc, out = run(inventory(tmp_path / "hosts.yml", fleet), *DUAL, "-e", "podnet_plan_backend=host-gw",
                   "-e", "podnet_plan_ledger_path=%s" % (tmp_path / "ledger.yml"))
     flat = " ".join(out.split())
     assert rc != 0, out
-    assert "host roles do not configure IPv6 yet" in flat and \
-        "podnet_plan_ipv6_planner_only: true" in flat, out
+    assert "host a2 has no IPv6 underlay address" in flat and "podnet_address_ipv6" in flat, out
     assert "PLAY [Podnet | ask each node" not in out, out
     # IPv6 host variables without an IPv6 cluster: refused, naming the host.
     rc, out = run(inventory(tmp_path / "hosts.yml", FLEET),
