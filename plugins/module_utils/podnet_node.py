@@ -16,9 +16,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
-import socket
-
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 # Imported by name (not importlib, as the agent does): Ansible ships a module only the
@@ -31,7 +28,9 @@ from ansible_collections.podnet.network.plugins.module_utils import (
     podnet_concern_vxlan,
 )
 from ansible_collections.podnet.network.plugins.module_utils.podnet_agent import ModuleExit, ModuleFail, NodeModule
-from ansible_collections.podnet.network.plugins.module_utils.podnet_slice import SliceError
+# The node's IPv6 underlay interfaces: looked up by the node agent too (standard library).
+from ansible_collections.podnet.network.plugins.module_utils.podnet_slice import (  # noqa: F401 pylint: disable=unused-import
+    interfaces_holding, underlay_interfaces_ipv6)
 
 # The order site.yml converges them: the bridge before the overlay before the routes
 # before the firewall (the agent's CONCERNS).
@@ -69,43 +68,6 @@ class ConcernModule(NodeModule):
 
     def set_fs_attributes_if_different(self, args, changed):
         return self._host.set_fs_attributes_if_different(args, changed)
-
-
-def interfaces_holding(links, address):
-    """Sorted names of the interfaces of LINKS (``ip -json -6 addr show``'s output) that
-    hold the IPv6 ADDRESS (compared as addresses, not texts)."""
-    want = socket.inet_pton(socket.AF_INET6, address)
-    names = set()
-    for link in links or []:
-        for info in link.get("addr_info") or []:
-            local = info.get("local")
-            if info.get("family") == "inet6" and local and socket.inet_pton(socket.AF_INET6, local) == want:
-                names.add(link.get("ifname"))
-    return sorted(names)
-
-
-def underlay_interfaces_ipv6(host):
-    """A function of the node's IPv6 underlay address giving the interfaces that hold it,
-    read on the node (``ip -json -6 addr show``) through module HOST: the dual-stack sysctl
-    sets accept_ra 2 on them. Raises SliceError when no interface holds it (the plan's
-    address_ipv6, the inventory's podnet_address_ipv6, is not this node's)."""
-    def find(address):
-        ip = host.get_bin_path("ip", required=True)
-        rc, out, err = host.run_command([ip, "-json", "-6", "addr", "show"])
-        if rc != 0:
-            raise SliceError("'ip -json -6 addr show' failed: %s" % (err or out).strip())
-        try:
-            links = json.loads(out) if out.strip() else []
-        except ValueError as exc:
-            raise SliceError("'ip -json -6 addr show' printed no JSON: %s" % exc)
-        names = interfaces_holding(links, address)
-        if not names:
-            raise SliceError("this node's IPv6 underlay address %s (the plan's address_ipv6: the "
-                             "inventory's podnet_address_ipv6) is on none of its interfaces (ip -6 addr "
-                             "show): set podnet_address_ipv6 to an address of this node, or add %s to its "
-                             "underlay interface" % (address, address))
-        return names
-    return find
 
 
 def validate(spec, arguments):

@@ -425,6 +425,44 @@ def slice_view(network, nodes, hostname, peers=True):
 
 def check_settings(settings):
     """Raise SliceError unless SETTINGS is {concern: {setting: value}} with exactly
+def interfaces_holding(links, address):
+    """Sorted names of the interfaces of LINKS (``ip -json -6 addr show``'s output) that
+    hold the IPv6 ADDRESS (compared as addresses, not texts)."""
+    want = socket.inet_pton(socket.AF_INET6, address)
+    names = set()
+    for link in links or []:
+        for info in link.get("addr_info") or []:
+            local = info.get("local")
+            if info.get("family") == "inet6" and local and socket.inet_pton(socket.AF_INET6, local) == want:
+                names.add(link.get("ifname"))
+    return sorted(names)
+
+
+def underlay_interfaces_ipv6(host):
+    """A function of the node's IPv6 underlay address giving the interfaces that hold it,
+    read on the node (``ip -json -6 addr show``) through module HOST (module podnet_node's
+    AnsibleModule, or the node agent's NodeModule): the dual-stack sysctl sets accept_ra 2
+    on them. Raises SliceError when no interface holds it (the plan's address_ipv6, the
+    inventory's podnet_address_ipv6, is not this node's)."""
+    def find(address):
+        ip = host.get_bin_path("ip", required=True)
+        rc, out, err = host.run_command([ip, "-json", "-6", "addr", "show"])
+        if rc != 0:
+            raise SliceError("'ip -json -6 addr show' failed: %s" % (err or out).strip())
+        try:
+            links = json.loads(out) if out.strip() else []
+        except ValueError as exc:
+            raise SliceError("'ip -json -6 addr show' printed no JSON: %s" % exc)
+        names = interfaces_holding(links, address)
+        if not names:
+            raise SliceError("this node's IPv6 underlay address %s (the plan's address_ipv6: the "
+                             "inventory's podnet_address_ipv6) is on none of its interfaces (ip -6 addr "
+                             "show): set podnet_address_ipv6 to an address of this node, or add %s to its "
+                             "underlay interface" % (address, address))
+        return names
+    return find
+
+
     NODE_CONCERNS and each concern's CONCERN_SETTINGS (and, optionally, its
     OPTIONAL_SETTINGS)."""
     if not isinstance(settings, dict) or sorted(settings) != sorted(NODE_CONCERNS):
