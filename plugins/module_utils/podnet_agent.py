@@ -17,7 +17,10 @@ AnsibleModule it calls. The agent never plans: the slice is the controller's.
 The slice file (/etc/podnet/agent/slice.json, written by the module podnet_agent_slice):
 ``{"generation": int, "digest": sha1 of "slice", "settings": {...}, "slice": {
 "hostname", "zone", "concerns": {concern: the module's arguments}, "peers": [{"hostname",
-"zone", "pod_cidr", "gateway"}]}}``.
+"zone", "pod_cidr", "gateway"}]}}``. A dual-stack node's slice also names its IPv6
+underlay address (``address_ipv6``): the agent gives the sysctl concern the interfaces
+holding it (``ipv6_accept_ra_interfaces``), looked up on the node by podnet_node's own code,
+as the run's podnet_node did (`on_this_node`).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -38,6 +41,7 @@ import time
 
 from ansible_collections.podnet.network.plugins.module_utils.podnet_host import as_bool, finish, replace_file, sync_boot_unit
 from ansible_collections.podnet.network.plugins.module_utils import podnet_agent_watch
+from ansible_collections.podnet.network.plugins.module_utils.podnet_slice import SliceError, underlay_interfaces_ipv6
 
 SLICE_PATH = "/etc/podnet/agent/slice.json"
 METRICS_FILE = "podnet_agent.prom"
@@ -264,11 +268,34 @@ def checked(concern, arguments):
     return True
 
 
-def check_and_repair(slice_, repair, log, run=run_concern):
+def on_this_node(slice_, concern, arguments, interfaces=None):
+    """CONCERN's arguments on this node: the slice's, which the controller made, plus what
+    only the node knows. A dual-stack node with an IPv6 underlay address (the slice's
+    ``address_ipv6``) gives its sysctl concern ``ipv6_accept_ra_interfaces``: the interfaces
+    holding that address, looked up now with the code podnet_node runs in site.yml
+    (``podnet_slice.underlay_interfaces_ipv6``: ``ip -json -6 addr show``). INTERFACES: that
+    lookup (address -> names), by default on this node. Raises SliceError when no interface
+    holds the address, ModuleFail when ip is missing."""
+    address = slice_.get("address_ipv6")
+    if concern != "sysctl" or not address:
+        return arguments
+    find = interfaces or underlay_interfaces_ipv6(NodeModule({}, True))
+    return dict(arguments, ipv6_accept_ra_interfaces=sorted(find(address)))
+
+
+def check_and_repair(slice_, repair, log, run=run_concern, interfaces=None):
     """Check every concern; with REPAIR, converge a drifted one for real and check it
-    again. Returns {concern: {"drift": bool, "error": msg or None, "repaired": [...]}}."""
+    again. INTERFACES: on_this_node's lookup (None: this node's). Returns {concern:
+    {"drift": bool, "error": msg or None, "repaired": [...]}}."""
     results = {}
     for concern, arguments in concerns_of(slice_):
+        try:
+            arguments = on_this_node(slice_, concern, arguments, interfaces)
+        except (SliceError, ModuleFail) as exc:
+            entry = {"drift": False, "error": "%s: %s" % (concern, exc), "repaired": [], "actions": []}
+            log("podnet-agent: %s cannot be checked: %s" % (concern, entry["error"]))
+            results[concern] = entry
+            continue
         found = run(concern, arguments, True)
         entry = {"drift": bool(found["actions"]), "error": found["error"], "repaired": [],
                  "actions": found["actions"]}

@@ -116,9 +116,9 @@ def test_the_agent_gets_every_argument_each_concerns_role_gives_its_module():
             # The preshared key stays on the node: the agent reads it from the peers file.
             del module_args["preshared_key"]
             module_args["preshared_key_from_node"] = True
-        # The role's task may also pass its dual-stack variables (null or [] by default): the
-        # agent refuses dual stack, so its slice leaves them to the module's defaults (as
-        # test_node allows for an IPv4 node's arguments).
+        # The role's task may also pass its dual-stack variables (null or [] by default): an
+        # IPv4 node's slice leaves them to the module's defaults (as test_node allows for an
+        # IPv4 node's arguments; test_agent_dualstack checks a dual-stack node's).
         for name in [name for name in module_args if "ipv6" in name and name not in arguments]:
             del module_args[name]
         assert sorted(arguments) == sorted(module_args), concern
@@ -132,7 +132,7 @@ def test_the_slices_stand_in_defaults_are_the_roles_own_and_the_node_plays():
     run set."""
     for name, value in VARIABLES.items():
         role = "podnet_" + name.split("_")[1]
-        if name == "podnet_node_bridge":  # site.yml's own variable, no role's
+        if name in ("podnet_node_bridge", "podnet_masquerade_ipv6"):  # site.yml's own variables, no role's
             continue
         with open(os.path.join(ROOT, "roles", role, "defaults", "main.yml")) as handle:
             assert yaml.safe_load(handle)[name] == value, name
@@ -145,3 +145,9 @@ def test_the_slices_stand_in_defaults_are_the_roles_own_and_the_node_plays():
             for name, default in stand_in.findall(str(value)):
                 seen[name] = yaml.safe_load(default)
     assert len(seen) >= 10 and all(VARIABLES[name] == value for name, value in seen.items()), seen
+    # The node play's dual-stack egress setting: unset, the task omits it (None: absent here too).
+    with open(os.path.join(ROOT, "playbooks", "site.yml")) as handle:
+        node_play = next(p for p in yaml.safe_load(handle) if "vars_files" in p)
+    task = next(t for t in node_play["tasks"] if "podnet.network.podnet_node" in t)
+    assert task["podnet.network.podnet_node"]["masquerade_ipv6"] == "{{ podnet_masquerade_ipv6 | default(omit) }}"
+    assert VARIABLES["podnet_masquerade_ipv6"] is None

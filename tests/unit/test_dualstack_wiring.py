@@ -289,8 +289,12 @@ def test_a_dual_stack_node_on_dockers_docker0_leaves_the_ipv6_gateway_to_docker(
     assert len(args["routes"]["routes"]) == 4
 
 
-def test_the_node_agent_refuses_a_dual_stack_node():
+def test_the_node_agent_takes_a_dual_stack_node():
+    """Its slice names the node's IPv6 underlay address for the agent's own lookup of the
+    accept_ra interfaces (tests/unit/test_agent_dualstack.py: the arguments equal the node
+    play's); a planner-only plan gives it no IPv6."""
     from ansible_collections.podnet.network.plugins.plugin_utils.planner.agent_slices import agent_slice  # pylint: disable=import-outside-toplevel
-    with pytest.raises(PlanError, match="host a1: the node agent .podnet_agent: true. does not handle dual stack"):
-        agent_slice(dual_plan(), "a1")
-    assert agent_slice(plan(ONE_SEGMENT, dict(DUAL, backend="host-gw", ipv6_planner_only=True)), "a1")["hostname"] == "a1"
+    slice_ = agent_slice(dual_plan(), "a1")
+    assert slice_["address_ipv6"] == "2001:db8:1::10" and slice_["concerns"]["sysctl"]["ipv6_forward"] is True
+    only = agent_slice(plan(ONE_SEGMENT, dict(DUAL, backend="host-gw", ipv6_planner_only=True)), "a1")
+    assert "ipv6" not in json.dumps(only)

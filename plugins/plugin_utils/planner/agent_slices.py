@@ -14,6 +14,13 @@ arguments (``host_view.concern_arguments``, with each concern role's default whe
 inventory sets none), WireGuard and BGP theirs. molecule/etcd compares the published digest
 with the one each node's slice file holds.
 
+Dual stack: the same arguments the node play gives a dual-stack node, but one that only the
+node knows: the interfaces holding its IPv6 underlay address (sysctl's
+``ipv6_accept_ra_interfaces``, which podnet_node looks up on the node). Such a slice carries
+that address as ``address_ipv6`` instead, and the agent looks the interfaces up on the node
+with podnet_node's own code (``podnet_slice.underlay_interfaces_ipv6``). An IPv4-only slice
+is the one it was.
+
 The generation moves only when the slice changed, and only forward: a changed slice gets
 the run's time, at least the published generation plus one; an unchanged one keeps its
 generation, so a run that changes nothing writes nothing.
@@ -21,6 +28,8 @@ generation, so a run that changes nothing writes nothing.
 
 import hashlib
 import json
+
+from ansible_collections.podnet.network.plugins.module_utils.podnet_host import as_bool
 
 from .errors import PlanError
 from .flannel import DEFAULT_PREFIX, key_prefix
@@ -49,6 +58,9 @@ VARIABLES = {
     "podnet_firewall_masquerade": True,
     "podnet_firewall_iptables_forward_accept": True,
     "podnet_firewall_state": "present",
+    # site.yml's own (the node play passes it as the firewall's masquerade_ipv6, only to a
+    # dual-stack node): null leaves the module's default (masquerade a ULA cluster CIDR).
+    "podnet_masquerade_ipv6": None,
 }
 
 
@@ -92,26 +104,43 @@ def _concern_settings(v):
         "vxlan": {"tx_checksum_offload": v["podnet_vxlan_tx_checksum_offload"], "adopt": v["podnet_vxlan_adopt"],
                   "state": v["podnet_vxlan_state"]},
         "routes": {"protocol": v["podnet_routes_protocol"], "state": v["podnet_routes_state"]},
-        "firewall": {"masquerade": v["podnet_firewall_masquerade"],
-                     "iptables_forward_accept": v["podnet_firewall_iptables_forward_accept"],
-                     "state": v["podnet_firewall_state"]},
+        "firewall": dict({"masquerade": v["podnet_firewall_masquerade"],
+                          "iptables_forward_accept": v["podnet_firewall_iptables_forward_accept"],
+                          "state": v["podnet_firewall_state"]},
+                         **_masquerade_ipv6(v["podnet_masquerade_ipv6"])),
     }
 
 
+def _masquerade_ipv6(value):
+    """The firewall's optional masquerade_ipv6 setting as the node play's podnet_node task
+    gives it (absent when null; a boolean as Ansible reads one)."""
+    if value is None:
+        return {}
+    if as_bool(value) is None:
+        raise PlanError("podnet_masquerade_ipv6=%r must be a boolean (true/false), or null to masquerade "
+                        "a ULA IPv6 cluster CIDR and not a global one" % (value,))
+    return {"masquerade_ipv6": as_bool(value)}
+
+
 def agent_slice(plan, host, variables=None, wireguard=False):
-    """HOST's slice as site.yml's agent play writes it: {hostname, zone, concerns, peers}.
-    The five host concerns' arguments are the node play's (``concern_arguments``, the plan's
-    part and the role settings); WireGuard and BGP are checked where the run configured them."""
+    """HOST's slice as site.yml's agent play writes it: {hostname, zone, concerns, peers}
+    (and, dual stack, address_ipv6). The five host concerns' arguments are the node play's
+    (``concern_arguments``, the plan's part and the role settings); WireGuard and BGP are
+    checked where the run configured them."""
     view = host_view(plan, host)
     network = plan["network"]
-    if "pod_cidr_ipv6" in view:
-        # Its sysctl concern cannot know the node's underlay interface (podnet_node reads it
-        # on the node): the agent would undo accept_ra. Refused until the agent learns it.
-        raise PlanError("host %s: the node agent (podnet_agent: true) does not handle dual stack yet "
-                        "(network.cluster_cidr_ipv6 %s); set podnet_agent: false for it, or leave "
-                        "podnet_plan_cluster_cidr_ipv6 unset" % (host, network.get("cluster_cidr_ipv6")))
     v = _settings(host, variables if variables is not None else {})
-    concerns = concern_arguments(view, network, _concern_settings(v), wireguard)
+    try:
+        settings = _concern_settings(v)
+    except PlanError as exc:
+        raise PlanError("host %s: %s" % (host, exc)) from None
+    concerns = concern_arguments(view, network, settings, wireguard)
+    # Dual stack: the interfaces holding the node's IPv6 underlay address get accept_ra 2;
+    # only the node knows them. The agent looks them up there as podnet_node does (the slice
+    # names the address), so the slice holds no guess of them.
+    address_ipv6 = view.get("address_ipv6") if "pod_cidr_ipv6" in view else None
+    if address_ipv6:
+        del concerns["sysctl"]["ipv6_accept_ra_interfaces"]
     # The keys stay on the node (key_path, the peers file): never in the slice.
     concerns["wireguard"] = {"state": "present" if wireguard else "absent", "config": view.get("wireguard"),
                              "preshared_key_from_node": True,
@@ -119,7 +148,10 @@ def agent_slice(plan, host, variables=None, wireguard=False):
                              "protocol": v["podnet_wireguard_route_protocol"],
                              "routes_protocol": v["podnet_wireguard_routes_protocol"]}
     concerns["bgp"] = {"state": "present" if view.get("bgp") else "absent", "config": view.get("bgp")}
-    return {"hostname": host, "zone": view["zone"], "concerns": concerns, "peers": view["peers"]}
+    slice_ = {"hostname": host, "zone": view["zone"], "concerns": concerns, "peers": view["peers"]}
+    if address_ipv6:
+        slice_["address_ipv6"] = address_ipv6
+    return slice_
 
 
 def _published(raw, key):
