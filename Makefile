@@ -20,13 +20,16 @@ setup:
 # make lab LAB_AGENT=1: podnet-agent on every node, Prometheus on the lab router scraping
 # them with podnet's alert rules; after verify, playbooks/lab/agent-check.yml asks Prometheus,
 # deletes a route, measures until the drift is scraped, site.yml restores (docs/agent.md).
+# make lab LAB_IPV6=1: dual stack; zone a's nodes on an IPv4+IPv6 underlay, zone b's on an
+# IPv6-only one (reached at their IPv6 address); verify probes pods in both families.
 LAB_CROSS_ZONE ?= vxlan
 LAB_RELEASES ?= bookworm
 LAB_BGP ?= 0
 LAB_AGENT ?= 0
+LAB_IPV6 ?= 0
 lab: setup
 	$(LAB_ENV) $(VENV)/ansible-playbook playbooks/lab/up.yml -e podnet_lab_cross_zone_backend=$(LAB_CROSS_ZONE) \
-	  -e "podnet_lab_releases='$(LAB_RELEASES)'"$(if $(filter 1,$(LAB_BGP)), -e podnet_lab_bgp=true)$(if $(filter 1,$(LAB_AGENT)), -e podnet_lab_agent=true)
+	  -e "podnet_lab_releases='$(LAB_RELEASES)'"$(if $(filter 1,$(LAB_BGP)), -e podnet_lab_bgp=true)$(if $(filter 1,$(LAB_AGENT)), -e podnet_lab_agent=true)$(if $(filter 1,$(LAB_IPV6)), -e podnet_lab_ipv6=true)
 	$(VENV)/ansible-playbook -i inventories/lab playbooks/lab/prepare.yml
 	$(VENV)/ansible-playbook -i inventories/lab playbooks/site.yml
 	$(if $(filter 1,$(LAB_BGP)),$(VENV)/ansible-playbook -i inventories/lab playbooks/lab/bgp-router-config.yml)

@@ -39,8 +39,10 @@ def lab_networks():
         sys.path.pop(0)
     found = {}
     for lab in podnet_lab.LABS:  # the README's lab and the fleet benchmark's, at their largest
-        topology = podnet_lab.lab_topology(9, 40, lab)
+        topology = podnet_lab.lab_topology(9, 40, lab, True)  # make lab LAB_IPV6=1: IPv6 subnets too
         found.update({(lab, n["name"]): ipaddress.ip_network(n["subnet"]) for n in topology["networks"]})
+        found.update({(lab, n["name"] + " IPv6"): ipaddress.ip_network(n["subnet_ipv6"])
+                      for n in topology["networks"]})
     return found
 
 

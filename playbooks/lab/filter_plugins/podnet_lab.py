@@ -16,6 +16,13 @@ description:
     leg in every network (.254) and one "outside" host on a documentation range
     (198.51.100.96/27, or .128/27 for V(fb)). Returns C({networks: [{name, subnet}], hosts: [{name, group,
     zone, networks: [{name, ipv4_address}], gateway}]}).
+  - With C(ipv6=true) (C(make lab LAB_IPV6=1)) every network also gets an IPv6 subnet
+    (C(subnet_ipv6) - the zones fd00:30:21::/64, fd00:30:22::/64, ... (from fd00:30:61::/64 for
+    V(fb)); the outside 2001:db8:30:96::/64, or 2001:db8:30:128::/64 for V(fb)), every leg its
+    C(ipv6_address) (same last number as its IPv4 one, the router's C(::fe)) and every host
+    C(gateway_ipv6) and C(ipv6_only) - true for the nodes of every zone but the first - and
+    C(ssh_address), the address the machine reaches it at (IPv6 for an IPv6-only host).
+    Without it the result is the IPv4-only one, key for key.
   - C(podnet_lab_networks) returns the sorted, unique names of the docker networks declared by a molecule
     scenario's platforms, checking that each network's Linux bridge carries the network's
     own name (driver option C(com.docker.network.bridge.name)) so rules can name it.
@@ -57,12 +64,14 @@ LABS = {
 }
 
 
-def lab_topology(zones, nodes_per_zone, name="lab") -> dict:
+def lab_topology(zones, nodes_per_zone, name="lab", ipv6=False) -> dict:
     zones, nodes_per_zone = int(zones), int(nodes_per_zone)
     if not 1 <= zones <= 9 or not 1 <= nodes_per_zone <= 40:
         raise AnsibleFilterError("lab: zones must be 1..9 and nodes per zone 1..40")
     if name not in LABS:
         raise AnsibleFilterError(f"lab: unknown lab name {name!r}: use one of {sorted(LABS)}")
+    if not isinstance(ipv6, bool):
+        raise AnsibleFilterError(f"lab: ipv6 is {ipv6!r}: give true (dual-stack lab networks) or false")
     first, outside = LABS[name]
     outside_base = outside.rsplit(".", 1)[0]
     outside_first = int(outside.rsplit(".", 1)[1].split("/")[0])
@@ -87,7 +96,31 @@ def lab_topology(zones, nodes_per_zone, name="lab") -> dict:
                   "gateway": outside_router,
                   "networks": [{"name": outside_net,
                                 "ipv4_address": f"{outside_base}.{outside_first + 10}"}]})
+    if ipv6:
+        _add_ipv6(networks, hosts, "fd00:30:{}::", f"2001:db8:30:{outside_first}::", first)
     return {"networks": networks, "hosts": hosts}
+
+
+def _add_ipv6(networks, hosts, zone_base, outside_base, first):
+    """Dual-stack lab networks: each network's IPv6 /64 beside its IPv4 subnet (zones: ULA
+    fd00:30:<first + index>::/64; the outside world: OUTSIDE_BASE in 2001:db8::/32), each
+    leg's IPv6 address of the same last number (the router's ::fe), each host's IPv6
+    gateway (the router's leg in its network) and whether its underlay is IPv6 only (the
+    nodes of every zone but the first: the lab drops the IPv4 address Docker gives them)."""
+    bases = {}
+    for index, network in enumerate(networks):
+        zone = network["name"].rsplit("-", 1)[1]
+        base = outside_base if zone == "out" else zone_base.format(first + index)
+        bases[network["name"]] = base
+        network["subnet_ipv6"] = base + "/64"
+    for host in hosts:
+        for leg in host["networks"]:
+            last = int(leg["ipv4_address"].rsplit(".", 1)[1])
+            leg["ipv6_address"] = bases[leg["name"]] + ("fe" if host["group"] == "lab_router" else str(last))
+        gateway_leg = host["networks"][0]["name"]
+        host["gateway_ipv6"] = None if host["group"] == "lab_router" else bases[gateway_leg] + "fe"
+        host["ipv6_only"] = bool(host["zone"]) and host["zone"] != "a"
+        host["ssh_address"] = host["networks"][0]["ipv6_address" if host["ipv6_only"] else "ipv4_address"]
 
 
 def lab_networks(platforms) -> list:
