@@ -343,6 +343,8 @@ def slice_view(network, nodes, hostname, peers=True):
                 raise SliceError("hosts %s and %s would route their IPv6 pods over host-gw, but %s has "
                                  "no IPv6 underlay address; the planner refuses such a plan: plan again"
                                  % (hostname, name, name if address6 is None else hostname))
+            if peer_list is not None:  # verify.yml probes the IPv6 pods on their own path
+                peer_list[-1].update(pod_cidr_ipv6=peer["pod_cidr_ipv6"], backend_ipv6=mode6)
             vtep6 = peer["vtep_ip_ipv6"]
             carry(mode6, name, peer, over6, peer["pod_cidr_ipv6"], _ip_key(vtep6), vtep6, address6, 1)
     for collected in [routes, routes6, members, members6] + list(fdb.values()) + [

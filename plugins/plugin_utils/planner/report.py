@@ -3,17 +3,56 @@
 """playbooks/verify.yml's probe results as a verdict, a matrix, a document and a page."""
 
 import html
+import ipaddress
+
+from ansible_collections.podnet.network.plugins.module_utils import podnet_slice
 
 # The matrix's label of each backend (the lab prints it, the page draws it).
 BACKEND_LABELS = {"host-gw": "hg", "vxlan": "vx", "wireguard": "wg", "bgp": "bg"}
+
+
+def _same_address(seen, expected):
+    """Whether the address a target saw is the source pod's (IPv6 in any spelling)."""
+    try:
+        return ipaddress.ip_address(str(seen)) == ipaddress.ip_address(str(expected))
+    except ValueError:
+        return seen == expected
+
+
+def _judge_ipv6(result, expected):
+    """One pair's IPv6 probe (``result``: the probe's ``ipv6`` entry, None when missing):
+    ``{ok, backend, ms, error}`` and the matrix cell's text."""
+    judged = {"ok": False, "backend": None, "ms": None, "error": None}
+    if result is None:
+        judged["error"] = "IPv6 not probed (is the probe pod dual stack?)"
+        return judged, "??"
+    judged["backend"] = result.get("backend")
+    if not result.get("ok"):
+        judged["error"] = "IPv6 %s" % result.get("error")
+        return judged, "FAIL"
+    if not _same_address(result.get("source_seen"), expected):
+        judged["error"] = "IPv6 source rewritten to %s (expected %s): pod traffic is NATed" % (
+            result.get("source_seen"), expected)
+        return judged, "NAT"
+    judged.update(ok=True, ms=result.get("ms"))
+    return judged, "%s %sms" % (BACKEND_LABELS.get(result.get("backend"), "ok"), result.get("ms", ""))
 
 
 def verify_report(results, plan, probe_addresses, bgp_sessions=None) -> dict:
     """Judge the probes: ``{failures, lines (the matrix), pairs, bgp}`` (filter
     podnet_verify_report). ``bgp_sessions``: ``{host: [{name, state, info, since}]}`` as
     module podnet_bgp reads them from ``birdc show protocols``; a session that is not up
-    and Established, or a BGP node without sessions, is a failure."""
+    and Established, or a BGP node without sessions, is a failure.
+
+    Dual stack (the hosts carry the plan's IPv6 pods): each result holds the IPv6 probe
+    under ``ipv6`` and ``probe_addresses`` each probe pod's IPv4 and IPv6 address separated
+    by white space; a pair passes when both families do, each pair gains ``ipv6`` ({ok,
+    backend, ms, error}) and each cell reads "IPv4 path time / IPv6 path time"."""
     hosts = sorted(plan["nodes"])
+    dual = podnet_slice.ipv6_wired(plan["network"])
+    if dual:
+        addresses = {host: (str(found).split() + [None, None])[:2] for host, found in probe_addresses.items()}
+        probe_addresses = {host: pair[0] for host, pair in addresses.items()}
     failures = []
     pairs = []
     width = max(len(h) for h in hosts)
@@ -41,6 +80,12 @@ def verify_report(results, plan, probe_addresses, bgp_sessions=None) -> dict:
                 pair.update(ok=True, backend=result.get("backend"), ms=result.get("ms"))
                 label = BACKEND_LABELS.get(result.get("backend"), "ok")
                 cells.append(f"{label} {result.get('ms', '')}ms".ljust(width))
+            if dual and result is not None:
+                pair["ipv6"], cell6 = _judge_ipv6(result.get("ipv6"), addresses.get(src, [None, None])[1])
+                cells[-1] = (cells[-1].rstrip() + " / " + cell6).ljust(width)
+                if not pair["ipv6"]["ok"]:
+                    pair["ok"] = False
+                    pair["error"] = "; ".join(e for e in (pair["error"], pair["ipv6"]["error"]) if e)
             if pair["error"]:
                 failures.append(f"{src} -> {dst}: {pair['error']}")
             pairs.append(pair)
@@ -49,6 +94,8 @@ def verify_report(results, plan, probe_addresses, bgp_sessions=None) -> dict:
     bgp = bgp_report({host: found for host, found in (bgp_sessions or {}).items()
                       if "bgp_asn" in (plan["nodes"].get(host) or {})})
     failures += bgp["failures"]
+    if dual:
+        lines.append("(each cell: IPv4 pods' path and connect time / IPv6 pods')")
     lines += bgp["lines"]
     return {"failures": failures, "lines": lines, "pairs": pairs, "bgp": bgp["sessions"]}
 
@@ -82,20 +129,35 @@ def report_document(report, plan, generated, ledger="", bridges=None, certificat
     subnets held by holders that are no nodes of the plan (released-pending nodes and, in etcd
     mode, leases of clients podnet does not know), each with its address (a lease's PublicIP);
     ``certificates`` the etcd CA's and certificates' days left (``podnet_etcd`` entry point
-    ``expiry``), one line each."""
+    ``expiry``), one line each.
+
+    Dual stack (the hosts carry the plan's IPv6 pods): the document gains
+    ``cluster_cidr_ipv6``, each zone ``block_ipv6``, each node ``address_ipv6`` and
+    ``pod_cidr_ipv6`` (``address`` is null for a node with an IPv6-only underlay) and its
+    tunnel devices as its slice has them (flannel.<vni> over IPv4, flannel-v6.<vni> over
+    IPv6, the WireGuard device); an IPv4-only document is the one it was."""
     bridges = bridges or {}
     network = plan["network"]
+    dual = podnet_slice.ipv6_wired(network)
     nodes = []
     for host in sorted(plan["nodes"]):
         node = plan["nodes"][host]
         devices = [bridges.get(host) or "cbr0"]
-        if node["mtu"] < network["underlay_mtu"]:  # the MTU drops only for VXLAN peers
+        if dual:
+            devices += _tunnel_devices(network, plan["nodes"], host)
+        elif node["mtu"] < network["underlay_mtu"]:  # the MTU drops only for VXLAN peers
             devices.append(network["vxlan"]["device"])
-        nodes.append({"host": host, "zone": node["zone"], "address": node["address"],
-                      "pod_cidr": node["pod_cidr"], "mtu": node["mtu"], "devices": devices})
+        entry = {"host": host, "zone": node["zone"], "address": node["address"],
+                 "pod_cidr": node["pod_cidr"], "mtu": node["mtu"], "devices": devices}
+        if dual:
+            entry.update(address_ipv6=node.get("address_ipv6"), pod_cidr_ipv6=node["pod_cidr_ipv6"])
+        nodes.append(entry)
     zones = [{"zone": zone, "block": plan["zones"][zone]["block"],
               "nodes": [n["host"] for n in nodes if n["zone"] == zone]}
              for zone in sorted(plan["zones"])]
+    if dual:
+        for zone in zones:
+            zone["block_ipv6"] = plan["zones"][zone["zone"]].get("block_ipv6")
     pairs = list(report.get("pairs") or [])
     failed = [p for p in pairs if not p["ok"]]
     held = [{"holder": name, "address": entry.get("address"), "pod_cidr": entry.get("pod_cidr"),
@@ -103,7 +165,7 @@ def report_document(report, plan, generated, ledger="", bridges=None, certificat
     # etcd mode: a live lease podnet did not plan (re-read on every run, never in the ledger).
     held += [{"holder": entry.get("holder"), "address": entry.get("address"), "pod_cidr": subnet,
               "zone": None} for subnet, entry in sorted((network.get("leased") or {}).items())]
-    return {
+    document = {
         "generated": str(generated), "ledger": str(ledger or ""),
         "cluster_cidr": network["cluster_cidr"], "zones": zones, "nodes": nodes, "pairs": pairs,
         "held": held, "certificates": [str(line) for line in certificates or []],
@@ -111,11 +173,24 @@ def report_document(report, plan, generated, ledger="", bridges=None, certificat
         "summary": {"nodes": len(nodes), "pairs": len(pairs), "failed": len(failed),
                     "ok": not failed},
     }
+    if dual:
+        document["cluster_cidr_ipv6"] = network["cluster_cidr_ipv6"]
+    return document
+
+
+def _tunnel_devices(network, nodes, host):
+    """The tunnel devices HOST's slice declares (dual stack: which VXLAN device a node has
+    depends on its underlay families and its peers', not on its MTU)."""
+    view = podnet_slice.slice_view(network, nodes, host, peers=False)
+    return [device["device"] for device in (view.get("vxlan"), view.get("vxlan_ipv6"), view.get("wireguard"))
+            if device]
 
 
 def _layout(document):
     """Zones as columns, nodes stacked in them: {host: (x, y)} box origins and the size."""
     box_w, box_h, gap, pad, head = 210, 74, 26, 24, 46
+    if "cluster_cidr_ipv6" in document:  # two more lines: IPv6 underlay and pods
+        box_h, head = 106, 62
     positions, zone_boxes = {}, []
     x = pad
     tallest = 0
@@ -136,6 +211,8 @@ def _edges(document):
         key = tuple(sorted((pair["src"], pair["dst"])))
         edge = edges.setdefault(key, {"backend": None, "errors": []})
         edge["backend"] = edge["backend"] or pair.get("backend")
+        if "ipv6" in pair:  # dual stack: the IPv6 pods' path, named in the edge's title
+            edge["backend_ipv6"] = edge.get("backend_ipv6") or pair["ipv6"].get("backend")
         if not pair["ok"]:
             edge["errors"].append("%s -> %s: %s" % (pair["src"], pair["dst"], pair.get("error")))
     return edges
@@ -152,6 +229,9 @@ def _svg(document):
                    'fill="#555">%s</text></g>' % (
                        html.escape(zone["zone"]), x, y, w, h, x + 14, y + 22,
                        html.escape(zone["zone"]), x + 14, y + 38, html.escape(zone["block"])))
+        if "block_ipv6" in zone:
+            out[-1] = out[-1][:-len("</g>")] + '<text x="%d" y="%d" font-size="12" fill="#555">%s</text></g>' % (
+                x + 14, y + 54, html.escape(str(zone["block_ipv6"])))
     for (a, b), edge in sorted(_edges(document).items()):
         if a not in positions or b not in positions:
             continue
@@ -167,6 +247,8 @@ def _svg(document):
         failed = bool(edge["errors"])
         colour = FAIL_COLOUR if failed else PATH_COLOURS.get(edge["backend"], "#777")
         title = "; ".join(edge["errors"]) if failed else "%s <-> %s: %s" % (a, b, edge["backend"])
+        if not failed and "backend_ipv6" in edge:
+            title += " (IPv4), %s (IPv6)" % edge["backend_ipv6"]
         out.append('<path class="edge %s%s" data-a="%s" data-b="%s" d="%s" fill="none" stroke="%s" '
                    'stroke-width="%s"%s><title>%s</title></path>' % (
                        html.escape(str(edge["backend"])), " fail" if failed else "", html.escape(a),
@@ -174,6 +256,9 @@ def _svg(document):
                        ' stroke-dasharray="8 5"' if failed else "", html.escape(title)))
     for node in document["nodes"]:
         x, y = positions[node["host"]]
+        if "pod_cidr_ipv6" in node:
+            out.append(_dual_stack_node(node, x, y, box_w, box_h))
+            continue
         out.append('<g class="node" data-host="%s"><rect x="%d" y="%d" width="%d" height="%d" rx="8" '
                    'fill="#fff" stroke="#333"/><text x="%d" y="%d" font-size="14" '
                    'font-weight="bold">%s</text><text x="%d" y="%d" font-size="12">%s</text>'
@@ -185,6 +270,31 @@ def _svg(document):
                        html.escape(" ".join(node["devices"]))))
     out.append("</svg>")
     return "".join(out)
+
+
+def _dual_stack_node(node, x, y, box_w, box_h):
+    """A node's box, dual stack: its underlay address of each family (or none), its pod
+    prefix of each family, MTU and devices."""
+    lines = [(14, "bold", node["host"]),
+             (12, None, node["address"] or "no IPv4 underlay"),
+             (12, None, node.get("address_ipv6") or "no IPv6 underlay"),
+             (12, None, "pods %s" % node["pod_cidr"]),
+             (12, None, "pods %s" % node["pod_cidr_ipv6"])]
+    texts = "".join('<text x="%d" y="%d" font-size="%d"%s>%s</text>' % (
+        x + 10, y + 18 + 16 * index, size, ' font-weight="bold"' if weight else "", html.escape(str(text)))
+        for index, (size, weight, text) in enumerate(lines))
+    return ('<g class="node" data-host="%s"><rect x="%d" y="%d" width="%d" height="%d" rx="8" fill="#fff" '
+            'stroke="#333"/>%s<text x="%d" y="%d" font-size="11" fill="#555">MTU %s · %s</text></g>' % (
+                html.escape(node["host"]), x, y, box_w, box_h, texts, x + 10, y + 18 + 16 * len(lines),
+                node["mtu"], html.escape(" ".join(node["devices"]))))
+
+
+def _cell(pair):
+    """A matrix cell's class and text for a reached pair (dual stack: both families)."""
+    text = "%s %s ms" % (BACKEND_LABELS.get(pair["backend"], "ok"), pair["ms"])
+    if "ipv6" in pair:
+        text += " / %s %s ms" % (BACKEND_LABELS.get(pair["ipv6"]["backend"], "ok"), pair["ipv6"]["ms"])
+    return text
 
 
 def _matrix(document):
@@ -202,8 +312,7 @@ def _matrix(document):
             elif not pair["ok"]:
                 row.append('<td class="fail" title="%s">FAIL</td>' % html.escape(str(pair["error"])))
             else:
-                row.append('<td class="ok %s">%s %s ms</td>' % (
-                    html.escape(str(pair["backend"])), BACKEND_LABELS.get(pair["backend"], "ok"), pair["ms"]))
+                row.append('<td class="ok %s">%s</td>' % (html.escape(str(pair["backend"])), _cell(pair)))
         rows.append("<tr>%s</tr>" % "".join(row))
     return "<table class=\"matrix\">%s</table>" % "".join(rows)
 
@@ -231,7 +340,9 @@ def report_html(document) -> str:
         "<h1>podnet fleet</h1>",
         '<p class="verdict %s">%s</p>' % ("good" if summary["ok"] else "bad", html.escape(verdict)),
         '<p class="meta">cluster %s · made %s · ledger %s</p>' % (
-            html.escape(document["cluster_cidr"]), html.escape(document["generated"]),
+            html.escape(document["cluster_cidr"] + (" + " + document["cluster_cidr_ipv6"]
+                                                    if document.get("cluster_cidr_ipv6") else "")),
+            html.escape(document["generated"]),
             html.escape(document["ledger"] or "etcd registry")),
         '<p class="meta">paths: %s <span style="color:%s">- - failed</span></p>' % (legend, FAIL_COLOUR),
         _svg(document),
@@ -243,7 +354,8 @@ def report_html(document) -> str:
         ("<h2>etcd certificates (days left)</h2><ul class=\"certificates\">%s</ul>" % "".join(
             "<li>%s</li>" % html.escape(line) for line in document.get("certificates") or []))
         if document.get("certificates") else "",
-        "<h2>Pairs (connect time from pod to pod)</h2>",
+        "<h2>Pairs (connect time from pod to pod%s)</h2>" % (
+            ": IPv4 / IPv6" if document.get("cluster_cidr_ipv6") else ""),
         _matrix(document),
         "</body></html>",
     ])
