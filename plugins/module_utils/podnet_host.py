@@ -521,8 +521,10 @@ def read_disable_ipv6(module, name):
 
 
 def write_proc(module, path, value, actions):
-    """Write VALUE to the /proc/sys file PATH (recorded as the sysctl a person would type)."""
-    actions.append("sysctl -w %s=%s" % (path[len("/proc/sys/"):].replace("/", "."), value))
+    """Write VALUE to the /proc/sys file PATH (recorded as the sysctl a person would type:
+    dotted, or with slashes where a name holds a dot, e.g. the device flannel.1)."""
+    key = path[len("/proc/sys/"):]
+    actions.append("sysctl -w %s=%s" % (key if "." in key else key.replace("/", "."), value))
     if module.check_mode:
         return
     try:

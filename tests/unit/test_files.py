@@ -89,3 +89,16 @@ def test_module_documents_every_option():
 ])
 def test_as_int_takes_numbers_and_digit_strings_only(value, number):
     assert host.as_int(value) == number
+
+
+class _CheckModule:
+    check_mode = True
+
+
+def test_a_proc_write_is_recorded_as_the_sysctl_to_type():
+    actions = []
+    host.write_proc(_CheckModule(), "/proc/sys/net/ipv6/conf/cbr0/disable_ipv6", "0", actions)
+    # A device name with a dot (flannel.1) makes the dotted form ambiguous: slashes then.
+    host.write_proc(_CheckModule(), "/proc/sys/net/ipv6/conf/flannel.1/disable_ipv6", "0", actions)
+    assert actions == ["sysctl -w net.ipv6.conf.cbr0.disable_ipv6=0",
+                       "sysctl -w net/ipv6/conf/flannel.1/disable_ipv6=0"]
