@@ -287,7 +287,8 @@ def slice_view(network, nodes, hostname, peers=True):
     wg_peers = {}
 
     def carry(mode, name, peer, over6, dest, key, vtep, next_hop, family):
-        """Collect what carries PEER's pods of one FAMILY (0: IPv4, 1: IPv6) by MODE."""
+        """Collect what carries PEER's pods of one FAMILY (0: IPv4, 1: IPv6) by MODE, as
+        tuples (sort key first; the dicts are made once, after the sort)."""
         if mode == "bgp":  # BIRD learns the route from the rack's router
             return
         if mode == "wireguard":
@@ -296,18 +297,17 @@ def slice_view(network, nodes, hostname, peers=True):
                 entry = wg_peers[name] = (inet_aton(peer["vtep_ip"]), name, peer, over6, [])
             entry[4].append(dest)
             return
-        family_routes = routes6 if family else routes
         if mode == "host-gw":
-            family_routes.append((key, {"dest": dest, "via": next_hop, "dev": "underlay", "onlink": False}))
+            (routes6 if family else routes).append((key, dest, next_hop, "underlay"))
             return
         dev = "vxlan_ipv6" if over6 else "vxlan"
         mac = peer["vtep_mac_ipv6"] if over6 else peer["vtep_mac"]
-        family_routes.append((key, {"dest": dest, "via": vtep, "dev": dev, "onlink": True}))
-        neighbors[dev][family].append((key, {"ip": vtep, "mac": mac}))
+        (routes6 if family else routes).append((key, dest, vtep, dev))
+        neighbors[dev][family].append((key, vtep, mac))
         entries = fdb[dev]
-        if not entries or entries[-1][1]["mac"] != mac:  # once per peer and device
+        if not entries or entries[-1][2] != mac:  # once per peer and device
             under = peer["address_ipv6"] if over6 else peer["address"]
-            entries.append((inet_pton(AF_INET6, under) if over6 else inet_aton(under), {"mac": mac, "dst": under}))
+            entries.append((inet_pton(AF_INET6, under) if over6 else inet_aton(under), under, mac))
 
     # Only the peers list is in hostname order; every other list is sorted by unique keys
     # below, so without it the nodes are taken as they come (no sort of n names).
@@ -349,11 +349,17 @@ def slice_view(network, nodes, hostname, peers=True):
             carry(mode6, name, peer, over6, peer["pod_cidr_ipv6"], _ip_key(vtep6), vtep6, address6, 1)
     for collected in [routes, routes6, members, members6] + list(fdb.values()) + [
             entries for pair in neighbors.values() for entries in pair]:
-        collected.sort()  # unique keys: the values are never compared
-    neighbors = dict((dev, four + six) for dev, (four, six) in neighbors.items())
+        collected.sort()  # unique keys: the rest of a tuple is never compared
 
-    def values(collected):
-        return [value for dummy, value in collected]
+    def route_list(collected):
+        return [{"dest": dest, "via": via, "dev": dev, "onlink": dev != "underlay"}
+                for dummy, dest, via, dev in collected]
+
+    def neighbor_list(dev):  # IPv4 entries first, then IPv6 ones
+        return [{"ip": ip, "mac": mac} for four_or_six in neighbors[dev] for dummy, ip, mac in four_or_six]
+
+    def fdb_list(dev):
+        return [{"mac": mac, "dst": dst} for dummy, dst, mac in fdb[dev]]
 
     vxlan = None
     if fdb["vxlan"]:
@@ -362,7 +368,7 @@ def slice_view(network, nodes, hostname, peers=True):
             "local": my_address, "vtep_ip": me["vtep_ip"], "vtep_mac": me["vtep_mac"],
             "mtu": network["underlay_mtu"] - VXLAN_OVERHEAD,
         }
-        if any(":" in entry["ip"] for dummy, entry in neighbors["vxlan"]):
+        if neighbors["vxlan"][1]:  # IPv6 pods ride it
             vxlan["vtep_ip_ipv6"] = me["vtep_ip_ipv6"]
     wireguard = None
     if wg_peers:
@@ -390,10 +396,10 @@ def slice_view(network, nodes, hostname, peers=True):
         ("vxlan", vxlan),
         ("wireguard", wireguard),
         ("bgp", bgp_node_view(network, me)),
-        ("routes", values(routes)),
-        ("fdb", values(fdb["vxlan"])),
-        ("neighbors", values(neighbors["vxlan"])),
-        ("members", values(members)),
+        ("routes", route_list(routes)),
+        ("fdb", fdb_list("vxlan")),
+        ("neighbors", neighbor_list("vxlan")),
+        ("members", [address for dummy, address in members]),
         ("neigh_gc_thresh", neigh_gc_thresh(len(nodes) - 1 + pod_slots)),
     ))
     if peer_list is not None:
@@ -401,12 +407,11 @@ def slice_view(network, nodes, hostname, peers=True):
     if wired6:
         vxlan6 = None
         if fdb["vxlan_ipv6"]:
-            on6 = [entry["ip"] for dummy, entry in neighbors["vxlan_ipv6"]]
             vxlan6 = {
                 "device": VXLAN_IPV6_DEVICE % vx["vni"], "vni": vx["vni"], "port": vx["port"],
                 "local": me["address_ipv6"],
-                "vtep_ip": me["vtep_ip"] if any(":" not in ip for ip in on6) else None,
-                "vtep_ip_ipv6": me["vtep_ip_ipv6"] if any(":" in ip for ip in on6) else None,
+                "vtep_ip": me["vtep_ip"] if neighbors["vxlan_ipv6"][0] else None,
+                "vtep_ip_ipv6": me["vtep_ip_ipv6"] if neighbors["vxlan_ipv6"][1] else None,
                 "vtep_mac": me["vtep_mac_ipv6"],
                 "mtu": network["underlay_mtu"] - VXLAN_OVERHEAD_IPV6,
             }
@@ -416,17 +421,15 @@ def slice_view(network, nodes, hostname, peers=True):
             ("gateway_ipv6", me["gateway_ipv6"]),
             ("bridge_address_ipv6", "%s/%d" % (me["gateway_ipv6"], _prefixlen(me["pod_cidr_ipv6"]))),
             ("cluster_cidr_ipv6", network["cluster_cidr_ipv6"]),
-            ("routes_ipv6", values(routes6)),
-            ("members_ipv6", values(members6)),
+            ("routes_ipv6", route_list(routes6)),
+            ("members_ipv6", [address for dummy, address in members6]),
             ("vxlan_ipv6", vxlan6),
-            ("fdb_ipv6", values(fdb["vxlan_ipv6"])),
-            ("neighbors_ipv6", values(neighbors["vxlan_ipv6"])),
+            ("fdb_ipv6", fdb_list("vxlan_ipv6")),
+            ("neighbors_ipv6", neighbor_list("vxlan_ipv6")),
         ))
     return view
 
 
-def check_settings(settings):
-    """Raise SliceError unless SETTINGS is {concern: {setting: value}} with exactly
 def interfaces_holding(links, address):
     """Sorted names of the interfaces of LINKS (``ip -json -6 addr show``'s output) that
     hold the IPv6 ADDRESS (compared as addresses, not texts)."""
@@ -465,6 +468,8 @@ def underlay_interfaces_ipv6(host):
     return find
 
 
+def check_settings(settings):
+    """Raise SliceError unless SETTINGS is {concern: {setting: value}} with exactly
     NODE_CONCERNS and each concern's CONCERN_SETTINGS (and, optionally, its
     OPTIONAL_SETTINGS)."""
     if not isinstance(settings, dict) or sorted(settings) != sorted(NODE_CONCERNS):
