@@ -112,9 +112,12 @@ def test_each_pair_is_judged_in_both_pod_families():
     assert not a1_b2["ok"] and a1_b2["backend"] == "vxlan" and a1_b2["ipv6"]["backend"] == "host-gw"
     a2_b1 = next(p for p in report["pairs"] if (p["src"], p["dst"]) == ("a2", "b1"))
     assert a2_b1["ok"] and a2_b1["ipv6"] == {"ok": True, "backend": "host-gw", "ms": 0.3, "error": None}
-    row = next(line for line in report["lines"] if line.startswith("a1"))
-    assert "vx 0.5ms / FAIL" in row and "vx 0.5ms / hg 0.3ms" in row
-    assert report["lines"][-1].startswith("(each cell: IPv4")
+    # two matrices: the IPv4 pods', then the IPv6 pods'
+    assert report["lines"][0].startswith("IPv4 pods") and report["lines"][5].startswith("IPv6 pods")
+    row4, row6 = [line for line in report["lines"] if line.startswith("a1")]
+    assert row4.split()[1:] == ["-", "vx", "0.5ms", "vx", "0.5ms", "vx", "0.5ms"]
+    assert row6.split()[1:] == ["-", "hg", "0.3ms", "hg", "0.3ms", "FAIL"]
+    assert report["lines"][8].split()[1:] == ["hg", "0.3ms", "??", "-", "hg", "0.3ms"]
     # an IPv6 source rewritten on the way is NAT, as for IPv4
     nat = dual_results(DUAL)
     nat["a1"]["a2"]["ipv6"]["source_seen"] = "fd00:30:21::11"

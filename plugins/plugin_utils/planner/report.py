@@ -47,7 +47,8 @@ def verify_report(results, plan, probe_addresses, bgp_sessions=None) -> dict:
     Dual stack (the hosts carry the plan's IPv6 pods): each result holds the IPv6 probe
     under ``ipv6`` and ``probe_addresses`` each probe pod's IPv4 and IPv6 address separated
     by white space; a pair passes when both families do, each pair gains ``ipv6`` ({ok,
-    backend, ms, error}) and each cell reads "IPv4 path time / IPv6 path time"."""
+    backend, ms, error}) and the lines hold a second matrix, the IPv6 pods' (the first one
+    the IPv4 pods')."""
     hosts = sorted(plan["nodes"])
     dual = podnet_slice.ipv6_wired(plan["network"])
     if dual:
@@ -57,11 +58,16 @@ def verify_report(results, plan, probe_addresses, bgp_sessions=None) -> dict:
     pairs = []
     width = max(len(h) for h in hosts)
     lines = [" " * width + "  " + "  ".join(h.ljust(width) for h in hosts)]
+    lines6 = []
+    if dual:
+        lines[0] = "IPv4 pods".ljust(width) + lines[0][width:]
+        lines6.append("IPv6 pods".ljust(width) + lines[0][width:])
     for src in hosts:
-        cells = []
+        cells, cells6 = [], []
         for dst in hosts:
             if src == dst:
                 cells.append("-".ljust(width))
+                cells6.append("-".ljust(width))
                 continue
             result = (results.get(src) or {}).get(dst)
             pair = {"src": src, "dst": dst, "ok": False, "backend": None, "ms": None, "error": None}
@@ -80,9 +86,11 @@ def verify_report(results, plan, probe_addresses, bgp_sessions=None) -> dict:
                 pair.update(ok=True, backend=result.get("backend"), ms=result.get("ms"))
                 label = BACKEND_LABELS.get(result.get("backend"), "ok")
                 cells.append(f"{label} {result.get('ms', '')}ms".ljust(width))
-            if dual and result is not None:
+            if dual and result is None:
+                cells6.append("??".ljust(width))
+            elif dual:
                 pair["ipv6"], cell6 = _judge_ipv6(result.get("ipv6"), addresses.get(src, [None, None])[1])
-                cells[-1] = (cells[-1].rstrip() + " / " + cell6).ljust(width)
+                cells6.append(cell6.ljust(width))
                 if not pair["ipv6"]["ok"]:
                     pair["ok"] = False
                     pair["error"] = "; ".join(e for e in (pair["error"], pair["ipv6"]["error"]) if e)
@@ -90,13 +98,13 @@ def verify_report(results, plan, probe_addresses, bgp_sessions=None) -> dict:
                 failures.append(f"{src} -> {dst}: {pair['error']}")
             pairs.append(pair)
         lines.append(src.ljust(width) + "  " + "  ".join(cells))
+        if dual:
+            lines6.append(src.ljust(width) + "  " + "  ".join(cells6))
     # Judged on the nodes of BGP zones only (a node leaving BGP reports none, rightly).
     bgp = bgp_report({host: found for host, found in (bgp_sessions or {}).items()
                       if "bgp_asn" in (plan["nodes"].get(host) or {})})
     failures += bgp["failures"]
-    if dual:
-        lines.append("(each cell: IPv4 pods' path and connect time / IPv6 pods')")
-    lines += bgp["lines"]
+    lines += lines6 + bgp["lines"]
     return {"failures": failures, "lines": lines, "pairs": pairs, "bgp": bgp["sessions"]}
 
 
