@@ -383,8 +383,8 @@ def slice_view(network, nodes, hostname, peers=True):
             # Sorted by pod subnet; public_key None = not known to the plan (first run: the
             # role takes it from the peer's key step of this run).
             "peers": [{"hostname": name, "public_key": peer.get("wireguard_key"),
-                       "endpoint": ("[%s]:%d" % (peer["address_ipv6"], port)) if over6 else
-                                   "%s:%d" % (peer["address"], port),
+                       "endpoint": ("[%s]:%d" % (peer["address_ipv6"], port) if over6
+                                    else "%s:%d" % (peer["address"], port)),
                        "allowed_ips": allowed}
                       for dummy, name, peer, over6, allowed in sorted(wg_peers.values(), key=lambda e: e[:2])],
         }
