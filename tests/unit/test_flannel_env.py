@@ -49,7 +49,8 @@ def test_bad_inputs_are_refused_naming_the_role_variable(network, subnet, mtu, p
 
 def test_module_documents_every_option():
     doc = yaml.safe_load(env.DOCUMENTATION)
-    assert set(doc["options"]) == {"network", "subnet", "mtu", "ipmasq", "path", "state"}
+    assert set(doc["options"]) == {"network", "subnet", "network_ipv6", "subnet_ipv6", "mtu", "ipmasq",
+                                   "path", "state"}
     # check and diff mode: full, from the shared fragment
     assert doc["extends_documentation_fragment"] == ["podnet.network.attributes"]
     assert yaml.safe_load(env.EXAMPLES) and yaml.safe_load(env.RETURN)
