@@ -34,7 +34,7 @@ description:
   - Sets the host fact C(podnet_node) (in C(ansible_facts)) to the node's few values that
     do not grow with the fleet - hostname, zone, address, pod_cidr, gateway,
     bridge_address, mtu, cluster_cidr and the plan's registry, and on a dual-stack plan
-    pod_cidr_ipv6 and gateway_ipv6 - for the tasks after it.
+    pod_cidr_ipv6, gateway_ipv6, bridge_address_ipv6 and cluster_cidr_ipv6 - for the tasks after it.
   - Dual stack (the plan's C(cluster_cidr_ipv6), not planner-only) - each concern also
     gets its IPv6 arguments (IPv6 forwarding and accept_ra 2 on the interfaces holding the
     node's IPv6 underlay address, read on the node; the bridge's IPv6 address; host-gw

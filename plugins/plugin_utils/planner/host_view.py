@@ -62,6 +62,9 @@ def node_view(plan, hostname):
     if podnet_slice.ipv6_wired(network):
         view["pod_cidr_ipv6"] = me["pod_cidr_ipv6"]
         view["gateway_ipv6"] = me["gateway_ipv6"]
+        # flannel's subnet.env (FLANNEL_IPV6_NETWORK, FLANNEL_IPV6_SUBNET), as host_view's.
+        view["cluster_cidr_ipv6"] = network["cluster_cidr_ipv6"]
+        view["bridge_address_ipv6"] = "%s/%s" % (me["gateway_ipv6"], me["pod_cidr_ipv6"].split("/")[1])
     return view
 
 
