@@ -59,7 +59,7 @@ def rendered_text(tmp_path_factory):
                           check=False)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     texts = {(cross, bgp, agent): (out / f"{cross}-{bgp}{'-agent' if agent else ''}.yml").read_text()
-            for cross in ("vxlan", "wireguard") for bgp in (False, True) for agent in (False, True)}
+             for cross in ("vxlan", "wireguard") for bgp in (False, True) for agent in (False, True)}
     texts["ipv6"] = (out / "ipv6.yml").read_text()
     return texts
 
