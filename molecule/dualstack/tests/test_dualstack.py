@@ -5,7 +5,7 @@ Zone a (IPv4 and IPv6 underlay, zone backend vxlan): both pod families over flan
 IPv4. Zone b (IPv6 underlay only): IPv6 pods host-gw, IPv4 pods over flannel-v6.1 (VXLAN
 on IPv6). Between the zones: both families over flannel-v6.1. The tests run in file order:
 plan, devices, path choice, pod to pod in both families with sources kept, node to pod,
-egress, check mode, restart.
+egress, check mode, WireGuard between the zones and back, restart.
 """
 
 import ipaddress
@@ -130,6 +130,29 @@ def test_pod_to_outside_is_masqueraded_per_family(pods):
 
 def test_check_mode_on_a_converged_fleet_changes_nothing():
     assert_run_ok(run_playbook("site.yml", "--check"), changed=0)
+
+
+def test_wireguard_between_the_zones_carries_both_families(plan_nodes, pods):
+    # The same fleet with WireGuard between the zones (over IPv6: zone b has no IPv4
+    # underlay), then back to VXLAN; pods keep their addresses both ways.
+    wg_dev = "flannel-wg"
+    assert_run_ok(run_playbook("site.yml", "-e", "podnet_plan_cross_zone_backend=wireguard"))
+    try:
+        peer = plan_nodes["podnet-ds-b1"]
+        for probe in (peer["pod_cidr"], peer["pod_cidr_ipv6"]):
+            address = str(ipaddress.ip_network(probe).network_address + 10)
+            assert f"dev {wg_dev}" in sh(host("podnet-ds-a1"), f"ip route get {address}")
+        endpoints = sh(host("podnet-ds-a1"), f"wg show {wg_dev} endpoints")
+        assert f"[{ADDRESSES_IPV6['podnet-ds-b1']}]:51820" in endpoints, endpoints
+        for src, dst in (("podnet-ds-a1", "podnet-ds-b1"), ("podnet-ds-b2", "podnet-ds-a2")):
+            assert pods[src].source_seen_by(pods[dst].address) == pods[src].address
+            assert pods[src].source_seen_by(pods[dst].address6) == pods[src].address6
+        # inside zone b the pairs stay as they were: IPv4 pods over flannel-v6.1
+        assert pods["podnet-ds-b1"].source_seen_by(pods["podnet-ds-b2"].address6) == pods["podnet-ds-b1"].address6
+    finally:
+        assert_run_ok(run_playbook("site.yml"))
+    assert host("podnet-ds-a1").run(f"ip link show {wg_dev}").rc != 0
+    assert pods["podnet-ds-a1"].source_seen_by(pods["podnet-ds-b1"].address6) == pods["podnet-ds-a1"].address6
 
 
 def test_restart_restores_both_families(plan_nodes, pods):
