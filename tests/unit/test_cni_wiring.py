@@ -40,6 +40,9 @@ def run_step(tmp_path, fact, step="cni"):
     return json.loads((tmp_path / "net.d" / "10-podnet.conflist").read_text())
 
 
+# The step runs through the checkout's ansible-playbook (make unit); the built collection that
+# ansible-test units checks has no .venv: skipped there.
+@pytest.mark.skipif(not os.path.exists(ANSIBLE_PLAYBOOK), reason="no %s (the built collection)" % ANSIBLE_PLAYBOOK)
 @pytest.mark.skipif(os.geteuid() != 0, reason="the module writes its conflist root-owned")
 def test_the_node_facts_ipv6_prefix_reaches_the_conflist(tmp_path):
     ipam = run_step(tmp_path, DUAL)["plugins"][0]["ipam"]
