@@ -25,8 +25,11 @@ def scenario_networks():
         scenario = os.path.basename(os.path.dirname(path))
         for platform in yaml.safe_load(open(path, encoding="utf-8")).get("platforms") or []:
             for network in platform.get("docker_networks") or []:
+                # every subnet of a network (a dual-stack one has an IPv4 and an IPv6 subnet)
                 for ipam in network.get("ipam_config") or []:
-                    found[(scenario, network["name"])] = ipaddress.ip_network(ipam["subnet"])
+                    subnet = ipaddress.ip_network(ipam["subnet"])
+                    label = network["name"] + (" IPv6" if subnet.version == 6 else "")
+                    found[(scenario, label)] = subnet
     return found
 
 

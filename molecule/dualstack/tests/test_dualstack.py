@@ -18,7 +18,7 @@ NODES = sorted(ZONES)
 ADDRESSES = {"podnet-ds-a1": "172.30.101.11", "podnet-ds-a2": "172.30.101.12"}
 ADDRESSES_IPV6 = {"podnet-ds-a1": "fd00:30:101::11", "podnet-ds-a2": "fd00:30:101::12",
                   "podnet-ds-b1": "fd00:30:102::11", "podnet-ds-b2": "fd00:30:102::12"}
-OUTSIDE = ("podnet-ds-outside", "198.51.100.100", "2001:db8:30:103::100")
+OUTSIDE = ("podnet-ds-outside", "198.51.100.200", "2001:db8:30:103::100")
 V4_DEV, V6_DEV = "flannel.1", "flannel-v6.1"
 
 
