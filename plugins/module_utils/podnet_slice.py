@@ -200,7 +200,7 @@ def small_view(network, me, hostname):
 
 def _key4(address, prefix):
     """A node's IPv4 underlay as the pair rule compares it: None (no IPv4 underlay address),
-    NO_PREFIX (an address without a prefix) or (network bytes, prefix)."""
+    NO_PREFIX (an address without a prefix) or (network as an integer, prefix)."""
     if address is None:
         return None
     if prefix is None:
@@ -209,7 +209,7 @@ def _key4(address, prefix):
 
 
 def _key6(node):
-    """A node's IPv6 underlay as the pair rule compares it (see _key4)."""
+    """A node's IPv6 underlay as the pair rule compares it (see _key4; the network as bytes)."""
     address = node.get("address_ipv6")
     if address is None:
         return None
