@@ -29,7 +29,7 @@ import os
 import time
 
 from ansible_collections.podnet.network.plugins.module_utils.podnet_concern_routes import (
-    DECLARED_METRIC, IPV6_PROC)
+    DECLARED_METRIC, IPV6_PROC, family_of)
 from ansible_collections.podnet.network.plugins.module_utils.podnet_host import (
     OWNER_MARK, CommandRunner, boot_step, check_route_protocol, disable_ipv6_path, finish,
     live_diff, persist_file, read_disable_ipv6, read_ipv6_addresses, read_named_protocols,
@@ -45,11 +45,6 @@ NAME_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-"
 
 def unit_name(device):
     return UNIT_PREFIX + device + ".service"
-
-
-def family(dest):
-    """4 or 6, from an address or prefix in text."""
-    return 6 if ":" in dest else 4
 
 
 def norm_prefix(text):
@@ -75,7 +70,7 @@ def norm_endpoint(text):
 
 def route_args(verb, dest):
     """`ip route VERB DEST` (IPv4, as before) or `ip -6 route VERB DEST`."""
-    return (["route"] if family(dest) == 4 else ["-6", "route"]) + [verb, dest]
+    return (["route"] if family_of(dest) == 4 else ["-6", "route"]) + [verb, dest]
 
 
 # ---------------------------------------------------------------- read (live state)
@@ -328,7 +323,7 @@ def boot_script(want, params, conf_path):
     # to each peer's tunnel address makes this node start the handshakes now; in the
     # background, bounded (ping -W 1), so the boot does not wait for peers that are down.
     # One address per peer (its IPv4 one where it has one): one handshake serves both families.
-    kick = sorted(str(ipaddress.ip_network(sorted(peer["allowed_ips"], key=family)[0]).network_address)
+    kick = sorted(str(ipaddress.ip_network(sorted(peer["allowed_ips"], key=family_of)[0]).network_address)
                   for peer in want["peers"].values() if peer["allowed_ips"])
     if kick:
         lines.append("( for peer in %s; do ping -c 1 -W 1 \"$peer\"; done ) >/dev/null 2>&1 &"

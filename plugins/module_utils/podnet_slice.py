@@ -237,13 +237,6 @@ def family_mode(mode, same_zone, mine, theirs, cross_zone):
     return "vxlan" if same_zone else cross_zone
 
 
-def _ip_key(address):
-    """Sort key of an address (bytes: numeric order within a family)."""
-    if ":" in address:
-        return socket.inet_pton(socket.AF_INET6, address)
-    return socket.inet_aton(address)
-
-
 def slice_view(network, nodes, hostname, peers=True):
     """HOSTNAME's slice of a plan's NETWORK and NODES (HOSTNAME must be one of them); the
     planner's ``host_view`` documents it (the filter's RETURN).
@@ -337,7 +330,7 @@ def slice_view(network, nodes, hostname, peers=True):
         if wired6:
             address6 = peer.get("address_ipv6")
             if address6 is not None:
-                members6.append((_ip_key(address6), address6))
+                members6.append((inet_pton(AF_INET6, address6), address6))
             mode6 = family_mode(pair, same_zone, mine6, _key6(peer), cross_zone)
             if mode6 == "host-gw" and (address6 is None or mine6 is None):
                 raise SliceError("hosts %s and %s would route their IPv6 pods over host-gw, but %s has "
@@ -346,7 +339,7 @@ def slice_view(network, nodes, hostname, peers=True):
             if peer_list is not None:  # verify.yml probes the IPv6 pods on their own path
                 peer_list[-1].update(pod_cidr_ipv6=peer["pod_cidr_ipv6"], backend_ipv6=mode6)
             vtep6 = peer["vtep_ip_ipv6"]
-            carry(mode6, name, peer, over6, peer["pod_cidr_ipv6"], _ip_key(vtep6), vtep6, address6, 1)
+            carry(mode6, name, peer, over6, peer["pod_cidr_ipv6"], inet_pton(AF_INET6, vtep6), vtep6, address6, 1)
     for collected in [routes, routes6, members, members6] + list(fdb.values()) + [
             entries for pair in neighbors.values() for entries in pair]:
         collected.sort()  # unique keys: the rest of a tuple is never compared
